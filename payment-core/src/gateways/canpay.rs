@@ -1,0 +1,1 @@
+//! CanPay (canpay.ir).

@@ -1,0 +1,1 @@
+//! GardeshPay (gardeshpay.ir).

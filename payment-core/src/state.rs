@@ -1,0 +1,105 @@
+//! The order state a payment carries from start to callback.
+
+use std::fmt;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::{GatewayId, OrderId, Rial};
+
+/// Size of the random nonce in every state: 128 bits.
+pub const NONCE_LEN: usize = 16;
+
+/// What the shop decided when the payment started, signed into a cookie and checked
+/// when the buyer returns: gateway, order id, amount, the gateway's reference, a random
+/// nonce and the validity window.
+///
+/// Verify always uses this amount, never one from the callback.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OrderState {
+    pub(crate) gateway: GatewayId,
+    pub(crate) order_id: OrderId,
+    pub(crate) amount: Rial,
+    pub(crate) gateway_ref: String,
+    pub(crate) nonce: [u8; NONCE_LEN],
+    pub(crate) issued_at: i64,
+    pub(crate) expires_at: i64,
+}
+
+impl OrderState {
+    /// A new state with a fresh random nonce, valid for `ttl` from `now`.
+    pub fn new(
+        gateway: GatewayId,
+        order_id: OrderId,
+        amount: Rial,
+        gateway_ref: impl Into<String>,
+        now: OffsetDateTime,
+        ttl: Duration,
+    ) -> Self {
+        let issued_at = now.unix_timestamp();
+        Self {
+            gateway,
+            order_id,
+            amount,
+            gateway_ref: gateway_ref.into(),
+            nonce: crate::random::nonce(),
+            issued_at,
+            expires_at: issued_at.saturating_add(ttl.whole_seconds()),
+        }
+    }
+
+    /// The gateway the payment was created at.
+    pub fn gateway(&self) -> GatewayId {
+        self.gateway
+    }
+
+    /// The shop's order id.
+    pub fn order_id(&self) -> &OrderId {
+        &self.order_id
+    }
+
+    /// The amount the shop decided.
+    pub fn amount(&self) -> Rial {
+        self.amount
+    }
+
+    /// The reference the gateway returned from create (IDPay `id`, NovinPal `refId`,
+    /// Inopal `ref_num`, CanPay and GardeshPay `token`).
+    pub fn gateway_ref(&self) -> &str {
+        &self.gateway_ref
+    }
+
+    /// The random nonce that makes every state unique.
+    pub fn nonce(&self) -> &[u8; NONCE_LEN] {
+        &self.nonce
+    }
+
+    /// When the state was issued (Unix seconds).
+    pub fn issued_at(&self) -> i64 {
+        self.issued_at
+    }
+
+    /// When the state stops being accepted (Unix seconds).
+    pub fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+
+    /// Whether the state is past its expiry at `now`.
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        now.unix_timestamp() >= self.expires_at
+    }
+}
+
+// The gateway reference is a bearer value at CanPay and GardeshPay (the token verifies
+// the payment), so it is not printed in full.
+impl fmt::Debug for OrderState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OrderState")
+            .field("gateway", &self.gateway)
+            .field("order_id", &self.order_id)
+            .field("amount", &self.amount)
+            .field("gateway_ref", &crate::redact::partial(&self.gateway_ref))
+            .field("issued_at", &self.issued_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
