@@ -23,7 +23,10 @@
 )]
 
 mod callback;
+mod clock;
+mod codec;
 mod codes;
+mod cookie;
 mod error;
 mod gateway;
 mod gateway_id;
@@ -32,16 +35,22 @@ pub mod html;
 mod http;
 mod money;
 mod order;
+mod outcome;
+mod payments;
 mod random;
 mod receipt;
 mod redact;
+mod replay;
 mod state;
 
 pub use callback::{
     CallbackData, CallbackMethod, CallbackRequest, CallbackStatus, MAX_CALLBACK_FIELD_LEN,
     MAX_CALLBACK_FIELDS, parse_amount,
 };
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use codec::{KeyRing, MAX_ENCODED_LEN, MIN_KEY_LEN, SigningKey, StateCodec, StateError};
 pub use codes::{CodeInfo, GatewayCode};
+pub use cookie::{SameSite, StateCookie};
 pub use error::{
     CallbackError, ConfigError, Error, GatewayError, InvalidOrder, Operation, OrderProblem,
     TransportError, TransportErrorKind,
@@ -52,7 +61,13 @@ pub use gateways::{canpay::*, gardeshpay::*, idpay::*, inopal::*, novinpal::*};
 pub use http::{HttpClient, HttpConfig, RawResponse};
 pub use money::{AmountOverflow, Rial, Toman};
 pub use order::{CardNumber, MAX_ORDER_ID_LEN, Order, OrderId, OrderIdError};
+pub use outcome::{
+    CallbackResult, FailedPayment, FailureReason, Outcome, PendingPayment, PendingReason,
+    Rejection, ResubmitForm,
+};
+pub use payments::{Payments, PaymentsBuilder, RESUBMIT_FIELD, StartedPayment};
 pub use receipt::{Receipt, Verified};
+pub use replay::{Claim, ClaimTicket, GuardError, MemoryReplayGuard, ReplayGuard};
 pub use state::{NONCE_LEN, OrderState};
 
 /// Re-exported so users name one version of these crates.

@@ -1,0 +1,175 @@
+//! The signed order-state codec: what it accepts and everything it must refuse.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use payment_core::{
+    ConfigError, GatewayId, KeyRing, OrderState, Rial, SigningKey, StateCodec, StateError,
+    time::{Duration, OffsetDateTime},
+};
+
+const NAME: &str = "pay_novinpal_0011aabbccdd";
+
+fn key(id: u8, fill: u8) -> SigningKey {
+    SigningKey::new(id, vec![fill; 32]).unwrap()
+}
+
+fn codec() -> StateCodec {
+    StateCodec::new(KeyRing::new(key(1, 0x11)))
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_760_000_000).unwrap()
+}
+
+fn state() -> OrderState {
+    OrderState::new(
+        GatewayId::NovinPal,
+        "INV-1001".parse().unwrap(),
+        Rial::new(1_250_000),
+        "447515262",
+        now(),
+        Duration::minutes(30),
+    )
+}
+
+#[test]
+fn round_trip_keeps_every_field() {
+    let state = state();
+    let value = codec().seal(&state, NAME);
+    let back = codec()
+        .open(&value, NAME, Some(GatewayId::NovinPal), now())
+        .unwrap();
+    assert_eq!(back, state);
+    assert_eq!(back.order_id().as_str(), "INV-1001");
+    assert_eq!(back.amount(), Rial::new(1_250_000));
+    assert_eq!(back.gateway_ref(), "447515262");
+    assert_eq!(back.expires_at() - back.issued_at(), 30 * 60);
+    // Compact: well under a typical 4 KiB cookie limit.
+    assert!(value.len() < 160, "{} bytes", value.len());
+}
+
+#[test]
+fn nonces_differ_between_states() {
+    assert_ne!(state().nonce(), state().nonce());
+}
+
+#[test]
+fn every_single_changed_byte_is_rejected() {
+    let value = codec().seal(&state(), NAME);
+    let raw = URL_SAFE_NO_PAD.decode(&value).unwrap();
+    for i in 0..raw.len() {
+        for flip in [0x01u8, 0x80] {
+            let mut changed = raw.clone();
+            changed[i] ^= flip;
+            let tampered = URL_SAFE_NO_PAD.encode(&changed);
+            let err = codec()
+                .open(&tampered, NAME, None, now())
+                .expect_err("a changed byte must not verify");
+            assert!(
+                matches!(
+                    err,
+                    StateError::BadSignature | StateError::Malformed | StateError::UnknownKey
+                ),
+                "byte {i}: {err:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn another_key_is_rejected() {
+    let value = StateCodec::new(KeyRing::new(key(1, 0x22))).seal(&state(), NAME);
+    assert_eq!(
+        codec().open(&value, NAME, None, now()),
+        Err(StateError::BadSignature)
+    );
+}
+
+#[test]
+fn truncated_and_garbage_values_are_rejected() {
+    let value = codec().seal(&state(), NAME);
+    for len in [0, 1, 10, value.len() / 2, value.len() - 1] {
+        assert!(codec().open(&value[..len], NAME, None, now()).is_err(), "len {len}");
+    }
+    assert_eq!(
+        codec().open("not base64 !!", NAME, None, now()),
+        Err(StateError::Malformed)
+    );
+    let huge = "A".repeat(payment_core::MAX_ENCODED_LEN + 1);
+    assert_eq!(
+        codec().open(&huge, NAME, None, now()),
+        Err(StateError::Malformed)
+    );
+}
+
+#[test]
+fn expired_state_is_rejected() {
+    let value = codec().seal(&state(), NAME);
+    let at_expiry = now() + Duration::minutes(30);
+    assert_eq!(
+        codec().open(&value, NAME, None, at_expiry),
+        Err(StateError::Expired)
+    );
+    assert!(codec().open(&value, NAME, None, at_expiry - Duration::seconds(1)).is_ok());
+    // Expiry is ignored only where asked for, and the signature still counts there.
+    assert!(codec().open_ignoring_expiry(&value, NAME).is_ok());
+}
+
+#[test]
+fn state_for_another_gateway_is_rejected() {
+    let value = codec().seal(&state(), NAME);
+    assert_eq!(
+        codec().open(&value, NAME, Some(GatewayId::IdPay), now()),
+        Err(StateError::WrongGateway)
+    );
+}
+
+#[test]
+fn value_is_bound_to_its_cookie_name() {
+    let value = codec().seal(&state(), NAME);
+    assert_eq!(
+        codec().open(&value, "pay_novinpal_ffffffffffff", None, now()),
+        Err(StateError::BadSignature)
+    );
+}
+
+#[test]
+fn rotated_out_key_verifies_while_listed() {
+    let old = StateCodec::new(KeyRing::new(key(1, 0x11)));
+    let value = old.seal(&state(), NAME);
+
+    let rotated = StateCodec::new(KeyRing::new(key(2, 0x33)).with_previous(key(1, 0x11)).unwrap());
+    assert_eq!(rotated.open(&value, NAME, None, now()), Ok(state_from(&old, &value)));
+    // New states are signed with the newest key, which the old codec does not know.
+    let fresh = rotated.seal(&state(), NAME);
+    assert_eq!(old.open(&fresh, NAME, None, now()), Err(StateError::UnknownKey));
+
+    let dropped = StateCodec::new(KeyRing::new(key(2, 0x33)));
+    assert_eq!(dropped.open(&value, NAME, None, now()), Err(StateError::UnknownKey));
+}
+
+fn state_from(codec: &StateCodec, value: &str) -> OrderState {
+    codec.open_ignoring_expiry(value, NAME).unwrap()
+}
+
+#[test]
+fn short_and_duplicate_keys_are_configuration_errors() {
+    assert_eq!(
+        SigningKey::new(1, vec![0; 31]).unwrap_err(),
+        ConfigError::WeakSigningKey { key_id: 1, len: 31 }
+    );
+    assert_eq!(
+        KeyRing::new(key(1, 1)).with_previous(key(1, 2)).unwrap_err(),
+        ConfigError::DuplicateKeyId(1)
+    );
+    assert!(SigningKey::from_base64(1, "c2hvcnQ=").is_err());
+    let b64 = URL_SAFE_NO_PAD.encode([7u8; 32]);
+    assert_eq!(SigningKey::from_base64(3, &b64).unwrap().id(), 3);
+    assert!(SigningKey::from_base64(1, "%%%").is_err());
+}
+
+#[test]
+fn key_never_shows_in_debug() {
+    let key = SigningKey::new(9, b"super-secret-signing-key-material!!".to_vec()).unwrap();
+    let shown = format!("{key:?} {:?}", KeyRing::new(key.clone()));
+    assert!(!shown.contains("super-secret"), "{shown}");
+}
