@@ -1,0 +1,499 @@
+//! The callback pipeline, driven through the public API with a scripted gateway: every
+//! way a callback can be wrong, and the pending → retry path.
+
+use std::{
+    collections::VecDeque,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use payment_core::{
+    CallbackData, CallbackError, CallbackRequest, CallbackStatus, Created, Error, FailureReason,
+    Gateway, GatewayCode, GatewayError, GatewayId, KeyRing, ManualClock, NovinPalCode, Operation,
+    Order, OrderState, Outcome, Payments, Redirect, Rejection, Rial, SigningKey, StateError,
+    TransportError, TransportErrorKind, Verified, parse_amount, time::Duration, url::Url,
+};
+
+/// A stand-in gateway: `create` hands out `ref-{order id}`; the callback is
+/// `ref`, `order`, `amount`, `ok`; `verify` answers from a script (default: paid, echoing
+/// the state's order id and amount).
+#[derive(Clone, Default)]
+struct Scripted {
+    answers: Arc<Mutex<VecDeque<Result<Verified, Error>>>>,
+    verify_calls: Arc<AtomicUsize>,
+    verified_refs: Arc<Mutex<Vec<String>>>,
+    callback_urls: Arc<Mutex<Vec<String>>>,
+}
+
+impl Scripted {
+    fn then(&self, answer: Result<Verified, Error>) -> &Self {
+        self.answers.lock().unwrap().push_back(answer);
+        self
+    }
+
+    fn calls(&self) -> usize {
+        self.verify_calls.load(Ordering::SeqCst)
+    }
+}
+
+fn paid(order_id: &str, amount: u64) -> Verified {
+    let mut v = Verified::new();
+    v.order_id = Some(order_id.to_owned());
+    v.amount = Some(Rial::new(amount));
+    v.bank_reference = Some("638060399619297999".into());
+    v.card_mask = Some("6104-33**-****-6047".into());
+    v
+}
+
+fn timeout() -> Error {
+    Error::Transport(TransportError {
+        gateway: GatewayId::NovinPal,
+        operation: Operation::Verify,
+        kind: TransportErrorKind::Timeout,
+    })
+}
+
+impl Gateway for Scripted {
+    const ID: GatewayId = GatewayId::NovinPal;
+
+    fn check_order(&self, _order: &Order) -> Result<(), Error> {
+        Ok(())
+    }
+
+    async fn create(&self, order: &Order, callback_url: &Url) -> Result<Created, Error> {
+        self.callback_urls
+            .lock()
+            .unwrap()
+            .push(callback_url.to_string());
+        Ok(Created {
+            gateway_ref: format!("ref-{}", order.id()),
+            redirect: Redirect::Get(Url::parse("https://gateway.test/start").unwrap()),
+            payable_amount: None,
+        })
+    }
+
+    fn parse_callback(&self, req: &CallbackRequest) -> Result<CallbackData, Error> {
+        let ok = req.required("ok")?;
+        let status = if ok == "1" {
+            CallbackStatus::Paid
+        } else {
+            CallbackStatus::Failed {
+                code: Some(GatewayCode::NovinPal(NovinPalCode::TransactionFailed)),
+                raw_code: Some(109),
+            }
+        };
+        let mut data = CallbackData::new(GatewayId::NovinPal, status);
+        data.reference = Some(req.required("ref")?.to_owned());
+        data.order_id = req.param("order").map(str::to_owned);
+        data.amount = req
+            .param("amount")
+            .map(|a| parse_amount(a, "amount"))
+            .transpose()?;
+        Ok(data)
+    }
+
+    async fn verify(&self, state: &OrderState, _cb: &CallbackData) -> Result<Verified, Error> {
+        self.verify_calls.fetch_add(1, Ordering::SeqCst);
+        self.verified_refs
+            .lock()
+            .unwrap()
+            .push(state.gateway_ref().to_owned());
+        let scripted = self.answers.lock().unwrap().pop_front();
+        scripted.unwrap_or_else(|| Ok(paid(state.order_id().as_str(), state.amount().get())))
+    }
+}
+
+struct Shop {
+    payments: Payments,
+    gateway: Scripted,
+    clock: ManualClock,
+}
+
+fn shop() -> Shop {
+    let gateway = Scripted::default();
+    let clock = ManualClock::starting_now();
+    let payments = Payments::builder()
+        .public_base_url("http://localhost:3000")
+        .unwrap()
+        .mount_path("/shop/pay")
+        .signing_keys(KeyRing::new(SigningKey::new(1, vec![42; 32]).unwrap()))
+        .gateway(gateway.clone())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    Shop {
+        payments,
+        gateway,
+        clock,
+    }
+}
+
+/// A started payment: the cookie pair the browser would send back.
+struct Started {
+    cookie: (String, String),
+    reference: String,
+}
+
+async fn start(shop: &Shop, order_id: &str, amount: u64) -> Started {
+    let order = Order::new(order_id.parse().unwrap(), Rial::new(amount));
+    let started = shop.payments.start(GatewayId::NovinPal, &order).await.unwrap();
+    assert_eq!(started.cookie.path, "/shop/pay/callback");
+    assert!(started.cookie.http_only);
+    assert!(!started.cookie.secure, "plain-http development origin");
+    assert_eq!(
+        shop.gateway.callback_urls.lock().unwrap().last().unwrap(),
+        "http://localhost:3000/shop/pay/callback/novinpal"
+    );
+    Started {
+        cookie: (started.cookie.name, started.cookie.value),
+        reference: started.gateway_ref,
+    }
+}
+
+fn get(query: &str, cookies: &[&(String, String)]) -> CallbackRequest {
+    let mut req = CallbackRequest::from_get(query).unwrap();
+    for (k, v) in cookies {
+        req = req.with_cookie(k.clone(), v.clone());
+    }
+    req
+}
+
+fn query(s: &Started, order: &str, amount: u64) -> String {
+    format!("ref={}&order={order}&amount={amount}&ok=1", s.reference)
+}
+
+async fn callback(shop: &Shop, req: &CallbackRequest) -> payment_core::CallbackResult {
+    shop.payments
+        .handle_callback(GatewayId::NovinPal, req, None)
+        .await
+}
+
+#[tokio::test]
+async fn paid_callback_yields_receipt_from_state_and_clears_cookie() {
+    let shop = shop();
+    let s = start(&shop, "A-1", 120_000).await;
+    let result = callback(&shop, &get(&query(&s, "A-1", 120_000), &[&s.cookie])).await;
+    let Outcome::Paid(receipt) = &result.outcome else {
+        panic!("{:?}", result.outcome)
+    };
+    assert_eq!(receipt.order_id().as_str(), "A-1");
+    assert_eq!(receipt.amount(), Rial::new(120_000));
+    assert_eq!(receipt.gateway_ref(), "ref-A-1");
+    assert_eq!(receipt.bank_reference(), Some("638060399619297999"));
+    assert_eq!(shop.gateway.calls(), 1);
+    assert_eq!(result.cookies.len(), 1);
+    assert_eq!(result.cookies[0].name, s.cookie.0);
+    assert!(result.cookies[0].is_removal());
+}
+
+#[tokio::test]
+async fn amount_swap_is_rejected_without_verify() {
+    // The buyer starts a dear order and a cheap one, pays the cheap one, and presents the
+    // cheap payment's callback with the dear order's state.
+    let shop = shop();
+    let dear = start(&shop, "DEAR", 9_000_000).await;
+    let cheap = start(&shop, "CHEAP", 10_000).await;
+    let swapped = get(&query(&cheap, "CHEAP", 10_000), &[&dear.cookie]);
+    let result = callback(&shop, &swapped).await;
+    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::ForeignState)), "{:?}", result.outcome);
+    // Same reference as the dear state but the cheap amount in the callback.
+    let lying = get(&query(&dear, "DEAR", 10_000), &[&dear.cookie]);
+    let result = callback(&shop, &lying).await;
+    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::AmountMismatch)));
+    assert_eq!(shop.gateway.calls(), 0);
+}
+
+#[tokio::test]
+async fn amount_reported_by_verify_must_match_the_state() {
+    let shop = shop();
+    let s = start(&shop, "A-2", 500_000).await;
+    shop.gateway.then(Ok(paid("A-2", 10_000)));
+    let result = callback(&shop, &get(&format!("ref={}&ok=1", s.reference), &[&s.cookie])).await;
+    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::AmountMismatch)));
+    // Rejected verifies release the claim: the genuine outcome can still be had.
+    let result = callback(&shop, &get(&format!("ref={}&ok=1", s.reference), &[&s.cookie])).await;
+    assert!(matches!(result.outcome, Outcome::Paid(_)), "{:?}", result.outcome);
+}
+
+#[tokio::test]
+async fn order_mismatch_is_rejected() {
+    let shop = shop();
+    let s = start(&shop, "A-3", 50_000).await;
+    let result = callback(&shop, &get(&query(&s, "OTHER", 50_000), &[&s.cookie])).await;
+    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::OrderMismatch)));
+    shop.gateway.then(Ok(paid("OTHER", 50_000)));
+    let result = callback(&shop, &get(&format!("ref={}&ok=1", s.reference), &[&s.cookie])).await;
+    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::VerifiedOrderMismatch)));
+}
+
+#[tokio::test]
+async fn replayed_callback_is_rejected_and_never_fulfilled_twice() {
+    let shop = shop();
+    let s = start(&shop, "A-4", 50_000).await;
+    let req = get(&query(&s, "A-4", 50_000), &[&s.cookie]);
+    assert!(matches!(callback(&shop, &req).await.outcome, Outcome::Paid(_)));
+    let again = callback(&shop, &req).await;
+    assert!(matches!(again.outcome, Outcome::Rejected(Rejection::Replay)));
+    assert_eq!(again.outcome.http_status(), 409);
+    // A "cancelled" callback replayed later must not downgrade the paid order either.
+    let cancel = get(&format!("ref={}&ok=0", s.reference), &[&s.cookie]);
+    assert!(matches!(callback(&shop, &cancel).await.outcome, Outcome::Rejected(Rejection::Replay)));
+    assert_eq!(shop.gateway.calls(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_duplicate_callbacks_fulfil_once() {
+    let shop = Arc::new(shop());
+    let s = start(&shop, "A-5", 70_000).await;
+    let req = get(&query(&s, "A-5", 70_000), &[&s.cookie]);
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (shop, req) = (shop.clone(), req.clone());
+        tasks.push(tokio::spawn(async move { callback(&shop, &req).await.outcome }));
+    }
+    let mut paid = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Outcome::Paid(_) => paid += 1,
+            Outcome::Rejected(Rejection::Replay | Rejection::InProgress) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(paid, 1);
+}
+
+#[tokio::test]
+async fn timeout_is_pending_keeps_the_cookie_and_retry_succeeds_once() {
+    let shop = shop();
+    let s = start(&shop, "A-6", 80_000).await;
+    shop.gateway.then(Err(timeout()));
+    let req = get(&query(&s, "A-6", 80_000), &[&s.cookie]);
+    let result = callback(&shop, &req).await;
+    let Outcome::Pending(pending) = result.outcome else {
+        panic!("{:?}", result.outcome)
+    };
+    assert_eq!(pending.order_id, "A-6");
+    assert_eq!(pending.amount, Rial::new(80_000));
+    assert!(result.cookies.is_empty(), "the state stays usable");
+
+    // The first verify went through at the gateway; its answer was lost. The retry hears
+    // "verified before", which still fulfils — once.
+    let mut again = paid("A-6", 80_000);
+    again.already_verified = true;
+    shop.gateway.then(Ok(again));
+    // The pending payment survives storage as JSON.
+    let stored = serde_json::to_string(&pending).unwrap();
+    let pending: payment_core::PendingPayment = serde_json::from_str(&stored).unwrap();
+    assert!(matches!(shop.payments.retry(&pending).await, Outcome::Paid(_)));
+    assert!(matches!(
+        shop.payments.retry(&pending).await,
+        Outcome::Rejected(Rejection::Replay)
+    ));
+    // The buyer refreshing the callback page after that is a replay too.
+    assert!(matches!(callback(&shop, &req).await.outcome, Outcome::Rejected(Rejection::Replay)));
+    assert_eq!(shop.gateway.calls(), 2);
+}
+
+#[tokio::test]
+async fn transient_gateway_code_is_pending_and_final_refusal_is_failed() {
+    let shop = shop();
+    let s = start(&shop, "A-7", 80_000).await;
+    let refusal = |code| {
+        Err(Error::Gateway(GatewayError {
+            gateway: GatewayId::NovinPal,
+            operation: Operation::Verify,
+            code: GatewayCode::NovinPal(code),
+            http_status: Some(200),
+            message: None,
+        }))
+    };
+    shop.gateway.then(refusal(NovinPalCode::ServerError));
+    shop.gateway.then(refusal(NovinPalCode::Failed));
+    let req = get(&query(&s, "A-7", 80_000), &[&s.cookie]);
+    assert!(matches!(callback(&shop, &req).await.outcome, Outcome::Pending(_)));
+    let result = callback(&shop, &req).await;
+    let Outcome::Failed(failed) = &result.outcome else {
+        panic!("{:?}", result.outcome)
+    };
+    assert!(matches!(&failed.reason, FailureReason::Declined(e) if e.code == GatewayCode::NovinPal(NovinPalCode::Failed)));
+    assert_eq!(result.outcome.http_status(), 402);
+    assert!(result.cookies.iter().any(|c| c.is_removal()));
+}
+
+#[tokio::test]
+async fn cancelled_callback_fails_without_verify() {
+    let shop = shop();
+    let s = start(&shop, "A-8", 80_000).await;
+    let result = callback(&shop, &get(&format!("ref={}&ok=0", s.reference), &[&s.cookie])).await;
+    assert!(matches!(
+        result.outcome,
+        Outcome::Failed(payment_core::FailedPayment { reason: FailureReason::NotPaid { .. }, .. })
+    ));
+    assert_eq!(shop.gateway.calls(), 0);
+}
+
+#[tokio::test]
+async fn missing_cookie_is_rejected_on_get_and_resubmitted_once_on_post() {
+    let shop = shop();
+    let s = start(&shop, "A-9", 80_000).await;
+    let result = callback(&shop, &get(&query(&s, "A-9", 80_000), &[])).await;
+    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::MissingState)));
+
+    // A cross-site POST arrives without the Lax cookie: re-post from our own origin.
+    let body = query(&s, "A-9", 80_000);
+    let post = CallbackRequest::from_post("", body.as_bytes()).unwrap();
+    let result = shop
+        .payments
+        .handle_callback(GatewayId::NovinPal, &post, Some("/shop/pay/callback/novinpal"))
+        .await;
+    let Outcome::Resubmit(form) = &result.outcome else {
+        panic!("{:?}", result.outcome)
+    };
+    assert_eq!(form.action, "/shop/pay/callback/novinpal");
+    assert!(form.fields.contains(&("order".into(), "A-9".into())));
+    assert!(form.fields.contains(&(payment_core::RESUBMIT_FIELD.into(), "1".into())));
+    let page = form.page();
+    assert!(page.contains("method=\"POST\" action=\"/shop/pay/callback/novinpal\""));
+
+    // The re-post without a cookie again is refused, not looped.
+    let mut again: Vec<(String, String)> = form.fields.clone();
+    let body = serde_urlencoded::to_string(&again).unwrap();
+    let repost = CallbackRequest::from_post("", body.as_bytes()).unwrap();
+    let result = callback(&shop, &repost).await;
+    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::MissingState)));
+
+    // With the cookie the re-post completes the payment.
+    again.retain(|(k, _)| k != "unused");
+    let with_cookie = CallbackRequest::from_post("", body.as_bytes())
+        .unwrap()
+        .with_cookie(s.cookie.0.clone(), s.cookie.1.clone());
+    assert!(matches!(callback(&shop, &with_cookie).await.outcome, Outcome::Paid(_)));
+}
+
+#[tokio::test]
+async fn resubmit_action_is_always_a_local_path() {
+    let shop = shop();
+    let post = CallbackRequest::from_post("x=1", b"ref=r&ok=1").unwrap();
+    let result = shop
+        .payments
+        .handle_callback(GatewayId::NovinPal, &post, Some("//evil.example/steal"))
+        .await;
+    let Outcome::Resubmit(form) = result.outcome else {
+        panic!()
+    };
+    assert_eq!(form.action, "/shop/pay/callback/novinpal?x=1");
+}
+
+#[tokio::test]
+async fn tampered_cookie_is_rejected_and_removed() {
+    let shop = shop();
+    let s = start(&shop, "A-10", 80_000).await;
+    let mut value = s.cookie.1.clone().into_bytes();
+    let mid = value.len() / 2;
+    value[mid] = if value[mid] == b'A' { b'B' } else { b'A' };
+    let tampered = (s.cookie.0.clone(), String::from_utf8(value).unwrap());
+    let result = callback(&shop, &get(&query(&s, "A-10", 80_000), &[&tampered])).await;
+    assert!(matches!(
+        result.outcome,
+        Outcome::Rejected(Rejection::TamperedState(StateError::BadSignature | StateError::Malformed))
+    ));
+    assert_eq!(result.outcome.http_status(), 403);
+    assert!(result.cookies.iter().any(|c| c.name == s.cookie.0 && c.is_removal()));
+    assert_eq!(shop.gateway.calls(), 0);
+}
+
+#[tokio::test]
+async fn state_signed_with_another_key_is_rejected() {
+    let shop = shop();
+    let other = Payments::builder()
+        .public_base_url("http://localhost:3000")
+        .unwrap()
+        .mount_path("/shop/pay")
+        .signing_keys(KeyRing::new(SigningKey::new(1, vec![7; 32]).unwrap()))
+        .gateway(Scripted::default())
+        .build()
+        .unwrap();
+    let order = Order::new("A-11".parse().unwrap(), Rial::new(10_000));
+    let forged = other.start(GatewayId::NovinPal, &order).await.unwrap();
+    let cookie = (forged.cookie.name, forged.cookie.value);
+    let result = callback(&shop, &get("ref=ref-A-11&ok=1", &[&cookie])).await;
+    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::TamperedState(StateError::BadSignature))));
+}
+
+#[tokio::test]
+async fn expired_state_is_rejected() {
+    let shop = shop();
+    let s = start(&shop, "A-12", 80_000).await;
+    shop.clock.advance(Duration::minutes(31));
+    let result = callback(&shop, &get(&query(&s, "A-12", 80_000), &[&s.cookie])).await;
+    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::ExpiredState)));
+    assert_eq!(shop.gateway.calls(), 0);
+}
+
+#[tokio::test]
+async fn two_tabs_keep_two_states() {
+    let shop = shop();
+    let a = start(&shop, "TAB-A", 10_000).await;
+    let b = start(&shop, "TAB-B", 20_000).await;
+    assert_ne!(a.cookie.0, b.cookie.0);
+    let both = [&a.cookie, &b.cookie];
+    let rb = callback(&shop, &get(&query(&b, "TAB-B", 20_000), &both)).await;
+    assert_eq!(rb.outcome.receipt().unwrap().order_id().as_str(), "TAB-B");
+    let ra = callback(&shop, &get(&query(&a, "TAB-A", 10_000), &both)).await;
+    assert_eq!(ra.outcome.receipt().unwrap().amount(), Rial::new(10_000));
+}
+
+#[tokio::test]
+async fn malformed_callback_and_unknown_gateway_are_rejected() {
+    let shop = shop();
+    let result = callback(&shop, &get("ok=1", &[])).await;
+    assert!(matches!(
+        result.outcome,
+        Outcome::Rejected(Rejection::MalformedCallback(CallbackError::MissingField("ref")))
+    ));
+    let result = shop
+        .payments
+        .handle_callback(GatewayId::IdPay, &get("", &[]), None)
+        .await;
+    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::UnknownGateway)));
+    assert_eq!(result.outcome.http_status(), 404);
+}
+
+#[tokio::test]
+async fn secure_cookie_follows_the_public_scheme_and_callback_url_the_mount() {
+    let gateway = Scripted::default();
+    let payments = Payments::builder()
+        .public_base_url("https://shop.example/store/")
+        .unwrap()
+        .mount_path("checkout/pay/")
+        .signing_keys(KeyRing::new(SigningKey::new(1, vec![1; 32]).unwrap()))
+        .gateway(gateway.clone())
+        .build()
+        .unwrap();
+    assert_eq!(
+        payments.callback_url(GatewayId::NovinPal).as_str(),
+        "https://shop.example/store/checkout/pay/callback/novinpal"
+    );
+    let order = Order::new("S-1".parse().unwrap(), Rial::new(10_000));
+    let started = payments.start(GatewayId::NovinPal, &order).await.unwrap();
+    assert!(started.cookie.secure);
+    assert_eq!(started.cookie.path, "/store/checkout/pay/callback");
+    assert_eq!(
+        gateway.callback_urls.lock().unwrap().as_slice(),
+        ["https://shop.example/store/checkout/pay/callback/novinpal"]
+    );
+}
+
+#[test]
+fn missing_key_and_url_are_startup_errors() {
+    let err = Payments::builder()
+        .public_base_url("http://localhost")
+        .unwrap()
+        .gateway(Scripted::default())
+        .build()
+        .unwrap_err();
+    assert_eq!(err, payment_core::ConfigError::MissingSigningKey);
+    assert!(Payments::builder().public_base_url("ftp://x").is_err());
+}
