@@ -1,0 +1,148 @@
+//! The admin API under `/_admin`.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::http::{App, esc, page};
+use crate::model::{Call, Fault, FaultSpec, Gateway};
+
+pub(crate) fn routes() -> Router<App> {
+    Router::new()
+        .route("/_admin", get(html))
+        .route("/_admin/", get(html))
+        .route("/_admin/transactions", get(transactions))
+        .route(
+            "/_admin/faults",
+            get(list_faults).post(set_fault).delete(clear_faults),
+        )
+        .route("/_admin/clock/advance", post(advance_clock))
+}
+
+fn json_value(status: StatusCode, body: String) -> Response {
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+fn bad_request(message: &str) -> Response {
+    json_value(
+        StatusCode::BAD_REQUEST,
+        serde_json::json!({ "error": message }).to_string(),
+    )
+}
+
+async fn transactions(State(app): State<App>) -> Response {
+    let txns = app.lock().txns.clone();
+    json_value(
+        StatusCode::OK,
+        serde_json::to_string(&txns).unwrap_or_else(|_| "[]".to_owned()),
+    )
+}
+
+#[derive(Deserialize)]
+struct FaultRequest {
+    gateway: Gateway,
+    call: Call,
+    fault: Fault,
+    #[serde(default)]
+    times: Option<u32>,
+    #[serde(default)]
+    after: bool,
+}
+
+async fn set_fault(State(app): State<App>, body: Bytes) -> Response {
+    let req: FaultRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    if let Fault::Status { code } = req.fault
+        && !(100..=599).contains(&code)
+    {
+        return bad_request("status code must be 100..=599");
+    }
+    if req.times == Some(0) {
+        return bad_request("times must be at least 1");
+    }
+    let spec = FaultSpec {
+        fault: req.fault,
+        times: req.times,
+        after: req.after,
+    };
+    app.set_fault(req.gateway, req.call, spec);
+    list_faults(State(app)).await
+}
+
+async fn list_faults(State(app): State<App>) -> Response {
+    let mut faults: Vec<_> = app
+        .lock()
+        .faults
+        .iter()
+        .map(|((g, c), spec)| {
+            serde_json::json!({
+                "gateway": g,
+                "call": c,
+                "fault": spec.fault,
+                "times": spec.times,
+                "after": spec.after,
+            })
+        })
+        .collect();
+    faults.sort_by_key(|v| v.to_string());
+    json_value(StatusCode::OK, serde_json::Value::Array(faults).to_string())
+}
+
+async fn clear_faults(State(app): State<App>) -> Response {
+    app.clear_faults();
+    json_value(StatusCode::OK, "[]".to_owned())
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: u64,
+}
+
+async fn advance_clock(State(app): State<App>, body: Bytes) -> Response {
+    let req: Advance = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    app.advance_clock(Duration::from_secs(req.seconds));
+    let now = app.lock().now();
+    json_value(StatusCode::OK, format!("{{\"now\":{now}}}"))
+}
+
+async fn html(State(app): State<App>) -> Response {
+    let txns = app.lock().txns.clone();
+    let mut rows = String::new();
+    for t in txns.iter().rev() {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td dir=\"ltr\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            t.gateway,
+            esc(&t.key),
+            esc(&t.order_id),
+            t.amount,
+            t.state.name(),
+            t.verify_calls,
+            t.successful_verifies,
+            t.repeat_verifies,
+            t.created_at,
+        ));
+    }
+    let body = format!(
+        "<p><a href=\"/_admin/transactions\">JSON</a></p>\
+         <table><thead><tr><th>gateway</th><th>key</th><th>order id</th><th>amount (rial)</th>\
+         <th>state</th><th>verify calls</th><th>successful verifies</th><th>repeat verifies</th>\
+         <th>created at</th></tr></thead><tbody>{rows}</tbody></table>"
+    );
+    Html(page("تراکنش‌ها / Transactions", &body)).into_response()
+}

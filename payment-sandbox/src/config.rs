@@ -1,0 +1,106 @@
+//! Sandbox configuration.
+
+/// IDPay's default `X-API-KEY`: the key printed in IDPay's own document.
+pub const IDPAY_API_KEY: &str = "6a7f99eb-7c20-4412-a972-6dfb7cd253a4";
+/// NovinPal's default `api_key` (the document shows only `xxxxxxxxxxxxxxxxxxxx`).
+pub const NOVINPAL_API_KEY: &str = "sandbox-novinpal-api-key";
+/// Inopal's default gateway id, sent as `Authorization: Bearer {id}`.
+pub const INOPAL_GATEWAY_ID: &str = "sandbox-inopal-gateway-id";
+/// CanPay's default `merchant` code (the document shows `xxx-xxx-xxx-xxx`).
+pub const CANPAY_MERCHANT: &str = "sbx-can-pay-0001";
+/// GardeshPay's default merchant provider token: none, so `token` is not checked.
+pub const GARDESHPAY_TOKEN: Option<&str> = None;
+
+/// How the sandbox behaves: credentials, Inopal's buyer fee, the public base URL.
+///
+/// ```
+/// use payment_sandbox::SandboxConfig;
+/// let config = SandboxConfig::default()
+///     .public_url("http://127.0.0.1:8085")
+///     .inopal_fee(500)
+///     .gardeshpay_token(Some("merchant-token"));
+/// assert_eq!(config.inopal_buyer_fee, 500);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SandboxConfig {
+    /// IDPay's `X-API-KEY`.
+    pub idpay_api_key: String,
+    /// NovinPal's `api_key`.
+    pub novinpal_api_key: String,
+    /// Inopal's gateway id (Bearer token).
+    pub inopal_gateway_id: String,
+    /// CanPay's `merchant`.
+    pub canpay_merchant: String,
+    /// GardeshPay's merchant token; `None` = not checked.
+    pub gardeshpay_token: Option<String>,
+    /// Inopal's buyer fee share in rial, added to `payment_amount`.
+    pub inopal_buyer_fee: u64,
+    /// The base URL used in links the sandbox hands out (payment pages), without a
+    /// trailing slash. `None` = taken from each request's `Host` header.
+    pub public_url: Option<String>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            idpay_api_key: IDPAY_API_KEY.to_owned(),
+            novinpal_api_key: NOVINPAL_API_KEY.to_owned(),
+            inopal_gateway_id: INOPAL_GATEWAY_ID.to_owned(),
+            canpay_merchant: CANPAY_MERCHANT.to_owned(),
+            gardeshpay_token: GARDESHPAY_TOKEN.map(str::to_owned),
+            inopal_buyer_fee: 0,
+            public_url: None,
+        }
+    }
+}
+
+impl SandboxConfig {
+    /// The default configuration (the documented default credentials, no fee).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets IDPay's API key.
+    pub fn idpay_api_key(mut self, key: impl Into<String>) -> Self {
+        self.idpay_api_key = key.into();
+        self
+    }
+
+    /// Sets NovinPal's API key.
+    pub fn novinpal_api_key(mut self, key: impl Into<String>) -> Self {
+        self.novinpal_api_key = key.into();
+        self
+    }
+
+    /// Sets Inopal's gateway id.
+    pub fn inopal_gateway_id(mut self, id: impl Into<String>) -> Self {
+        self.inopal_gateway_id = id.into();
+        self
+    }
+
+    /// Sets CanPay's merchant code.
+    pub fn canpay_merchant(mut self, merchant: impl Into<String>) -> Self {
+        self.canpay_merchant = merchant.into();
+        self
+    }
+
+    /// Sets (or with `None` disables) GardeshPay's merchant token check.
+    pub fn gardeshpay_token(mut self, token: Option<impl Into<String>>) -> Self {
+        self.gardeshpay_token = token.map(Into::into);
+        self
+    }
+
+    /// Sets Inopal's buyer fee in rial.
+    pub fn inopal_fee(mut self, fee: u64) -> Self {
+        self.inopal_buyer_fee = fee;
+        self
+    }
+
+    /// Sets the public base URL used in payment links.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        let url: String = url.into();
+        self.public_url = Some(url.trim_end_matches('/').to_owned());
+        self
+    }
+}
