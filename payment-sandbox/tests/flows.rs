@@ -1,0 +1,890 @@
+//! Whole payment flows over real HTTP, one per gateway, with the documented bodies.
+
+mod common;
+
+use common::{act, client, counts, field, field_names, sandbox, text};
+use payment_sandbox::{
+    CANPAY_MERCHANT, Gateway, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY, Sandbox,
+    SandboxConfig,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const SHOP: &str = "http://localhost:3000/pay/callback";
+
+fn names(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[tokio::test]
+async fn idpay_whole_flow() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(Gateway::IdPay);
+    let http = client();
+
+    let (status, body) = text(
+        http.post(format!("{base}/v1.1/payment"))
+            .header("X-API-KEY", IDPAY_API_KEY)
+            .header("X-SANDBOX", "true")
+            .json(
+                &json!({"order_id": "101", "amount": 25000, "phone": "09382198592",
+                          "desc": "خرید", "callback": SHOP}),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let created: Value = serde_json::from_str(&body).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 32);
+    let link = format!("{}/idpay/p/ws-sandbox/{id}", sb.base_url);
+    assert_eq!(body, format!(r#"{{"id":"{id}","link":"{link}"}}"#));
+    assert!(
+        sb.handle
+            .transaction(Gateway::IdPay, &id)
+            .unwrap()
+            .sandbox_header
+    );
+
+    let (status, page) = text(http.get(&link).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("dir=\"rtl\""));
+    assert!(page.contains(">101<"), "{page}");
+    assert!(page.contains("25000"), "{page}");
+    assert!(page.contains("value=\"wrong_card\""));
+
+    let before = sb.handle.now();
+    let (status, cb) = act(&sb, Gateway::IdPay, &id, "pay").await;
+    assert_eq!(status, 200);
+    assert_eq!(cb["method"], "POST");
+    assert_eq!(cb["url"], SHOP);
+    assert_eq!(
+        field_names(&cb),
+        names(&[
+            "status", "track_id", "id", "order_id", "amount", "card_no", "date"
+        ])
+    );
+    assert_eq!(field(&cb, "status"), "10");
+    assert_eq!(field(&cb, "id"), id);
+    assert_eq!(field(&cb, "order_id"), "101");
+    assert_eq!(field(&cb, "amount"), "25000");
+    let txn = sb.handle.transaction(Gateway::IdPay, &id).unwrap();
+    let card = txn.card_number.clone().unwrap();
+    let masked = format!("{}******{}", &card[..6], &card[12..]);
+    assert_eq!(field(&cb, "card_no"), masked);
+    let track_id = txn.reference.clone().unwrap();
+    assert_eq!(field(&cb, "track_id"), track_id);
+    let date: i64 = field(&cb, "date").parse().unwrap();
+    assert!(date >= before && date <= sb.handle.now());
+
+    let verify = || {
+        http.post(format!("{base}/v1.1/payment/verify"))
+            .header("X-API-KEY", IDPAY_API_KEY)
+            .json(&json!({"id": id, "order_id": "101"}))
+            .send()
+    };
+    let (status, body) = text(verify().await.unwrap()).await;
+    assert_eq!(status, 200);
+    let txn = sb.handle.transaction(Gateway::IdPay, &id).unwrap();
+    let hashed: String = Sha256::digest(card.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let expected = |status: &str| {
+        format!(
+            r#"{{"status":"{status}","track_id":"{track_id}","id":"{id}","order_id":"101","amount":"25000","date":"{}","payment":{{"track_id":"{}","amount":"25000","card_no":"{masked}","hashed_card_no":"{hashed}","date":"{}"}},"verify":{{"date":"{}"}}}}"#,
+            txn.created_at,
+            txn.bank_reference.clone().unwrap(),
+            txn.paid_at.unwrap(),
+            txn.verified_at.unwrap(),
+        )
+    };
+    assert_eq!(body, expected("100"));
+
+    let (status, body) = text(verify().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, expected("101"));
+
+    // v1.1 inquiry reports the verified payment; v1 inquiry says "100" with strings.
+    let (status, body) = text(
+        http.post(format!("{base}/v1.1/payment/inquiry"))
+            .header("X-API-KEY", IDPAY_API_KEY)
+            .json(&json!({"id": id, "order_id": "101"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, body), (200, expected("100")));
+
+    assert_eq!(counts(&sb, &id).await, (2, 1, 1, "verified".to_owned()));
+}
+
+#[tokio::test]
+async fn idpay_v1_inquiry_confirms_and_counts() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(Gateway::IdPay);
+    let http = client();
+    let created: Value = http
+        .post(format!("{base}/v1/payment"))
+        .header("X-API-KEY", IDPAY_API_KEY)
+        .json(&json!({"order_id": 7, "amount": "10000", "callback": SHOP}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let inquiry = || {
+        http.post(format!("{base}/v1/payment/inquiry"))
+            .header("X-API-KEY", IDPAY_API_KEY)
+            .json(&json!({"id": id, "order_id": "7"}))
+            .send()
+    };
+    let txn = sb.handle.transaction(Gateway::IdPay, &id).unwrap();
+    let track = txn.reference.clone().unwrap();
+    let (status, body) = text(inquiry().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        format!(
+            r#"{{"status":"1","track_id":"{track}","id":"{id}","order_id":"7","amount":"10000","card_no":"","date":"{}"}}"#,
+            txn.created_at
+        )
+    );
+    act(&sb, Gateway::IdPay, &id, "pay").await;
+    let txn = sb.handle.transaction(Gateway::IdPay, &id).unwrap();
+    let card = txn.card_number.unwrap();
+    let (status, body) = text(inquiry().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        format!(
+            r#"{{"status":"100","track_id":"{track}","id":"{id}","order_id":"7","amount":"10000","card_no":"{}******{}","date":"{}"}}"#,
+            &card[..6],
+            &card[12..],
+            txn.paid_at.unwrap()
+        )
+    );
+    assert_eq!(counts(&sb, &id).await, (2, 1, 0, "verified".to_owned()));
+}
+
+#[tokio::test]
+async fn idpay_cancel_never_verifies_and_html_callback_posts_a_form() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(Gateway::IdPay);
+    let http = client();
+    let created: Value = http
+        .post(format!("{base}/v1.1/payment"))
+        .header("X-API-KEY", IDPAY_API_KEY)
+        .json(&json!({"order_id": "c-1", "amount": 50000, "callback": SHOP}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // A browser (no JSON accept) gets an auto-submitting POST form.
+    let (status, page) = text(
+        http.post(format!("{base}/_sandbox/act/{id}"))
+            .form(&[("action", "cancel")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!("method=\"post\" action=\"{SHOP}\"")),
+        "{page}"
+    );
+    assert!(page.contains("<input type=\"hidden\" name=\"status\" value=\"7\">"));
+    assert!(page.contains(&format!(
+        "<input type=\"hidden\" name=\"id\" value=\"{id}\">"
+    )));
+    assert!(page.contains("<input type=\"hidden\" name=\"card_no\" value=\"\">"));
+    assert!(page.contains(".submit()"));
+    assert!(page.contains("<button type=\"submit\""));
+
+    // Acting twice is refused.
+    let (status, err) = act(&sb, Gateway::IdPay, &id, "pay").await;
+    assert_eq!(status, 409);
+    assert_eq!(err["error"], "already_acted");
+
+    for _ in 0..2 {
+        let (status, body) = text(
+            http.post(format!("{base}/v1.1/payment/verify"))
+                .header("X-API-KEY", IDPAY_API_KEY)
+                .json(&json!({"id": id, "order_id": "c-1"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 405);
+        assert_eq!(
+            body,
+            r#"{"error_code":53,"error_message":"تایید پرداخت امکان پذیر نیست."}"#
+        );
+    }
+    assert_eq!(counts(&sb, &id).await, (2, 0, 0, "cancelled".to_owned()));
+}
+
+#[tokio::test]
+async fn idpay_bank_failure_callback_status_2() {
+    let sb = sandbox().await;
+    let created: Value = client()
+        .post(format!("{}/v1/payment", sb.base_url_for(Gateway::IdPay)))
+        .header("X-API-KEY", IDPAY_API_KEY)
+        .json(&json!({"order_id": "f-1", "amount": 50000, "callback": SHOP}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let (_, cb) = act(&sb, Gateway::IdPay, id, "bank_fail").await;
+    assert_eq!(field(&cb, "status"), "2");
+}
+
+async fn novinpal_create(sb: &payment_sandbox::RunningSandbox, form: &[(&str, &str)]) -> String {
+    let created: Value = client()
+        .post(format!(
+            "{}/invoice/request",
+            sb.base_url_for(Gateway::NovinPal)
+        ))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["refId"].as_str().expect("refId").to_owned()
+}
+
+async fn novinpal_call(
+    sb: &payment_sandbox::RunningSandbox,
+    call: &str,
+    ref_id: &str,
+) -> (u16, String) {
+    text(
+        client()
+            .post(format!(
+                "{}/invoice/{call}",
+                sb.base_url_for(Gateway::NovinPal)
+            ))
+            .form(&[("api_key", NOVINPAL_API_KEY), ("ref_id", ref_id)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn novinpal_whole_flow() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(Gateway::NovinPal);
+    let http = client();
+    let (status, body) = text(
+        http.post(format!("{base}/invoice/request"))
+            .form(&[
+                ("api_key", NOVINPAL_API_KEY),
+                ("amount", "120000"),
+                ("return_url", SHOP),
+                ("order_id", "NP-88999"),
+                ("description", "Sample description"),
+                ("card_number", "6104337812346047"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let ref_id = serde_json::from_str::<Value>(&body).unwrap()["refId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(ref_id.bytes().all(|b| b.is_ascii_digit()));
+    assert_eq!(body, format!(r#"{{"refId":"{ref_id}","status":1}}"#));
+
+    let (status, page) = text(
+        http.get(format!("{base}/invoice/start/{ref_id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(">NP-88999<") && page.contains("120000"),
+        "{page}"
+    );
+
+    // Awaiting payment: status 0 without errorCode.
+    assert_eq!(
+        novinpal_call(&sb, "verify", &ref_id).await,
+        (
+            200,
+            format!(r#"{{"status":0,"refId":"{ref_id}","amount":120000,"verifiedBefore":false}}"#)
+        )
+    );
+
+    // A browser gets a 303 to the callback.
+    let res = http
+        .post(format!("{base}/_sandbox/act/{ref_id}"))
+        .form(&[("action", "pay")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let expected_url =
+        format!("{SHOP}?refId={ref_id}&success=1&code=100&invoiceNumber=NP-88999&amount=120000");
+    assert_eq!(res.headers()["location"].to_str().unwrap(), expected_url);
+    let txn = sb.handle.transaction(Gateway::NovinPal, &ref_id).unwrap();
+    assert_eq!(txn.card_number.as_deref(), Some("6104337812346047"));
+
+    let paid_body = |before: bool| {
+        format!(
+            r#"{{"paidAt":"{}","cardNumber":"6104-33**-****-6047","status":1,"amount":120000,"refNumber":"{}","refId":"{ref_id}","description":"Sample description","orderId":"NP-88999","verifiedBefore":{before}}}"#,
+            iran_time(txn.paid_at.unwrap()),
+            txn.bank_reference.clone().unwrap()
+        )
+    };
+    assert_eq!(
+        novinpal_call(&sb, "verify", &ref_id).await,
+        (200, paid_body(false))
+    );
+    assert_eq!(
+        novinpal_call(&sb, "verify", &ref_id).await,
+        (200, paid_body(true))
+    );
+    assert_eq!(counts(&sb, &ref_id).await, (3, 1, 1, "verified".to_owned()));
+
+    // Reverse within 120 minutes: the verify body, then the payment is reversed.
+    sb.handle
+        .advance_clock(std::time::Duration::from_secs(119 * 60));
+    assert_eq!(
+        novinpal_call(&sb, "reverse", &ref_id).await,
+        (200, paid_body(true))
+    );
+    assert_eq!(counts(&sb, &ref_id).await.3, "reversed");
+    assert_eq!(
+        novinpal_call(&sb, "reverse", &ref_id).await,
+        (
+            200,
+            r#"{"status":0,"errorCode":109,"errorDescription":"transaction already reversed"}"#
+                .to_owned()
+        )
+    );
+}
+
+/// `YYYY-MM-DD HH:MM:SS` at UTC+03:30, computed independently of the sandbox.
+fn iran_time(unix: i64) -> String {
+    let t = unix + 3 * 3600 + 1800;
+    let (days, secs) = (t.div_euclid(86400), t.rem_euclid(86400));
+    // Civil-from-days (Howard Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[tokio::test]
+async fn novinpal_cancel_bank_failure_and_wrong_card() {
+    let sb = sandbox().await;
+    let form = |order: &'static str| {
+        [
+            ("api_key", NOVINPAL_API_KEY),
+            ("amount", "10000"),
+            ("return_url", "http://localhost:3000/cb?x=1"),
+            ("order_id", order),
+        ]
+    };
+    for (order, action, code, verify) in [
+        ("o-cancel", "cancel", "109", None),
+        ("o-bank", "bank_fail", "104", None),
+        (
+            "o-card",
+            "wrong_card",
+            "123",
+            Some(r#"{"status":0,"errorCode":123,"errorDescription":"card mismatch"}"#),
+        ),
+    ] {
+        let ref_id = novinpal_create(&sb, &form(order)).await;
+        let (status, cb) = act(&sb, Gateway::NovinPal, &ref_id, action).await;
+        assert_eq!(status, 200);
+        assert_eq!(cb["method"], "GET");
+        let url = format!(
+            "http://localhost:3000/cb?x=1&refId={ref_id}&success=0&code={code}&invoiceNumber={order}&amount=10000"
+        );
+        assert_eq!(cb["url"], url.as_str());
+        assert_eq!(
+            common::fields(&cb),
+            vec![
+                ("refId".to_owned(), ref_id.clone()),
+                ("success".to_owned(), "0".to_owned()),
+                ("code".to_owned(), code.to_owned()),
+                ("invoiceNumber".to_owned(), order.to_owned()),
+                ("amount".to_owned(), "10000".to_owned()),
+            ]
+        );
+        let expected = verify.map(str::to_owned).unwrap_or_else(|| {
+            format!(r#"{{"status":-1,"refId":"{ref_id}","amount":10000,"verifiedBefore":false}}"#)
+        });
+        for _ in 0..2 {
+            assert_eq!(
+                novinpal_call(&sb, "verify", &ref_id).await,
+                (200, expected.clone())
+            );
+        }
+        assert_eq!(counts(&sb, &ref_id).await.1, 0);
+        assert_eq!(
+            novinpal_call(&sb, "reverse", &ref_id).await,
+            (
+                200,
+                r#"{"status":0,"errorCode":109,"errorDescription":"transaction is not verified"}"#
+                    .to_owned()
+            )
+        );
+    }
+}
+
+#[tokio::test]
+async fn novinpal_reverse_after_120_minutes_fails() {
+    let sb = sandbox().await;
+    let ref_id = novinpal_create(
+        &sb,
+        &[
+            ("api_key", NOVINPAL_API_KEY),
+            ("amount", "10000"),
+            ("return_url", SHOP),
+            ("order_id", "late"),
+        ],
+    )
+    .await;
+    act(&sb, Gateway::NovinPal, &ref_id, "pay").await;
+    assert_eq!(novinpal_call(&sb, "verify", &ref_id).await.0, 200);
+    sb.handle
+        .advance_clock(std::time::Duration::from_secs(121 * 60));
+    assert_eq!(
+        novinpal_call(&sb, "reverse", &ref_id).await,
+        (
+            200,
+            r#"{"status":0,"errorCode":109,"errorDescription":"reverse window has passed"}"#
+                .to_owned()
+        )
+    );
+    assert_eq!(counts(&sb, &ref_id).await.3, "verified");
+}
+
+#[tokio::test]
+async fn inopal_whole_flow_with_fee() {
+    let sb = Sandbox::spawn_on_loopback(SandboxConfig::default().inopal_fee(500))
+        .await
+        .unwrap();
+    let base = sb.base_url_for(Gateway::Inopal);
+    let http = client();
+    let (status, body) = text(
+        http.post(format!("{base}/api/pardakht/create"))
+            .bearer_auth(INOPAL_GATEWAY_ID)
+            .json(&json!({"amount": 50000, "order_id": "12356", "callback": SHOP}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let data = serde_json::from_str::<Value>(&body).unwrap()["data"].clone();
+    let token = data["token"].as_str().unwrap().to_owned();
+    let ref_num = data["ref_num"].as_str().unwrap().to_owned();
+    assert_eq!(
+        body,
+        format!(
+            r#"{{"status":1,"message":"Ok","data":{{"token":"{token}","ref_num":"{ref_num}","order_id":"12356","payment_amount":50500}}}}"#
+        )
+    );
+
+    // The payment page is reached by a POST form with `token`.
+    let (status, page) = text(
+        http.post(format!("{base}/api/pardakht/payment"))
+            .form(&[("token", token.as_str())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains(">12356<") && page.contains("50500"), "{page}");
+
+    let (_, cb) = act(&sb, Gateway::Inopal, &token, "pay").await;
+    assert_eq!(cb["method"], "POST");
+    assert_eq!(cb["url"], SHOP);
+    assert_eq!(
+        field_names(&cb),
+        names(&[
+            "status",
+            "order_id",
+            "ref_num",
+            "card_number",
+            "tracking_code"
+        ])
+    );
+    assert_eq!(field(&cb, "status"), "1");
+    assert_eq!(field(&cb, "order_id"), "12356");
+    assert_eq!(field(&cb, "ref_num"), ref_num);
+    let txn = sb.handle.transaction(Gateway::Inopal, &token).unwrap();
+    assert_eq!(field(&cb, "tracking_code"), txn.bank_reference.unwrap());
+
+    let verify = |amount: u64| {
+        http.post(format!("{base}/api/pardakht/verify"))
+            .bearer_auth(INOPAL_GATEWAY_ID)
+            .form(&[("ref_num", ref_num.clone()), ("amount", amount.to_string())])
+            .send()
+    };
+    // The amount is the original one, not payment_amount.
+    assert_eq!(
+        text(verify(50500).await.unwrap()).await,
+        (
+            200,
+            r#"{"status":-6,"message":"incorrectAmount","data":[]}"#.to_owned()
+        )
+    );
+    assert_eq!(
+        text(verify(50000).await.unwrap()).await,
+        (
+            200,
+            format!(
+                r#"{{"status":1,"message":"Ok","data":{{"ref_num":"{ref_num}","price":50000}}}}"#
+            )
+        )
+    );
+    assert_eq!(
+        text(verify(50000).await.unwrap()).await,
+        (
+            200,
+            r#"{"status":-16,"message":"retryVerification","data":[]}"#.to_owned()
+        )
+    );
+    assert_eq!(counts(&sb, &token).await, (3, 1, 1, "verified".to_owned()));
+}
+
+#[tokio::test]
+async fn inopal_cancel_never_verifies() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(Gateway::Inopal);
+    let http = client();
+    let created: Value = http
+        .post(format!("{base}/api/pardakht/create"))
+        .bearer_auth(INOPAL_GATEWAY_ID)
+        .form(&[("amount", "5000"), ("order_id", "A1"), ("callback", SHOP)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = created["data"]["token"].as_str().unwrap().to_owned();
+    let ref_num = created["data"]["ref_num"].as_str().unwrap().to_owned();
+    let (_, cb) = act(&sb, Gateway::Inopal, &token, "cancel").await;
+    assert_eq!(
+        common::fields(&cb),
+        vec![
+            ("status".to_owned(), "-12".to_owned()),
+            ("order_id".to_owned(), "A1".to_owned()),
+            ("ref_num".to_owned(), ref_num.clone()),
+        ]
+    );
+    let (status, body) = text(
+        http.post(format!("{base}/api/pardakht/verify"))
+            .bearer_auth(INOPAL_GATEWAY_ID)
+            .json(&json!({"ref_num": ref_num, "amount": 5000}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"status":-12,"message":"paymentFailed","data":[]}"#)
+    );
+}
+
+async fn canpay_create(sb: &payment_sandbox::RunningSandbox, invoice: &str) -> (u16, String) {
+    text(
+        client()
+            .post(format!(
+                "{}/api/ipg/token",
+                sb.base_url_for(Gateway::CanPay)
+            ))
+            .json(&json!({"merchant": CANPAY_MERCHANT, "amount": 10000,
+                          "callback_url": SHOP, "invoice_id": invoice}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn canpay_verify(sb: &payment_sandbox::RunningSandbox, token: &str) -> (u16, String) {
+    text(
+        client()
+            .post(format!(
+                "{}/api/ipg/verify",
+                sb.base_url_for(Gateway::CanPay)
+            ))
+            .json(&json!({"merchant": CANPAY_MERCHANT, "token": token}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn canpay_whole_flow_success_every_time() {
+    let sb = sandbox().await;
+    let (status, body) = canpay_create(&sb, "47").await;
+    assert_eq!(status, 200);
+    let token = serde_json::from_str::<Value>(&body).unwrap()["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(token.len(), 30);
+    assert!(
+        token
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    );
+    let url = format!("{}/canpay/ipg/{token}", sb.base_url);
+    assert_eq!(
+        body,
+        format!(r#"{{"status":true,"data":{{"url":"{url}","token":"{token}"}}}}"#)
+    );
+    let (status, page) = text(client().get(&url).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(">47<") && page.contains("10000"));
+
+    let (_, cb) = act(&sb, Gateway::CanPay, &token, "pay").await;
+    assert_eq!(cb["method"], "POST");
+    assert_eq!(
+        common::fields(&cb),
+        vec![
+            ("success".to_owned(), "1".to_owned()),
+            ("token".to_owned(), token.clone()),
+            ("amount".to_owned(), "10000".to_owned()),
+            ("invoice_id".to_owned(), "47".to_owned()),
+        ]
+    );
+    let txn = sb.handle.transaction(Gateway::CanPay, &token).unwrap();
+    let card = txn.card_number.unwrap();
+    let expected = format!(
+        r#"{{"status":true,"data":{{"card":"{}-{}**-****-{}","reference":"{}"}}}}"#,
+        &card[..4],
+        &card[4..6],
+        &card[12..],
+        txn.bank_reference.unwrap()
+    );
+    // The document's warning: success again on every repeat.
+    for _ in 0..3 {
+        assert_eq!(canpay_verify(&sb, &token).await, (200, expected.clone()));
+    }
+    assert_eq!(counts(&sb, &token).await, (3, 3, 0, "verified".to_owned()));
+}
+
+#[tokio::test]
+async fn canpay_cancel_never_verifies() {
+    let sb = sandbox().await;
+    let (_, body) = canpay_create(&sb, "48").await;
+    let token = serde_json::from_str::<Value>(&body).unwrap()["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let not_paid = r#"{"status":false,"error":"not_paid","code":4,"message":"Transaction is not paid.","description":""}"#;
+    assert_eq!(canpay_verify(&sb, &token).await, (400, not_paid.to_owned()));
+    let (_, cb) = act(&sb, Gateway::CanPay, &token, "cancel").await;
+    assert_eq!(field(&cb, "success"), "0");
+    assert_eq!(canpay_verify(&sb, &token).await, (400, not_paid.to_owned()));
+    assert_eq!(counts(&sb, &token).await, (2, 0, 0, "cancelled".to_owned()));
+}
+
+async fn gardeshpay_create(base: &str, invoice: &str) -> (u16, String) {
+    text(
+        client()
+            .post(format!("{base}/provider/payment/getToken"))
+            .json(&json!({"amount": 30000, "invoiceNumber": invoice,
+                          "invoiceDate": "2026-11-23T10:20:30", "callback": SHOP}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn gardeshpay_whole_flow_both_prefixes() {
+    let sb = sandbox().await;
+    for (prefix, invoice) in [("/gardeshpay", "inv-1"), ("/gardeshpay/v1", "inv-2")] {
+        let base = format!("{}{prefix}", sb.base_url);
+        let (status, body) = gardeshpay_create(&base, invoice).await;
+        assert_eq!(status, 200);
+        let token = serde_json::from_str::<Value>(&body).unwrap()["data"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let redirect = format!("{base}/provider/payment/redirect");
+        assert_eq!(
+            body,
+            format!(
+                r#"{{"success":true,"data":{{"url":"{redirect}","token":"{token}"}},"message":"عملیات با موفقیت انجام شد."}}"#
+            )
+        );
+        let (status, page) = text(
+            client()
+                .get(format!("{redirect}/{token}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(page.contains(&format!(">{invoice}<")) && page.contains("30000"));
+
+        let (_, cb) = act(&sb, Gateway::GardeshPay, &token, "pay").await;
+        assert_eq!(cb["method"], "GET");
+        let tracking = field(&cb, "trackingNumber");
+        assert_ne!(tracking, token);
+        assert_eq!(
+            cb["url"],
+            format!("{SHOP}?trackingNumber={tracking}&invoiceNumber={invoice}").as_str()
+        );
+        assert_eq!(
+            field_names(&cb),
+            names(&["trackingNumber", "invoiceNumber"])
+        );
+
+        let txn = sb.handle.transaction(Gateway::GardeshPay, &token).unwrap();
+        let card = txn.card_number.unwrap();
+        let expected = |before: bool| {
+            format!(
+                r#"{{"success":true,"data":{{"cardNumber":"{}******{}","refNumber":"{}","message":"پرداخت با موفقیت انجام شد.","invoiceNumber":"{invoice}","invoiceDate":"2026-11-23T10:20:30"}},"amount":30000,"verifiedBefore":{before},"message":"عملیات با موفقیت انجام شد."}}"#,
+                &card[..6],
+                &card[12..],
+                txn.bank_reference.clone().unwrap()
+            )
+        };
+        for before in [false, true] {
+            let (status, body) = text(
+                client()
+                    .post(format!("{base}/provider/payment/verify"))
+                    .json(&json!({"trackingNumber": tracking}))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!((status, body), (200, expected(before)));
+        }
+        assert_eq!(counts(&sb, &token).await, (2, 1, 1, "verified".to_owned()));
+    }
+}
+
+#[tokio::test]
+async fn gardeshpay_cancel_sends_the_same_callback_and_never_verifies() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(Gateway::GardeshPay);
+    let (_, body) = gardeshpay_create(&base, "inv-c").await;
+    let token = serde_json::from_str::<Value>(&body).unwrap()["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = client()
+        .post(format!("{base}/_sandbox/act/{token}"))
+        .form(&[("action", "cancel")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let tracking = sb
+        .handle
+        .transaction(Gateway::GardeshPay, &token)
+        .unwrap()
+        .reference
+        .unwrap();
+    assert_eq!(
+        location,
+        format!("{SHOP}?trackingNumber={tracking}&invoiceNumber=inv-c")
+    );
+    let (status, body) = text(
+        client()
+            .post(format!("{base}/provider/payment/verify"))
+            .json(&json!({"trackingNumber": tracking}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        r#"{"success":false,"code":4,"message":"پرداخت ناموفق بوده است.","errors":[]}"#
+    );
+}
+
+#[tokio::test]
+async fn in_process_act_matches_http_and_admin_html_lists_payments() {
+    let sb = sandbox().await;
+    let ref_id = novinpal_create(
+        &sb,
+        &[
+            ("api_key", NOVINPAL_API_KEY),
+            ("amount", "10000"),
+            ("return_url", SHOP),
+            ("order_id", "lib-1"),
+        ],
+    )
+    .await;
+    let cb = sb
+        .handle
+        .act(Gateway::NovinPal, &ref_id, payment_sandbox::Action::Pay)
+        .unwrap();
+    assert_eq!(cb.method, payment_sandbox::CallbackMethod::Get);
+    assert_eq!(cb.field("success"), Some("1"));
+    assert_eq!(
+        sb.handle
+            .act(Gateway::NovinPal, &ref_id, payment_sandbox::Action::Pay),
+        Err(payment_sandbox::ActError::AlreadyActed(
+            payment_sandbox::TxnState::Paid
+        ))
+    );
+    let (status, html) = text(
+        client()
+            .get(format!("{}/_admin", sb.base_url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&ref_id) && html.contains("lib-1") && html.contains("paid"));
+}
