@@ -1,0 +1,575 @@
+//! Every documented (or README-documented) error the sandbox produces, with its exact body.
+
+mod common;
+
+use common::{client, sandbox, text};
+use payment_sandbox::{
+    CANPAY_MERCHANT, Gateway, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY, Sandbox,
+    SandboxConfig,
+};
+use serde_json::{Value, json};
+
+const SHOP: &str = "http://localhost:3000/cb";
+
+async fn idpay(base: &str, path: &str, key: Option<&str>, body: Value) -> (u16, String) {
+    let mut req = client().post(format!("{base}{path}")).json(&body);
+    if let Some(key) = key {
+        req = req.header("X-API-KEY", key);
+    }
+    text(req.send().await.unwrap()).await
+}
+
+fn idpay_error(code: u32, message: &str) -> String {
+    format!(r#"{{"error_code":{code},"error_message":"{message}"}}"#)
+}
+
+#[tokio::test]
+async fn idpay_create_errors() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(Gateway::IdPay);
+    let ok = json!({"order_id": "101", "amount": 10000, "callback": SHOP});
+    let with = |k: &str, v: Value| {
+        let mut b = ok.clone();
+        b[k] = v;
+        b
+    };
+    let without = |k: &str| {
+        let mut b = ok.clone();
+        b.as_object_mut().unwrap().remove(k);
+        b
+    };
+    let key_error = (403, idpay_error(12, "API Key یافت نشد."));
+    for path in ["/v1/payment", "/v1.1/payment"] {
+        assert_eq!(idpay(&base, path, None, ok.clone()).await, key_error);
+        assert_eq!(
+            idpay(&base, path, Some("wrong"), ok.clone()).await,
+            key_error
+        );
+    }
+    let cases = [
+        (
+            without("order_id"),
+            406,
+            idpay_error(32, "شماره سفارش `order_id` نباید خالی باشد."),
+        ),
+        (
+            with("order_id", json!("")),
+            406,
+            idpay_error(32, "شماره سفارش `order_id` نباید خالی باشد."),
+        ),
+        (
+            without("amount"),
+            406,
+            idpay_error(33, "مبلغ `amount` نباید خالی باشد."),
+        ),
+        (
+            with("amount", json!(9999)),
+            406,
+            idpay_error(34, "مبلغ `amount` باید بیشتر از 10,000 ریال باشد."),
+        ),
+        (
+            with("amount", json!(500_000_001)),
+            406,
+            idpay_error(35, "مبلغ `amount` باید کمتر از 500,000,000 ریال باشد."),
+        ),
+        (
+            without("callback"),
+            406,
+            idpay_error(37, "آدرس بازگشت `callback` نباید خالی باشد."),
+        ),
+        (
+            with("order_id", json!("x".repeat(51))),
+            405,
+            idpay_error(51, "تراکنش ایجاد نشد."),
+        ),
+        (
+            with("phone", json!("0938")),
+            405,
+            idpay_error(51, "تراکنش ایجاد نشد."),
+        ),
+        (
+            with("desc", json!("d".repeat(256))),
+            405,
+            idpay_error(51, "تراکنش ایجاد نشد."),
+        ),
+    ];
+    for (body, status, expected) in cases {
+        assert_eq!(
+            idpay(&base, "/v1.1/payment", Some(IDPAY_API_KEY), body.clone()).await,
+            (status, expected),
+            "{body}"
+        );
+    }
+    // The limits themselves are accepted.
+    for body in [
+        with("amount", json!(500_000_000)),
+        with("order_id", json!("x".repeat(50))),
+    ] {
+        assert_eq!(
+            idpay(&base, "/v1/payment", Some(IDPAY_API_KEY), body)
+                .await
+                .0,
+            201
+        );
+    }
+    // IDPay takes JSON only: a form body carries no fields.
+    let (status, body) = text(
+        client()
+            .post(format!("{base}/v1/payment"))
+            .header("X-API-KEY", IDPAY_API_KEY)
+            .form(&[("order_id", "1"), ("amount", "10000"), ("callback", SHOP)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            406,
+            idpay_error(32, "شماره سفارش `order_id` نباید خالی باشد.")
+        )
+    );
+}
+
+#[tokio::test]
+async fn idpay_verify_and_inquiry_errors() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(Gateway::IdPay);
+    for path in [
+        "/v1/payment/inquiry",
+        "/v1.1/payment/inquiry",
+        "/v1.1/payment/verify",
+    ] {
+        assert_eq!(
+            idpay(
+                &base,
+                path,
+                Some("nope"),
+                json!({"id": "x", "order_id": "1"})
+            )
+            .await,
+            (403, idpay_error(12, "API Key یافت نشد."))
+        );
+        assert_eq!(
+            idpay(&base, path, Some(IDPAY_API_KEY), json!({"order_id": "1"})).await,
+            (406, idpay_error(31, "کد تراکنش `id` نباید خالی باشد."))
+        );
+        assert_eq!(
+            idpay(&base, path, Some(IDPAY_API_KEY), json!({"id": "x"})).await,
+            (
+                406,
+                idpay_error(32, "شماره سفارش `order_id` نباید خالی باشد.")
+            )
+        );
+        assert_eq!(
+            idpay(
+                &base,
+                path,
+                Some(IDPAY_API_KEY),
+                json!({"id": "x", "order_id": "1"})
+            )
+            .await,
+            (400, idpay_error(52, "استعلام نتیجه ای نداشت."))
+        );
+    }
+}
+
+#[tokio::test]
+async fn idpay_verify_window_is_ten_minutes() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(Gateway::IdPay);
+    let mut ids = Vec::new();
+    for order in ["w1", "w2"] {
+        let (_, body) = idpay(
+            &base,
+            "/v1.1/payment",
+            Some(IDPAY_API_KEY),
+            json!({"order_id": order, "amount": 10000, "callback": SHOP}),
+        )
+        .await;
+        let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        sb.handle
+            .act(Gateway::IdPay, &id, payment_sandbox::Action::Pay)
+            .unwrap();
+        ids.push((order, id));
+    }
+    sb.handle
+        .advance_clock(std::time::Duration::from_secs(9 * 60));
+    let (status, body) = idpay(
+        &base,
+        "/v1.1/payment/verify",
+        Some(IDPAY_API_KEY),
+        json!({"id": ids[0].1, "order_id": ids[0].0}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with(r#"{"status":"100","#));
+    sb.handle
+        .advance_clock(std::time::Duration::from_secs(2 * 60));
+    assert_eq!(
+        idpay(
+            &base,
+            "/v1.1/payment/verify",
+            Some(IDPAY_API_KEY),
+            json!({"id": ids[1].1, "order_id": ids[1].0}),
+        )
+        .await,
+        (405, idpay_error(54, "مدت زمان تایید پرداخت سپری شده است."))
+    );
+    // The one verified in time still answers 101 afterwards.
+    let (status, body) = idpay(
+        &base,
+        "/v1.1/payment/verify",
+        Some(IDPAY_API_KEY),
+        json!({"id": ids[0].1, "order_id": ids[0].0}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with(r#"{"status":"101","#));
+}
+
+fn novinpal_rejection(code: u32, description: &str) -> (u16, String) {
+    (
+        200,
+        format!(r#"{{"status":0,"errorCode":{code},"errorDescription":"{description}"}}"#),
+    )
+}
+
+#[tokio::test]
+async fn novinpal_errors() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(Gateway::NovinPal);
+    let request = |form: Vec<(&'static str, String)>| {
+        let url = format!("{base}/invoice/request");
+        async move { text(client().post(url).form(&form).send().await.unwrap()).await }
+    };
+    let good = || {
+        vec![
+            ("api_key", NOVINPAL_API_KEY.to_owned()),
+            ("amount", "10000".to_owned()),
+            ("return_url", SHOP.to_owned()),
+            ("order_id", "o1".to_owned()),
+        ]
+    };
+    let replace = |k: &str, v: &str| {
+        good()
+            .into_iter()
+            .map(|(n, x)| if n == k { (n, v.to_owned()) } else { (n, x) })
+            .collect::<Vec<_>>()
+    };
+    let remove = |k: &str| {
+        good()
+            .into_iter()
+            .filter(|(n, _)| *n != k)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        request(replace("api_key", "bad")).await,
+        novinpal_rejection(111, "api key is invalid")
+    );
+    assert_eq!(
+        request(remove("api_key")).await,
+        novinpal_rejection(111, "api key is invalid")
+    );
+    for amount in ["9999", "abc", ""] {
+        assert_eq!(
+            request(replace("amount", amount)).await,
+            novinpal_rejection(110, "amount is invalid")
+        );
+    }
+    assert_eq!(
+        request(remove("amount")).await,
+        novinpal_rejection(110, "amount is invalid")
+    );
+    assert_eq!(
+        request(remove("return_url")).await,
+        novinpal_rejection(103, "return url is invalid")
+    );
+    assert_eq!(
+        request(replace("return_url", "not a url")).await,
+        novinpal_rejection(103, "return url is invalid")
+    );
+    assert_eq!(
+        request(remove("order_id")).await,
+        novinpal_rejection(113, "order id is invalid")
+    );
+    // JSON is accepted as well as form data.
+    let (status, body) = text(
+        client()
+            .post(format!("{base}/invoice/request"))
+            .json(&json!({"api_key": NOVINPAL_API_KEY, "amount": 10000,
+                          "return_url": SHOP, "order_id": "j1"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body.ends_with(r#"","status":1}"#), "{body}");
+
+    for call in ["verify", "reverse"] {
+        let call_with = |key: &str, ref_id: &str| {
+            let url = format!("{base}/invoice/{call}");
+            let form = [("api_key", key.to_owned()), ("ref_id", ref_id.to_owned())];
+            async move { text(client().post(url).form(&form).send().await.unwrap()).await }
+        };
+        assert_eq!(
+            call_with("bad", "1").await,
+            novinpal_rejection(111, "api key is invalid")
+        );
+        assert_eq!(
+            call_with(NOVINPAL_API_KEY, "123").await,
+            novinpal_rejection(105, "transaction not found")
+        );
+    }
+}
+
+fn inopal_failure(status: i32, message: &str) -> (u16, String) {
+    (
+        200,
+        format!(r#"{{"status":{status},"message":"{message}","data":[]}}"#),
+    )
+}
+
+fn inopal_unauthenticated(action: &str) -> (u16, String) {
+    (
+        401,
+        format!(
+            r#"{{"status":"unauthenticated","action":"{action}","tag":"unauthenticated","message":"دسترسی نامعتبر","data":[],"api_version":"1.0.0"}}"#
+        ),
+    )
+}
+
+#[tokio::test]
+async fn inopal_errors() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(Gateway::Inopal);
+    let create = |auth: Option<&'static str>, body: Value| {
+        let url = format!("{base}/api/pardakht/create");
+        async move {
+            let mut req = client().post(url).json(&body);
+            if let Some(auth) = auth {
+                req = req.bearer_auth(auth);
+            }
+            text(req.send().await.unwrap()).await
+        }
+    };
+    let ok = json!({"amount": 1000, "order_id": "A1", "callback": SHOP});
+    let with = |k: &str, v: Value| {
+        let mut b = ok.clone();
+        b[k] = v;
+        b
+    };
+    let without = |k: &str| {
+        let mut b = ok.clone();
+        b.as_object_mut().unwrap().remove(k);
+        b
+    };
+    assert_eq!(
+        create(None, ok.clone()).await,
+        inopal_unauthenticated("PardakhtCreate")
+    );
+    assert_eq!(
+        create(Some("wrong"), ok.clone()).await,
+        inopal_unauthenticated("PardakhtCreate")
+    );
+    let id = Some(INOPAL_GATEWAY_ID);
+    let cases = [
+        (without("amount"), -4, "requiredInputParametersNotSatisfied"),
+        (
+            without("order_id"),
+            -4,
+            "requiredInputParametersNotSatisfied",
+        ),
+        (
+            without("callback"),
+            -4,
+            "requiredInputParametersNotSatisfied",
+        ),
+        (with("amount", json!("ten")), -6, "incorrectAmount"),
+        (with("amount", json!(999)), -7, "lowAmount"),
+        (with("amount", json!(500_000_001)), -8, "highAmount"),
+        (with("order_id", json!("")), -9, "emptyOrderId"),
+        (with("order_id", json!("a".repeat(129))), -11, "longOrderId"),
+        (with("order_id", json!("A-1")), -13, "paymentDataNotValid"),
+        (
+            with("callback", json!("nope")),
+            -23,
+            "invalidCallbackAddress",
+        ),
+    ];
+    for (body, status, message) in cases {
+        assert_eq!(
+            create(id, body.clone()).await,
+            inopal_failure(status, message),
+            "{body}"
+        );
+    }
+    for body in [
+        with("amount", json!(500_000_000)),
+        with("order_id", json!("a".repeat(128))),
+    ] {
+        let (status, text) = create(id, body).await;
+        assert_eq!(status, 200);
+        assert!(text.starts_with(r#"{"status":1,"#));
+    }
+
+    let verify = |auth: &'static str, body: Value| {
+        let url = format!("{base}/api/pardakht/verify");
+        async move {
+            text(
+                client()
+                    .post(url)
+                    .bearer_auth(auth)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        verify("wrong", json!({"ref_num": "abc", "amount": 1000})).await,
+        inopal_unauthenticated("PardakhtVerify")
+    );
+    assert_eq!(
+        verify(INOPAL_GATEWAY_ID, json!({"ref_num": "abc"})).await,
+        inopal_failure(-4, "requiredInputParametersNotSatisfied")
+    );
+    assert_eq!(
+        verify(INOPAL_GATEWAY_ID, json!({"ref_num": "abc", "amount": 1000})).await,
+        inopal_failure(-13, "paymentDataNotValid")
+    );
+}
+
+fn canpay_error(http: u16, error: &str, code: u32, message: &str) -> (u16, String) {
+    (
+        http,
+        format!(
+            r#"{{"status":false,"error":"{error}","code":{code},"message":"{message}","description":""}}"#
+        ),
+    )
+}
+
+#[tokio::test]
+async fn canpay_errors() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(Gateway::CanPay);
+    let post = |path: &'static str, body: Value| {
+        let url = format!("{base}/api/ipg/{path}");
+        async move { text(client().post(url).json(&body).send().await.unwrap()).await }
+    };
+    let ok = json!({"merchant": CANPAY_MERCHANT, "amount": 10000,
+                    "callback_url": SHOP, "invoice_id": "1"});
+    let without = |k: &str| {
+        let mut b = ok.clone();
+        b.as_object_mut().unwrap().remove(k);
+        b
+    };
+    let mut wrong = ok.clone();
+    wrong["merchant"] = json!("nope");
+    assert_eq!(
+        post("token", wrong).await,
+        canpay_error(401, "invalid_merchant", 2, "Merchant is not valid.")
+    );
+    assert_eq!(
+        post("token", without("merchant")).await,
+        canpay_error(422, "validation", 1, "The merchant field is required.")
+    );
+    assert_eq!(
+        post("token", without("amount")).await,
+        canpay_error(422, "validation", 1, "The amount field is required.")
+    );
+    assert_eq!(
+        post("token", without("callback_url")).await,
+        canpay_error(422, "validation", 1, "The callback url field is required.")
+    );
+    assert_eq!(
+        post("token", without("invoice_id")).await,
+        canpay_error(422, "validation", 1, "The invoice id field is required.")
+    );
+    assert_eq!(
+        post("verify", json!({"merchant": "nope", "token": "X"})).await,
+        canpay_error(401, "invalid_merchant", 2, "Merchant is not valid.")
+    );
+    assert_eq!(
+        post("verify", json!({"merchant": CANPAY_MERCHANT})).await,
+        canpay_error(422, "validation", 1, "The token field is required.")
+    );
+    assert_eq!(
+        post("verify", json!({"merchant": CANPAY_MERCHANT, "token": "X"})).await,
+        canpay_error(404, "not_found", 3, "Transaction not found.")
+    );
+}
+
+#[tokio::test]
+async fn gardeshpay_errors() {
+    let sb = Sandbox::spawn_on_loopback(SandboxConfig::default().gardeshpay_token(Some("mt")))
+        .await
+        .unwrap();
+    let base = sb.base_url_for(Gateway::GardeshPay);
+    let post = |path: &'static str, body: Value| {
+        let url = format!("{base}/provider/payment/{path}");
+        async move { text(client().post(url).json(&body).send().await.unwrap()).await }
+    };
+    let token_error = (
+        401,
+        r#"{"success":false,"code":2,"message":"توکن پذیرنده معتبر نیست.","errors":["token is invalid"]}"#
+            .to_owned(),
+    );
+    let good = json!({"amount": 1000, "invoiceNumber": "i1",
+                      "invoiceDate": "2026-01-02T03:04:05", "callback": SHOP});
+    assert_eq!(post("getToken", good.clone()).await, token_error);
+    assert_eq!(
+        post("verify", json!({"trackingNumber": "1"})).await,
+        token_error
+    );
+    let mut with_token = good.clone();
+    with_token["token"] = json!("mt");
+    assert_eq!(post("getToken", with_token).await.0, 200);
+    assert_eq!(
+        post("getToken", json!({"token": "mt", "invoiceDate": "2026-01-02 03:04"})).await,
+        (
+            422,
+            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["amount is required","invoiceNumber is required","invoiceDate must be in format YYYY-MM-DDTHH:mm:ss","callback is required"]}"#
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        post("verify", json!({"token": "mt", "trackingNumber": "1"})).await,
+        (
+            404,
+            r#"{"success":false,"code":3,"message":"تراکنش یافت نشد.","errors":[]}"#.to_owned()
+        )
+    );
+    assert_eq!(
+        post("verify", json!({"token": "mt"})).await,
+        (
+            422,
+            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["trackingNumber is required"]}"#
+                .to_owned()
+        )
+    );
+}
+
+#[tokio::test]
+async fn unknown_payment_pages_and_actions() {
+    let sb = sandbox().await;
+    let (status, _) = text(
+        client()
+            .get(format!("{}/canpay/ipg/NOPE", sb.base_url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, body) = common::act(&sb, Gateway::CanPay, "NOPE", "pay").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"], "unknown_payment");
+}
