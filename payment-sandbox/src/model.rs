@@ -391,3 +391,29 @@ impl FromStr for Fault {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_parse_from_cli_spelling() {
+        assert_eq!("delay:3000".parse(), Ok(Fault::Delay { ms: 3000 }));
+        assert_eq!("status:502".parse(), Ok(Fault::Status { code: 502 }));
+        assert_eq!("malformed".parse(), Ok(Fault::Malformed));
+        assert_eq!("drop".parse(), Ok(Fault::Drop));
+        assert!("status:42".parse::<Fault>().is_err());
+        assert!("delay".parse::<Fault>().is_err());
+        assert!("drop:1".parse::<Fault>().is_err());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for g in Gateway::ALL {
+            assert_eq!(g.name().parse::<Gateway>(), Ok(g));
+            assert_eq!(g.prefix(), format!("/{}", g.name()));
+        }
+        assert_eq!("verify".parse(), Ok(Call::Verify));
+        assert_eq!("wrong_card".parse(), Ok(Action::WrongCard));
+    }
+}
