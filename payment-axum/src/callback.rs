@@ -1,0 +1,146 @@
+//! What the router and the extractor share: turning an axum request into a
+//! [`CallbackRequest`], checking the path it arrived at, and writing responses.
+//!
+//! Every rule about what a valid callback is lives in `payment-core`; this module only
+//! moves bytes between axum and [`Payments::handle_callback`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::{
+    body::{Body, to_bytes},
+    extract::{OriginalUri, Request},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts},
+    response::{Html, IntoResponse, Response},
+};
+use payment_core::{
+    CallbackError, CallbackRequest, CallbackResult, GatewayId, Outcome, Payments, Rejection,
+    StateCookie,
+};
+
+/// Runs the callback pipeline for `gateway` on an axum request.
+///
+/// Refuses (without touching any payment) a request that arrived at another path than the
+/// one the gateways are given, so a router mounted at the wrong prefix is found at once
+/// instead of silently handing gateways a callback URL that goes nowhere. `logged` makes
+/// the error log line appear once per router (or once per process for the extractor).
+pub(crate) async fn run(
+    payments: &Payments,
+    gateway: GatewayId,
+    req: Request,
+    body_limit: usize,
+    logged: &AtomicBool,
+) -> CallbackResult {
+    let (parts, body) = req.into_parts();
+    // The public path: what the gateways were given and where a re-post must go.
+    let public_path = payments.callback_url(gateway).path().to_owned();
+    let arrived = arrived_path(&parts);
+    // Behind a proxy that strips the public base URL's path the app sees only
+    // `callback_path`; otherwise it sees the whole public path. Both are right.
+    if arrived != public_path && arrived != payments.callback_path(gateway) {
+        if !logged.swap(true, Ordering::Relaxed) {
+            tracing::error!(
+                gateway = %gateway,
+                arrived,
+                expected = %public_path,
+                mount_path = payments.mount_path(),
+                "payment callback arrived at a path other than the one sent to gateways; \
+                 mount the payment routes at the configured mount path \
+                 (PaymentRouter::mount does it) or change Payments::builder().mount_path"
+            );
+        }
+        return rejected(Rejection::Misconfigured(format!(
+            "callback for {gateway} arrived at {arrived}, expected {public_path}"
+        )));
+    }
+    match build_request(&parts, body, body_limit).await {
+        Ok(request) => {
+            payments
+                .handle_callback(gateway, &request, Some(&public_path))
+                .await
+        }
+        Err(e) => rejected(Rejection::MalformedCallback(e)),
+    }
+}
+
+/// A rejection with no cookies to set.
+pub(crate) fn rejected(rejection: Rejection) -> CallbackResult {
+    CallbackResult {
+        outcome: Outcome::Rejected(rejection),
+        cookies: Vec::new(),
+    }
+}
+
+/// The full path the request arrived at, before any `nest` stripped a prefix.
+fn arrived_path(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or_else(|| parts.uri.path(), |original| original.0.path())
+        .to_owned()
+}
+
+async fn build_request(
+    parts: &Parts,
+    body: Body,
+    limit: usize,
+) -> Result<CallbackRequest, CallbackError> {
+    let query = parts.uri.query().unwrap_or("");
+    let request = match parts.method {
+        Method::GET => CallbackRequest::from_get(query)?,
+        Method::POST => {
+            let bytes = to_bytes(body, limit)
+                .await
+                .map_err(|_| CallbackError::TooLarge)?;
+            CallbackRequest::from_post(query, &bytes)?
+        }
+        // A HEAD (link checker, prefetch) must not consume the payment; gateways only
+        // ever send GET or POST.
+        _ => return Err(CallbackError::MalformedField("method")),
+    };
+    Ok(parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .fold(request, CallbackRequest::with_cookie_header))
+}
+
+/// An HTML page with the given status (`text/html; charset=utf-8`).
+pub(crate) fn html(status: u16, page: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Html(page)).into_response()
+}
+
+/// The library's default answer to an outcome: its status and its page.
+pub(crate) fn default_response(outcome: &Outcome) -> Response {
+    html(outcome.http_status(), outcome.default_page())
+}
+
+/// Adds each cookie as a `Set-Cookie` header.
+pub(crate) fn append_cookies(headers: &mut HeaderMap, cookies: &[StateCookie]) {
+    for cookie in cookies {
+        match HeaderValue::try_from(cookie.to_header_value()) {
+            Ok(value) => {
+                headers.append(header::SET_COOKIE, value);
+            }
+            Err(_) => {
+                tracing::warn!(cookie = %cookie.name, "state cookie is not a valid header value")
+            }
+        }
+    }
+}
+
+/// Marks a response as not to be stored: receipts, re-post forms and redirects with a
+/// fresh state cookie belong to one buyer at one moment.
+pub(crate) fn no_store(headers: &mut HeaderMap) {
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+}
+
+/// `response` with the cookies and `Cache-Control: no-store` added.
+pub(crate) fn finish(mut response: Response, cookies: &[StateCookie]) -> Response {
+    append_cookies(response.headers_mut(), cookies);
+    no_store(response.headers_mut());
+    response
+}

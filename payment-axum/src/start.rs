@@ -1,0 +1,290 @@
+//! Starting a payment from any handler: [`start`], [`StartResponse`], [`StartError`].
+
+use std::fmt;
+
+use axum::{
+    http::{HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use payment_core::{
+    Error, GatewayId, Order, OrderProblem, Payments, Redirect, Rial, StartedPayment, StateCookie,
+    TransportErrorKind, html::escape,
+};
+
+use crate::callback;
+
+/// Creates the payment at `gateway` for `order` and answers with the redirect that sends
+/// the buyer there, setting the signed state cookie.
+///
+/// Decide the order's amount on the server: verify will use exactly that amount. Store
+/// [`StartResponse::gateway_ref`] with the order if you want to find the payment later.
+///
+/// ```
+/// use axum::{Router, extract::{Path, State}, http::StatusCode, response::{IntoResponse, Response}, routing::post};
+/// use payment_axum::{payment_core::{GatewayId, Order, OrderId, Payments, Rial}, start};
+///
+/// async fn checkout(State(payments): State<Payments>, Path(id): Path<String>) -> Response {
+///     let Ok(id) = id.parse::<OrderId>() else {
+///         return StatusCode::NOT_FOUND.into_response();
+///     };
+///     // Look the order up and price it on the server; never trust an amount from a form.
+///     let order = Order::new(id, Rial::new(120_000));
+///     match start(&payments, GatewayId::NovinPal, &order).await {
+///         Ok(started) => {
+///             // Store `started.gateway_ref()` with the order here.
+///             started.into_response()
+///         }
+///         // Renders itself (422, 502, 504 or 500); or match on `e.error()`.
+///         Err(e) => e.into_response(),
+///     }
+/// }
+///
+/// fn routes() -> Router<Payments> {
+///     Router::new().route("/checkout/{id}", post(checkout))
+/// }
+/// ```
+pub async fn start(
+    payments: &Payments,
+    gateway: GatewayId,
+    order: &Order,
+) -> Result<StartResponse, StartError> {
+    payments
+        .start(gateway, order)
+        .await
+        .map(StartResponse::from)
+        .map_err(StartError::from)
+}
+
+/// A started payment as a response: `302 Found` to the gateway for `GET` gateways, or
+/// `200` with an auto-submitting form for `POST` gateways (Inopal); always with the
+/// `Set-Cookie` of the signed order state and `Cache-Control: no-store`.
+#[derive(Clone)]
+pub struct StartResponse {
+    started: StartedPayment,
+}
+
+impl StartResponse {
+    /// The gateway's reference for the payment; store it with the order.
+    pub fn gateway_ref(&self) -> &str {
+        &self.started.gateway_ref
+    }
+
+    /// What the buyer will pay, where the gateway adds a fee (Inopal).
+    pub fn payable_amount(&self) -> Option<Rial> {
+        self.started.payable_amount
+    }
+
+    /// Where the buyer is sent.
+    pub fn redirect(&self) -> &Redirect {
+        &self.started.redirect
+    }
+
+    /// The state cookie the response sets.
+    pub fn cookie(&self) -> &StateCookie {
+        &self.started.cookie
+    }
+
+    /// The pipeline's result, to answer in another way.
+    pub fn into_started(self) -> StartedPayment {
+        self.started
+    }
+}
+
+impl From<StartedPayment> for StartResponse {
+    fn from(started: StartedPayment) -> Self {
+        Self { started }
+    }
+}
+
+// The redirect holds the gateway's token; keep it out of logs.
+impl fmt::Debug for StartResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redirect = match &self.started.redirect {
+            Redirect::Get(_) => "GET",
+            _ => "POST form",
+        };
+        f.debug_struct("StartResponse")
+            .field("redirect", &redirect)
+            .field("cookie", &self.started.cookie)
+            .field("payable_amount", &self.started.payable_amount)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IntoResponse for StartResponse {
+    fn into_response(self) -> Response {
+        let redirect = &self.started.redirect;
+        let location = match redirect {
+            Redirect::Get(url) => HeaderValue::try_from(url.as_str()).ok(),
+            _ => None,
+        };
+        let response = match location {
+            Some(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+            // POST gateways, and (never seen) a URL that is no valid header value.
+            None => Html(redirect.auto_submit_page()).into_response(),
+        };
+        callback::finish(response, std::slice::from_ref(&self.started.cookie))
+    }
+}
+
+/// A payment that could not be started. It renders itself as a readable Persian and
+/// English page with a fitting status, or match on [`StartError::error`] to answer in your
+/// own way:
+///
+/// | [`payment_core::Error`] | status |
+/// |---|---|
+/// | `InvalidOrder` (amount or order id outside the gateway's limits; nothing was sent) | 422 |
+/// | `Gateway` (the gateway refused) | 502 |
+/// | `Transport` with `Timeout` | 504 |
+/// | other `Transport` (connection, 5xx, malformed answer) | 502 |
+/// | `Config`, `Unsupported` and the rest | 500 |
+///
+/// A transport error at start is safe to retry: no state was issued, and a payment the
+/// gateway may have created is never verified.
+pub struct StartError {
+    error: Error,
+}
+
+impl StartError {
+    /// The error from `payment-core`.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The error from `payment-core`, by value.
+    pub fn into_error(self) -> Error {
+        self.error
+    }
+
+    /// The status of the default response.
+    pub fn status(&self) -> StatusCode {
+        match &self.error {
+            Error::InvalidOrder(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Gateway(_) => StatusCode::BAD_GATEWAY,
+            Error::Transport(t) if t.kind == TransportErrorKind::Timeout => {
+                StatusCode::GATEWAY_TIMEOUT
+            }
+            Error::Transport(_) => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The default page: what happened and what the buyer can do, in Persian and English.
+    pub fn page(&self) -> String {
+        let (fa, en) = match &self.error {
+            Error::InvalidOrder(e) => (
+                format!(
+                    "این سفارش را نمی‌توان با {} پرداخت کرد: {}",
+                    e.gateway.persian_name(),
+                    order_problem_fa(&e.reason)
+                ),
+                format!(
+                    "This order cannot be paid with {}: {}.",
+                    e.gateway.display_name(),
+                    e.reason
+                ),
+            ),
+            Error::Gateway(e) => (
+                format!(
+                    "درگاه {} درخواست پرداخت را نپذیرفت ({}). لطفا بعدا یا با درگاه دیگری تلاش کنید.",
+                    e.gateway.persian_name(),
+                    e.code.persian()
+                ),
+                format!(
+                    "{} refused the payment ({}). Please try later or choose another gateway.",
+                    e.gateway.display_name(),
+                    e.code.english()
+                ),
+            ),
+            Error::Transport(e) => (
+                format!(
+                    "درگاه {} پاسخ نداد. هیچ مبلغی کسر نشده است؛ لطفا دوباره تلاش کنید.",
+                    e.gateway.persian_name()
+                ),
+                format!(
+                    "{} did not answer. Nothing was charged; please try again.",
+                    e.gateway.display_name()
+                ),
+            ),
+            _ => (
+                "تنظیمات پرداخت فروشگاه کامل نیست.".to_owned(),
+                "The shop's payment settings are incomplete.".to_owned(),
+            ),
+        };
+        format!(
+            "<!doctype html>\n<html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>پرداخت آغاز نشد / Payment not started</title><style>body{{font-family:Tahoma,sans-serif;\
+             max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.7}}</style></head><body>\
+             <h1>پرداخت آغاز نشد</h1><h2 lang=\"en\" dir=\"ltr\">Payment not started</h2>\
+             <p>{}</p><p lang=\"en\" dir=\"ltr\">{}</p></body></html>\n",
+            escape(&fa),
+            escape(&en)
+        )
+    }
+}
+
+fn order_problem_fa(problem: &OrderProblem) -> String {
+    match problem {
+        OrderProblem::AmountTooLow { min, .. } => {
+            format!(
+                "مبلغ کمتر از حداقل ({} ریال) است",
+                Rial::new(*min).grouped()
+            )
+        }
+        OrderProblem::AmountTooHigh { max, .. } => {
+            format!(
+                "مبلغ بیشتر از حداکثر ({} ریال) است",
+                Rial::new(*max).grouped()
+            )
+        }
+        OrderProblem::OrderIdTooLong { max, .. } => {
+            format!("شماره سفارش بیش از {max} نویسه است")
+        }
+        OrderProblem::OrderIdCharacters { .. } => "شماره سفارش نویسه‌های غیرمجاز دارد".to_owned(),
+        OrderProblem::CallbackUrl(_) => "آدرس بازگشت فروشگاه نامعتبر است".to_owned(),
+        _ => "یکی از اطلاعات سفارش نامعتبر است".to_owned(),
+    }
+}
+
+impl From<Error> for StartError {
+    fn from(error: Error) -> Self {
+        Self { error }
+    }
+}
+
+impl From<StartError> for Error {
+    fn from(error: StartError) -> Self {
+        error.error
+    }
+}
+
+impl fmt::Debug for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("StartError").field(&self.error).finish()
+    }
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "payment could not be started: {}", self.error)
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl IntoResponse for StartError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::warn!(error = %self.error, "payment could not be started");
+        }
+        let mut response = (status, Html(self.page())).into_response();
+        callback::no_store(response.headers_mut());
+        response
+    }
+}
