@@ -41,13 +41,22 @@ macro_rules! app {
 async fn get_gateway_start_is_a_302_with_the_state_cookie() {
     let shop = shop();
     let app = app!(shop);
-    let res = test::call_service(&app, test::TestRequest::get().uri("/buy/novinpal/A-1/120000").to_request()).await;
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/buy/novinpal/A-1/120000")
+            .to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(
         header(&res, header::LOCATION).as_deref(),
         Some("https://gateway.test/pay/ref-A-1")
     );
-    assert_eq!(header(&res, header::CACHE_CONTROL).as_deref(), Some("no-store"));
+    assert_eq!(
+        header(&res, header::CACHE_CONTROL).as_deref(),
+        Some("no-store")
+    );
     let cookies = set_cookies(&res);
     assert_eq!(cookies.len(), 1, "{cookies:?}");
     let cookie = &cookies[0];
@@ -56,14 +65,23 @@ async fn get_gateway_start_is_a_302_with_the_state_cookie() {
     assert!(cookie.contains("; HttpOnly"), "{cookie}");
     assert!(cookie.contains("; SameSite=Lax"), "{cookie}");
     assert!(cookie.contains("; Max-Age=1800"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain-http development origin: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain-http development origin: {cookie}"
+    );
 }
 
 #[actix_web::test]
 async fn https_origin_makes_the_cookie_secure() {
     let shop = shop_at("https://shop.example", "/pay");
     let app = app!(shop);
-    let res = test::call_service(&app, test::TestRequest::get().uri("/buy/novinpal/A-1/120000").to_request()).await;
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/buy/novinpal/A-1/120000")
+            .to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::FOUND);
     assert!(set_cookies(&res)[0].contains("; Secure"));
 }
@@ -72,13 +90,22 @@ async fn https_origin_makes_the_cookie_secure() {
 async fn post_form_gateway_start_is_an_auto_submitting_page() {
     let shop = shop();
     let app = app!(shop);
-    let res = test::call_service(&app, test::TestRequest::get().uri("/buy/inopal/B-7/50000").to_request()).await;
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/buy/inopal/B-7/50000")
+            .to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
         header(&res, header::CONTENT_TYPE).as_deref(),
         Some("text/html; charset=utf-8")
     );
-    assert_eq!(header(&res, header::CACHE_CONTROL).as_deref(), Some("no-store"));
+    assert_eq!(
+        header(&res, header::CACHE_CONTROL).as_deref(),
+        Some("no-store")
+    );
     let cookies = set_cookies(&res);
     assert_eq!(cookies.len(), 1);
     assert!(cookies[0].contains("; Path=/pay/callback;"));
@@ -94,10 +121,15 @@ async fn post_form_gateway_start_is_an_auto_submitting_page() {
 async fn start_response_exposes_what_the_app_stores() {
     let shop = shop();
     let order = Order::new("C-3".parse().unwrap(), Rial::new(50_000));
-    let response = start(&shop.payments, GatewayId::Inopal, &order).await.unwrap();
+    let response = start(&shop.payments, GatewayId::Inopal, &order)
+        .await
+        .unwrap();
     assert_eq!(response.gateway_ref(), "ref-C-3");
     assert_eq!(response.payable_amount(), Some(Rial::new(50_500)));
-    assert_eq!(response.redirect().url().as_str(), "https://gateway.test/pay");
+    assert_eq!(
+        response.redirect().url().as_str(),
+        "https://gateway.test/pay"
+    );
     assert!(response.cookie().http_only);
     let cookie_name = response.cookie().name.clone();
     let http: HttpResponse = response.into();
@@ -119,7 +151,10 @@ async fn failed_start(order: &str, amount: u64, gateway: &str) -> (StatusCode, S
             .to_request(),
     )
     .await;
-    assert!(set_cookies(&res).is_empty(), "no state cookie on a failed start");
+    assert!(
+        set_cookies(&res).is_empty(),
+        "no state cookie on a failed start"
+    );
     assert_eq!(
         header(&res, header::CONTENT_TYPE).as_deref(),
         Some("text/html; charset=utf-8")
@@ -140,7 +175,10 @@ async fn invalid_order_is_a_422_page_in_persian_and_english() {
 async fn gateway_refusal_is_a_502() {
     let (status, page) = failed_start("REFUSE", 50_000, "novinpal").await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
-    assert!(page.contains("The payment gateway refused the payment"), "{page}");
+    assert!(
+        page.contains("The payment gateway refused the payment"),
+        "{page}"
+    );
     assert!(page.contains("wrong API key"), "{page}");
     assert!(page.contains("کلید API اشتباه است"), "{page}");
 }
@@ -160,20 +198,27 @@ async fn unconfigured_gateway_is_a_500() {
     let (status, page) = failed_start("A-1", 50_000, "idpay").await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(page.contains("payment settings are incomplete"), "{page}");
-    assert!(!page.contains("idpay"), "no configuration details for the buyer: {page}");
+    assert!(
+        !page.contains("idpay"),
+        "no configuration details for the buyer: {page}"
+    );
 }
 
 #[actix_web::test]
 async fn start_error_can_be_matched_by_the_app() {
     let shop = shop();
     let low = Order::new("A-1".parse().unwrap(), Rial::new(1));
-    let err = start(&shop.payments, GatewayId::NovinPal, &low).await.unwrap_err();
+    let err = start(&shop.payments, GatewayId::NovinPal, &low)
+        .await
+        .unwrap_err();
     assert!(matches!(err.error(), Error::InvalidOrder(_)), "{err:?}");
     assert_eq!(err.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(err.to_string().contains("below the minimum"), "{err}");
 
     let timeout = Order::new("TIMEOUT".parse().unwrap(), Rial::new(50_000));
-    let err = start(&shop.payments, GatewayId::NovinPal, &timeout).await.unwrap_err();
+    let err = start(&shop.payments, GatewayId::NovinPal, &timeout)
+        .await
+        .unwrap_err();
     match err.into_error() {
         Error::Transport(t) => assert_eq!(t.kind, TransportErrorKind::Timeout),
         other => panic!("{other:?}"),

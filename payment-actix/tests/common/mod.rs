@@ -90,7 +90,11 @@ impl<K: Kind> Fake<K> {
 
     /// The next verify times out.
     pub fn then_timeout(&self) -> &Self {
-        self.then(Err(transport(K::ID, TransportErrorKind::Timeout, Operation::Verify)))
+        self.then(Err(transport(
+            K::ID,
+            TransportErrorKind::Timeout,
+            Operation::Verify,
+        )))
     }
 }
 
@@ -119,7 +123,10 @@ impl<K: Kind> Gateway for Fake<K> {
         if amount < 10_000 {
             return Err(Error::InvalidOrder(InvalidOrder {
                 gateway: K::ID,
-                reason: OrderProblem::AmountTooLow { amount, min: 10_000 },
+                reason: OrderProblem::AmountTooLow {
+                    amount,
+                    min: 10_000,
+                },
             }));
         }
         Ok(())
@@ -137,10 +144,18 @@ impl<K: Kind> Gateway for Fake<K> {
                 }));
             }
             "TIMEOUT" => {
-                return Err(transport(K::ID, TransportErrorKind::Timeout, Operation::Create));
+                return Err(transport(
+                    K::ID,
+                    TransportErrorKind::Timeout,
+                    Operation::Create,
+                ));
             }
             "DOWN" => {
-                return Err(transport(K::ID, TransportErrorKind::Status(503), Operation::Create));
+                return Err(transport(
+                    K::ID,
+                    TransportErrorKind::Status(503),
+                    Operation::Create,
+                ));
             }
             _ => {}
         }
