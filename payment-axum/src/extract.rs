@@ -173,6 +173,22 @@ where
 /// status ([`PaymentRejection::status`]), the cookies to set, and
 /// `Cache-Control: no-store`. If you render it yourself, answer
 /// [`PaymentRejection::Resubmit`] with its own response anyway (see there).
+///
+/// It also serves code that calls the pipeline directly:
+///
+/// ```
+/// use payment_axum::{PaymentRejection, payment_core::{CallbackRequest, GatewayId, Payments}};
+///
+/// async fn check(payments: &Payments, query: &str, cookie_header: &str) {
+///     let Ok(request) = CallbackRequest::from_get(query) else { return };
+///     let request = request.with_cookie_header(cookie_header);
+///     let result = payments.handle_callback(GatewayId::NovinPal, &request, None).await;
+///     match PaymentRejection::split(result) {
+///         Ok((receipt, _cookies)) => println!("paid: {}", receipt.order_id()),
+///         Err(rejection) => println!("{rejection} ({})", rejection.status()),
+///     }
+/// }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum PaymentRejection {

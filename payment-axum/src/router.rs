@@ -9,6 +9,7 @@ use std::{
 use axum::{
     Router,
     extract::{Path, Request, State, rejection::PathRejection},
+    http::StatusCode,
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -52,9 +53,10 @@ where
 /// | `Resubmit(ResubmitForm)` | never | 200, the same-origin re-post page |
 ///
 /// Default pages are plain HTML in Persian and English (`text/html; charset=utf-8`). A
-/// hook's response is used as it is (its status included, so a hook may redirect); the
-/// router adds the state cookies to set or remove and `Cache-Control: no-store` to every
-/// answer. The re-post page recovers the state cookie a browser withholds on a cross-site
+/// hook's response is used as its body and headers; if its status is `200 OK` (a plain
+/// `String` or `Html`, say) the outcome's status replaces it, any other status (a
+/// redirect, or one you chose) is kept. The router adds the state cookies to set or
+/// remove and `Cache-Control: no-store` to every answer. The re-post page recovers the state cookie a browser withholds on a cross-site
 /// `POST` return (IDPay, CanPay, Inopal) and is never handed to a hook.
 ///
 /// Hooks are async closures over the outcome's value; capture what they need (a database
@@ -295,25 +297,37 @@ async fn handle(
 impl Shared {
     async fn respond(&self, result: CallbackResult) -> Response {
         let CallbackResult { outcome, cookies } = result;
-        let response = match outcome {
+        let status = outcome.http_status();
+        let hooked = match outcome {
             Outcome::Paid(receipt) => match &self.on_paid {
-                Some(hook) => hook(receipt).await,
-                None => callback::default_response(&Outcome::Paid(receipt)),
+                Some(hook) => Ok(hook(receipt).await),
+                None => Err(Outcome::Paid(receipt)),
             },
             Outcome::Failed(failed) => match &self.on_failed {
-                Some(hook) => hook(failed).await,
-                None => callback::default_response(&Outcome::Failed(failed)),
+                Some(hook) => Ok(hook(failed).await),
+                None => Err(Outcome::Failed(failed)),
             },
             Outcome::Pending(pending) => match &self.on_pending {
-                Some(hook) => hook(pending).await,
-                None => callback::default_response(&Outcome::Pending(pending)),
+                Some(hook) => Ok(hook(pending).await),
+                None => Err(Outcome::Pending(pending)),
             },
             Outcome::Rejected(rejection) => match &self.on_rejected {
-                Some(hook) => hook(rejection).await,
-                None => callback::default_response(&Outcome::Rejected(rejection)),
+                Some(hook) => Ok(hook(rejection).await),
+                None => Err(Outcome::Rejected(rejection)),
             },
             // Resubmit (and any outcome a later core adds) gets the library's own answer.
-            other => callback::default_response(&other),
+            other => Err(other),
+        };
+        let response = match hooked {
+            Ok(mut response) => {
+                // A hook that did not pick a status answers with the outcome's.
+                if response.status() == StatusCode::OK {
+                    *response.status_mut() =
+                        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                }
+                response
+            }
+            Err(outcome) => callback::default_response(&outcome),
         };
         callback::finish(response, &cookies)
     }

@@ -58,6 +58,19 @@ pub async fn start(
 /// A started payment as a response: `302 Found` to the gateway for `GET` gateways, or
 /// `200` with an auto-submitting form for `POST` gateways (Inopal); always with the
 /// `Set-Cookie` of the signed order state and `Cache-Control: no-store`.
+///
+/// ```
+/// use payment_axum::{StartError, StartResponse, payment_core::{GatewayId, Order, Payments}, start};
+///
+/// async fn pay(payments: &Payments, order: &Order) -> Result<StartResponse, StartError> {
+///     let started = start(payments, GatewayId::Inopal, order).await?;
+///     // Keep these with the order: the reference finds the payment at the gateway, and
+///     // Inopal adds its fee to what the buyer pays.
+///     let _reference = started.gateway_ref().to_owned();
+///     let _buyer_pays = started.payable_amount().unwrap_or(order.amount());
+///     Ok(started)
+/// }
+/// ```
 #[derive(Clone)]
 pub struct StartResponse {
     started: StartedPayment,
@@ -141,6 +154,18 @@ impl IntoResponse for StartResponse {
 ///
 /// A transport error at start is safe to retry: no state was issued, and a payment the
 /// gateway may have created is never verified.
+///
+/// ```
+/// use axum::response::{IntoResponse, Response};
+/// use payment_axum::{StartError, payment_core::Error};
+///
+/// fn answer(e: StartError) -> Response {
+///     match e.error() {
+///         Error::InvalidOrder(problem) => format!("Please change the order: {problem}").into_response(),
+///         _ => e.into_response(),
+///     }
+/// }
+/// ```
 pub struct StartError {
     error: Error,
 }

@@ -212,6 +212,37 @@ async fn a_hook_may_redirect() {
 }
 
 #[tokio::test]
+async fn a_hook_without_a_status_answers_with_the_outcome_status() {
+    let shop = shop();
+    let app = PaymentRouter::new(shop.payments.clone())
+        .on_failed(|f: FailedPayment| async move { format!("sorry, {} is not paid", f.order_id) })
+        .on_pending(|_: PendingPayment| async move { axum::response::Html("checking") })
+        .on_rejected(|_: Rejection| async move { (StatusCode::IM_A_TEAPOT, "chosen") })
+        .mount(shop_app(&shop.payments));
+    let cookie = begin(&app, GatewayId::NovinPal, "H-1", 50_000).await;
+    let answer = send(&app, get_req(&cb("H-1", 50_000, false), Some(&cookie))).await;
+    assert_eq!(answer.status, StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(answer.body, "sorry, H-1 is not paid");
+    let cookie = begin(&app, GatewayId::NovinPal, "H-2", 50_000).await;
+    shop.get_gw.then_verify(Err(transport(
+        GatewayId::NovinPal,
+        Operation::Verify,
+        TransportErrorKind::Timeout,
+    )));
+    let answer = send(&app, get_req(&cb("H-2", 50_000, true), Some(&cookie))).await;
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (StatusCode::ACCEPTED, "checking")
+    );
+    assert!(answer.is_html());
+    let answer = send(&app, get_req(&cb("H-2", 50_000, true), None)).await;
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (StatusCode::IM_A_TEAPOT, "chosen")
+    );
+}
+
+#[tokio::test]
 async fn cross_site_post_without_the_cookie_is_re_posted_then_paid() {
     let shop = shop();
     let seen = Seen::default();
