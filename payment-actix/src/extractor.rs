@@ -1,11 +1,16 @@
-//! The [`PaymentCallback`] extractor and its [`PaymentRejection`].
+//! The [`PaymentCallback`] extractor, its [`PaymentRejection`], and [`CallbackCookies`].
 
 use std::{
-    fmt, future::Future, marker::PhantomData, ops::Deref, pin::Pin, sync::atomic::AtomicBool,
+    fmt,
+    future::Future,
+    ops::Deref,
+    pin::Pin,
+    sync::{Arc, Mutex, PoisonError, atomic::AtomicBool},
 };
 
 use actix_web::{
-    FromRequest, HttpRequest, HttpResponse, Responder, ResponseError, dev, http::StatusCode,
+    FromRequest, HttpMessage, HttpRequest, HttpResponse, Responder, ResponseError, dev,
+    http::StatusCode,
 };
 use payment_core::{
     FailedPayment, Gateway, Outcome, PendingPayment, Receipt, Rejection, ResubmitForm, StateCookie,
@@ -15,43 +20,63 @@ use crate::glue;
 
 static NOT_REGISTERED_LOGGED: AtomicBool = AtomicBool::new(false);
 static MISMOUNTED_LOGGED: AtomicBool = AtomicBool::new(false);
+static NOT_CONFIGURED_LOGGED: AtomicBool = AtomicBool::new(false);
+
+/// Names the type [`PaymentCallback`] holds. It is implemented for every [`Gateway`] and its
+/// `Receipt` is always [`payment_core::Receipt`]; it exists only so that
+/// `PaymentCallback<P>` can be a one-field tuple struct that is still generic over the
+/// gateway, which lets handlers write `PaymentCallback(receipt): PaymentCallback<P>`.
+pub trait CallbackGateway: Gateway {
+    /// Always [`payment_core::Receipt`].
+    type Receipt;
+}
+
+impl<G: Gateway> CallbackGateway for G {
+    type Receipt = Receipt;
+}
 
 /// A verified payment at gateway `P`: the extractor for a handler at that gateway's
-/// callback path (`payments.callback_path(P::ID)`, e.g. `/pay/callback/novinpal`).
+/// callback path ([`Payments::callback_path`](payment_core::Payments::callback_path), e.g.
+/// `/pay/callback/novinpal`; route both `GET` and `POST` to it).
 ///
-/// It reads the callback (the query of a `GET`, the form body of a `POST`, at most 64 KiB),
-/// finds the signed order-state cookie it belongs to, verifies the payment with the
-/// gateway for the **state's** amount, claims it once in the replay guard, and only then
-/// yields the [`Receipt`]. Everything else is a [`PaymentRejection`], which answers for
-/// itself (status and a Persian/English page); take `Result<PaymentCallback<P>,
-/// PaymentRejection>` to render failures yourself.
+/// It reads the callback (the query of a `GET`, the form body of a `POST`, at most
+/// [`MAX_CALLBACK_BODY`](crate::MAX_CALLBACK_BODY) bytes) and the `Cookie` header, then runs
+/// the core pipeline: it finds the signed order state the callback belongs to, checks
+/// signature, expiry, order and amount, claims the payment once in the replay guard,
+/// verifies it with the gateway for the **state's** amount, and only then yields the
+/// [`Receipt`]. Everything else is a [`PaymentRejection`], which answers for itself (status
+/// and a Persian/English page); take `Result<PaymentCallback<P>, PaymentRejection>` to
+/// render failures yourself.
 ///
-/// The configuration comes from the app data: `web::Data<Payments>` (or a plain
-/// `Payments`, which is cheap to clone). If neither is registered, or the handler is not at
-/// the configured callback path, the rejection is [`Rejection::Misconfigured`] (500) and an
-/// error is logged once.
+/// **Configuration** comes from the app data: `web::Data<Payments>` (from an
+/// `Arc<Payments>`: `web::Data::from(arc)`) or a plain `Payments` (cheap to clone). If none
+/// is registered, the gateway is not configured, or the handler is not at the configured
+/// callback path, the rejection is [`Rejection::Misconfigured`] (500) and an error is
+/// logged once: a wrong route must not go unnoticed, since the gateway is sent to the
+/// configured one.
 ///
-/// Holding one means "paid, once": a replayed callback is refused with
-/// [`Rejection::Replay`]. The used state cookie should be removed; the extractor cannot
-/// touch the response, so [`PaymentCallback::with_cookies`] adds the removal to yours. A
-/// left-over cookie is harmless (the replay guard refuses it, and it expires), but removing
-/// it keeps the browser tidy.
-///
-/// This is a struct with a public `receipt` field rather than a one-field tuple because it
-/// also carries the gateway type and the cookies; it dereferences to the [`Receipt`].
+/// **Cookies.** An extractor cannot set response headers, so the removal of the used state
+/// cookie is only sent if you ask for it: add a [`CallbackCookies`] argument and pass your
+/// response through [`CallbackCookies::attach`]. A left-over state cookie is harmless: it
+/// only reaches the callback routes, expires with the state (30 minutes by default), and
+/// the replay guard refuses a second use of the payment it names.
 ///
 /// ```no_run
 /// use actix_web::{App, HttpResponse, HttpServer, Responder, web};
-/// use payment_actix::{PaymentCallback, payment_core::{NovinPal, Payments}};
+/// use payment_actix::{CallbackCookies, PaymentCallback, payment_core::{GatewayId, NovinPal, Payments}};
 ///
-/// async fn paid(cb: PaymentCallback<NovinPal>) -> impl Responder {
-///     // Fulfil `cb.order_id()` here; `cb.gateway_ref()` is unique per payment.
-///     let body = format!("paid order {} ({} rial)", cb.order_id(), cb.amount().get());
-///     cb.with_cookies(HttpResponse::Ok().body(body))
+/// async fn paid(
+///     cookies: CallbackCookies,
+///     PaymentCallback(receipt): PaymentCallback<NovinPal>,
+/// ) -> impl Responder {
+///     // Fulfil receipt.order_id() here: a receipt only ever comes from a verified payment,
+///     // once. receipt.gateway_ref() is unique per payment.
+///     let page = format!("paid order {} ({} rial)", receipt.order_id(), receipt.amount().get());
+///     cookies.attach(HttpResponse::Ok().body(page))
 /// }
 ///
 /// # async fn run(payments: Payments) -> std::io::Result<()> {
-/// let path = payments.callback_path(payment_actix::payment_core::GatewayId::NovinPal);
+/// let path = payments.callback_path(GatewayId::NovinPal);
 /// HttpServer::new(move || {
 ///     App::new()
 ///         .app_data(web::Data::new(payments.clone()))
@@ -63,49 +88,17 @@ static MISMOUNTED_LOGGED: AtomicBool = AtomicBool::new(false);
 /// .await
 /// # }
 /// ```
-pub struct PaymentCallback<P: Gateway> {
-    /// The verified payment.
-    pub receipt: Receipt,
-    cookies: Vec<StateCookie>,
-    gateway: PhantomData<fn() -> P>,
-}
+pub struct PaymentCallback<P: Gateway>(pub <P as CallbackGateway>::Receipt);
 
 impl<P: Gateway> PaymentCallback<P> {
-    /// The verified payment.
+    /// The verified receipt.
     pub fn receipt(&self) -> &Receipt {
-        &self.receipt
+        &self.0
     }
 
-    /// Takes the receipt (dropping the cookie removals).
+    /// Takes the verified receipt.
     pub fn into_receipt(self) -> Receipt {
-        self.receipt
-    }
-
-    /// The cookies to set on the response: the removal of the used order state (and of any
-    /// stale state that came along).
-    pub fn cookies(&self) -> &[StateCookie] {
-        &self.cookies
-    }
-
-    /// Wraps your response so that it also sets [`cookies`](Self::cookies).
-    ///
-    /// ```
-    /// # use actix_web::{HttpResponse, Responder};
-    /// # use payment_actix::{PaymentCallback, payment_core::Gateway};
-    /// async fn paid<P: Gateway>(cb: PaymentCallback<P>) -> impl Responder {
-    ///     let order = cb.order_id().to_string();
-    ///     cb.with_cookies(HttpResponse::SeeOther()
-    ///         .insert_header(("Location", format!("/orders/{order}")))
-    ///         .finish())
-    /// }
-    /// ```
-    pub fn with_cookies<R: Responder>(&self, responder: R) -> WithCookies<R> {
-        WithCookies::new(responder, self.cookies.clone())
-    }
-
-    /// Adds [`cookies`](Self::cookies) to a response as `Set-Cookie` headers.
-    pub fn set_cookies<B>(&self, response: &mut HttpResponse<B>) {
-        glue::add_cookies(response.headers_mut(), &self.cookies);
+        self.0
     }
 }
 
@@ -113,17 +106,19 @@ impl<P: Gateway> Deref for PaymentCallback<P> {
     type Target = Receipt;
 
     fn deref(&self) -> &Receipt {
-        &self.receipt
+        &self.0
+    }
+}
+
+impl<P: Gateway> Clone for PaymentCallback<P> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
     }
 }
 
 impl<P: Gateway> fmt::Debug for PaymentCallback<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PaymentCallback")
-            .field("gateway", &P::ID)
-            .field("receipt", &self.receipt)
-            .field("cookies", &self.cookies)
-            .finish()
+        f.debug_tuple("PaymentCallback").field(&self.0).finish()
     }
 }
 
@@ -134,35 +129,120 @@ impl<P: Gateway> FromRequest for PaymentCallback<P> {
     fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
         let req = req.clone();
         let payload = payload.take();
+        let slot = CallbackCookies::slot(&req);
         Box::pin(async move {
-            let Some(payments) = glue::payments_from(&req) else {
-                let rejection = glue::not_registered(&NOT_REGISTERED_LOGGED);
-                return Err(PaymentRejection::new(
-                    NotPaid::Rejected(rejection),
-                    Vec::new(),
-                ));
-            };
-            if !glue::path_is_configured(&payments, P::ID, req.path()) {
-                let expected = payments.callback_path(P::ID);
-                let rejection = glue::misconfigured(&MISMOUNTED_LOGGED, req.path(), &expected);
-                return Err(PaymentRejection::new(
-                    NotPaid::Rejected(rejection),
-                    Vec::new(),
-                ));
-            }
-            let result = glue::process(&payments, P::ID, &req, payload).await;
+            let result = run::<P>(&req, payload).await;
+            slot.fill(result.cookies.clone());
             match result.outcome {
-                Outcome::Paid(receipt) => Ok(PaymentCallback {
-                    receipt,
-                    cookies: result.cookies,
-                    gateway: PhantomData,
-                }),
+                Outcome::Paid(receipt) => Ok(PaymentCallback(receipt)),
                 other => Err(PaymentRejection::new(
                     NotPaid::from_outcome(other),
                     result.cookies,
                 )),
             }
         })
+    }
+}
+
+async fn run<P: Gateway>(req: &HttpRequest, payload: dev::Payload) -> payment_core::CallbackResult {
+    let refuse = |rejection| payment_core::CallbackResult {
+        outcome: Outcome::Rejected(rejection),
+        cookies: Vec::new(),
+    };
+    let Some(payments) = glue::payments_from(req) else {
+        return refuse(glue::not_registered(&NOT_REGISTERED_LOGGED));
+    };
+    if !payments.has_gateway(P::ID) {
+        return refuse(glue::not_configured(&NOT_CONFIGURED_LOGGED, P::ID));
+    }
+    if !glue::path_is_configured(&payments, P::ID, req.path()) {
+        let expected = payments.callback_path(P::ID);
+        return refuse(glue::misconfigured(
+            &MISMOUNTED_LOGGED,
+            req.path(),
+            &expected,
+        ));
+    }
+    glue::process(&payments, P::ID, req, payload).await
+}
+
+/// The cookies a [`PaymentCallback`] (or a rejection of it) wants set on the response: the
+/// removal of the used order state, and of any stale or forged state that came along.
+///
+/// Take it as a handler argument next to the `PaymentCallback` (in either order); by the
+/// time the handler runs it holds the cookies, and [`attach`](Self::attach) adds them to
+/// your response. (A [`PaymentRejection`] carries its cookies itself.)
+///
+/// ```
+/// use actix_web::{HttpResponse, Responder};
+/// use payment_actix::{CallbackCookies, PaymentCallback, payment_core::Gateway};
+///
+/// async fn paid<P: Gateway>(
+///     cookies: CallbackCookies,
+///     PaymentCallback(receipt): PaymentCallback<P>,
+/// ) -> impl Responder {
+///     cookies.attach(
+///         HttpResponse::SeeOther()
+///             .insert_header(("Location", format!("/orders/{}", receipt.order_id())))
+///             .finish(),
+///     )
+/// }
+/// ```
+#[derive(Clone, Default)]
+pub struct CallbackCookies {
+    slot: Arc<Mutex<Vec<StateCookie>>>,
+}
+
+impl CallbackCookies {
+    /// The request's slot, shared by this extractor and `PaymentCallback` whichever runs
+    /// first.
+    fn slot(req: &HttpRequest) -> CallbackCookies {
+        if let Some(existing) = req.extensions().get::<CallbackCookies>() {
+            return existing.clone();
+        }
+        let slot = CallbackCookies::default();
+        req.extensions_mut().insert(slot.clone());
+        slot
+    }
+
+    fn fill(&self, cookies: Vec<StateCookie>) {
+        *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = cookies;
+    }
+
+    /// The cookies, as filled by the `PaymentCallback` of the same request (empty if there
+    /// is none).
+    pub fn cookies(&self) -> Vec<StateCookie> {
+        self.slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Wraps your response so that it also sets the cookies.
+    pub fn attach<R: Responder>(&self, responder: R) -> WithCookies<R> {
+        WithCookies::new(responder, self.cookies())
+    }
+
+    /// Adds the cookies to a response as `Set-Cookie` headers.
+    pub fn set_on<B>(&self, response: &mut HttpResponse<B>) {
+        glue::add_cookies(response.headers_mut(), &self.cookies());
+    }
+}
+
+impl fmt::Debug for CallbackCookies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CallbackCookies")
+            .field(&self.cookies())
+            .finish()
+    }
+}
+
+impl FromRequest for CallbackCookies {
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut dev::Payload) -> Self::Future {
+        std::future::ready(Ok(CallbackCookies::slot(req)))
     }
 }
 
@@ -225,19 +305,22 @@ impl NotPaid {
 ///     cb: Result<PaymentCallback<P>, PaymentRejection>,
 /// ) -> HttpResponse {
 ///     match cb {
-///         Ok(cb) => HttpResponse::Ok().body(format!("paid {}", cb.order_id())),
+///         Ok(PaymentCallback(receipt)) => {
+///             HttpResponse::Ok().body(format!("paid {}", receipt.order_id()))
+///         }
 ///         Err(rejection) => match rejection.kind() {
 ///             NotPaid::Failed(failed) => {
 ///                 let mut page = HttpResponse::PaymentRequired()
 ///                     .body(format!("order {} was not paid", failed.order_id));
-///                 rejection.set_cookies(&mut page);
+///                 rejection.set_on(&mut page);
 ///                 page
 ///             }
 ///             NotPaid::Pending(pending) => {
 ///                 // store `pending` and retry it later with `Payments::retry`
-///                 rejection.error_response()
+///                 HttpResponse::Accepted().body(format!("checking order {}", pending.order_id))
 ///             }
-///             // the re-post page and refusals: the default answer
+///             // Always answer the re-post with its own page: it recovers the state cookie
+///             // a browser withholds on a cross-site POST. Refusals: the default answer.
 ///             _ => rejection.error_response(),
 ///         },
 ///     }
@@ -309,12 +392,12 @@ impl PaymentRejection {
     }
 
     /// Wraps your response so that it also sets [`cookies`](Self::cookies).
-    pub fn with_cookies<R: Responder>(&self, responder: R) -> WithCookies<R> {
+    pub fn attach<R: Responder>(&self, responder: R) -> WithCookies<R> {
         WithCookies::new(responder, self.cookies.clone())
     }
 
     /// Adds [`cookies`](Self::cookies) to a response as `Set-Cookie` headers.
-    pub fn set_cookies<B>(&self, response: &mut HttpResponse<B>) {
+    pub fn set_on<B>(&self, response: &mut HttpResponse<B>) {
         glue::add_cookies(response.headers_mut(), &self.cookies);
     }
 
@@ -376,7 +459,7 @@ impl ResponseError for PaymentRejection {
 }
 
 /// A response with the payment's `Set-Cookie` headers added; see
-/// [`PaymentCallback::with_cookies`].
+/// [`CallbackCookies::attach`] and [`PaymentRejection::attach`].
 #[derive(Debug)]
 pub struct WithCookies<R> {
     inner: R,

@@ -85,6 +85,14 @@ pub(crate) fn not_registered(logged: &AtomicBool) -> Rejection {
     Rejection::Misconfigured("no web::Data<Payments> registered".to_owned())
 }
 
+/// The rejection when an extractor names a gateway that is not configured.
+pub(crate) fn not_configured(logged: &AtomicBool, gateway: GatewayId) -> Rejection {
+    if !logged.swap(true, Ordering::Relaxed) {
+        tracing::error!(%gateway, "PaymentCallback is used for a gateway that is not configured");
+    }
+    Rejection::Misconfigured(format!("gateway {gateway} is not configured"))
+}
+
 /// Reads the callback: the query, the form body of a `POST` (at most [`MAX_BODY`] bytes)
 /// and every `Cookie` header.
 async fn read_request(

@@ -83,7 +83,9 @@ mod glue;
 mod scope;
 mod start;
 
-pub use extractor::{NotPaid, PaymentCallback, PaymentRejection, WithCookies};
+pub use extractor::{
+    CallbackCookies, CallbackGateway, NotPaid, PaymentCallback, PaymentRejection, WithCookies,
+};
 pub use scope::PaymentScope;
 pub use start::{StartError, StartResponse, start};
 

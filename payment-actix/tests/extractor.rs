@@ -12,41 +12,47 @@ use actix_web::{
 };
 use common::*;
 use payment_actix::{
-    NotPaid, PaymentCallback, PaymentRejection,
+    CallbackCookies, NotPaid, PaymentCallback, PaymentRejection,
     payment_core::{GatewayId, Outcome, Payments, PendingPayment, Rejection},
 };
 
-async fn paid_novinpal(cb: PaymentCallback<GetGateway>) -> impl Responder {
+async fn paid_novinpal(
+    cookies: CallbackCookies,
+    PaymentCallback(receipt): PaymentCallback<GetGateway>,
+) -> impl Responder {
     let text = format!(
         "paid {} {} {}",
-        cb.order_id(),
-        cb.amount().get(),
-        cb.receipt.gateway_ref()
+        receipt.order_id(),
+        receipt.amount().get(),
+        receipt.gateway_ref()
     );
-    cb.with_cookies(HttpResponse::Ok().body(text))
+    cookies.attach(HttpResponse::Ok().body(text))
 }
 
-async fn paid_inopal(cb: PaymentCallback<PostGateway>) -> impl Responder {
-    let text = format!("paid {}", cb.receipt().order_id());
-    cb.with_cookies(text)
+/// The cookies argument after the extractor: the order does not matter.
+async fn paid_inopal(cb: PaymentCallback<PostGateway>, cookies: CallbackCookies) -> impl Responder {
+    let text = format!("paid {}", cb.order_id());
+    cookies.attach(text)
 }
 
 /// An app that renders failures itself and keeps pending payments for a retry job.
 async fn own_pages(
+    cookies: CallbackCookies,
     cb: Result<PaymentCallback<GetGateway>, PaymentRejection>,
     pending: web::Data<Mutex<Vec<PendingPayment>>>,
 ) -> HttpResponse {
     match cb {
         Ok(cb) => {
-            let mut res = HttpResponse::Ok().body(format!("ours: paid {}", cb.order_id()));
-            cb.set_cookies(&mut res);
+            let mut res =
+                HttpResponse::Ok().body(format!("ours: paid {}", cb.receipt().order_id()));
+            cookies.set_on(&mut res);
             res
         }
         Err(rejection) => match rejection.kind() {
             NotPaid::Failed(failed) => {
                 let mut res =
                     HttpResponse::Ok().body(format!("ours: {} not paid", failed.order_id));
-                rejection.set_cookies(&mut res);
+                rejection.set_on(&mut res);
                 res
             }
             NotPaid::Pending(p) => {
@@ -315,4 +321,47 @@ async fn oversized_body_is_refused_by_the_extractor() {
     let res = test::call_service(&app, post(INOPAL, huge, Some(&s.cookie)).to_request()).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(shop.post_gw.calls(), 0);
+}
+
+#[actix_web::test]
+async fn without_callback_cookies_the_state_cookie_is_simply_left_over() {
+    let shop = shop();
+    let app = test::init_service(App::new().app_data(app_data(&shop)).route(
+        NOVINPAL,
+        web::get().to(|cb: PaymentCallback<GetGateway>| async move {
+            let receipt = cb.clone().into_receipt();
+            assert_eq!(format!("{cb:?}"), format!("PaymentCallback({receipt:?})"));
+            format!("paid {}", receipt.order_id())
+        }),
+    ))
+    .await;
+    let s = start(&shop, GatewayId::NovinPal, "L-1", 120_000).await;
+    let uri = format!("{NOVINPAL}?{}", s.fields(true));
+    let res = test::call_service(&app, get(&uri, Some(&s.cookie)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(set_cookies(&res).is_empty());
+    // Harmless: the left-over state cannot pay twice.
+    let res = test::call_service(&app, get(&uri, Some(&s.cookie)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(shop.get_gw.calls(), 1);
+}
+
+#[actix_web::test]
+async fn extractor_for_an_unconfigured_gateway_is_500() {
+    use payment_actix::payment_core::{KeyRing, SigningKey};
+    let only_inopal = Payments::builder()
+        .public_base_url("http://localhost:3000")
+        .unwrap()
+        .signing_keys(KeyRing::new(SigningKey::new(1, vec![7; 32]).unwrap()))
+        .gateway(PostGateway::default())
+        .build()
+        .unwrap();
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(only_inopal))
+            .route(NOVINPAL, web::get().to(paid_novinpal)),
+    )
+    .await;
+    let res = test::call_service(&app, get(NOVINPAL, None).to_request()).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }

@@ -12,7 +12,7 @@ use std::{
 use actix_web::{App, HttpResponse, HttpServer, Responder, web};
 use common::*;
 use payment_actix::{
-    PaymentCallback, PaymentScope,
+    CallbackCookies, PaymentCallback, PaymentScope,
     payment_core::{GatewayId, Order, Payments, Receipt, Rial},
     start,
 };
@@ -23,9 +23,12 @@ async fn buy(payments: web::Data<Payments>, path: web::Path<(String, String)>) -
     start(&payments, gateway.parse::<GatewayId>().unwrap(), &order).await
 }
 
-async fn inopal_back(cb: PaymentCallback<PostGateway>) -> impl Responder {
-    let text = format!("extractor paid {}", cb.order_id());
-    cb.with_cookies(HttpResponse::Ok().body(text))
+async fn inopal_back(
+    cookies: CallbackCookies,
+    PaymentCallback(receipt): PaymentCallback<PostGateway>,
+) -> impl Responder {
+    let text = format!("extractor paid {}", receipt.order_id());
+    cookies.attach(HttpResponse::Ok().body(text))
 }
 
 /// Serves the app on loopback; returns its base URL and what `on_paid` saw.
