@@ -13,11 +13,11 @@ use std::{
 use actix_web::{
     HttpRequest, HttpResponse, Responder, Scope,
     dev::{AppService, HttpServiceFactory},
+    http::StatusCode,
     web,
 };
 use payment_core::{
-    CallbackResult, FailedPayment, GatewayId, Outcome, Payments, PendingPayment, Receipt,
-    Rejection, StateCookie,
+    CallbackResult, FailedPayment, GatewayId, Outcome, Payments, PendingPayment, Receipt, Rejection,
 };
 
 use crate::glue;
@@ -56,7 +56,9 @@ struct Hooks {
 ///   [`Payments::retry`]); **rejected** → [`on_rejected`](Self::on_rejected).
 /// - Without a hook, the answer is the outcome's status (200 paid, 402 failed, 202 pending,
 ///   400/403/404/409/410/500 rejected) and the core's Persian/English page. With a hook, the
-///   hook's response is sent as it is (its own status).
+///   hook's response is the body and headers; if its status is `200 OK` (a plain `String`,
+///   say) the outcome's status replaces it, any other status (a redirect, or one you chose)
+///   is kept.
 /// - Every answer carries the pipeline's `Set-Cookie` headers (the removal of the used
 ///   order state), hook responses included, and `Cache-Control: no-store` unless the hook
 ///   set its own.
@@ -291,10 +293,11 @@ impl PaymentScope {
 
     async fn respond(&self, result: CallbackResult, req: HttpRequest) -> HttpResponse {
         let CallbackResult { outcome, cookies } = result;
+        let status = glue::status(outcome.http_status());
         let hooks = &self.hooks;
-        match outcome {
+        let hooked = match outcome {
             Outcome::Paid(receipt) => match &hooks.paid {
-                Some(f) => hooked(f(receipt, req).await, &cookies),
+                Some(f) => Ok(f(receipt, req).await),
                 None => {
                     if !self.unhandled_paid_logged.swap(true, Ordering::Relaxed) {
                         tracing::warn!(
@@ -302,23 +305,35 @@ impl PaymentScope {
                              nothing fulfils the order"
                         );
                     }
-                    glue::default_response(&Outcome::Paid(receipt), &cookies)
+                    Err(Outcome::Paid(receipt))
                 }
             },
             Outcome::Failed(failed) => match &hooks.failed {
-                Some(f) => hooked(f(failed, req).await, &cookies),
-                None => glue::default_response(&Outcome::Failed(failed), &cookies),
+                Some(f) => Ok(f(failed, req).await),
+                None => Err(Outcome::Failed(failed)),
             },
             Outcome::Pending(pending) => match &hooks.pending {
-                Some(f) => hooked(f(pending, req).await, &cookies),
-                None => glue::default_response(&Outcome::Pending(pending), &cookies),
+                Some(f) => Ok(f(pending, req).await),
+                None => Err(Outcome::Pending(pending)),
             },
             Outcome::Rejected(rejection) => match &hooks.rejected {
-                Some(f) => hooked(f(rejection, req).await, &cookies),
-                None => glue::default_response(&Outcome::Rejected(rejection), &cookies),
+                Some(f) => Ok(f(rejection, req).await),
+                None => Err(Outcome::Rejected(rejection)),
             },
-            // The re-post page, and anything a later core adds: the default answer.
-            other => glue::default_response(&other, &cookies),
+            // The re-post page, and anything a later core adds: the library's own answer.
+            other => Err(other),
+        };
+        match hooked {
+            Ok(mut response) => {
+                // A hook that did not pick a status answers with the outcome's.
+                if response.status() == StatusCode::OK {
+                    *response.status_mut() = status;
+                }
+                glue::no_store(response.headers_mut());
+                glue::add_cookies(response.headers_mut(), &cookies);
+                response
+            }
+            Err(outcome) => glue::default_response(&outcome, &cookies),
         }
     }
 }
@@ -328,12 +343,6 @@ fn rejected(rejection: Rejection) -> CallbackResult {
         outcome: Outcome::Rejected(rejection),
         cookies: Vec::new(),
     }
-}
-
-fn hooked(mut response: HttpResponse, cookies: &[StateCookie]) -> HttpResponse {
-    glue::no_store(response.headers_mut());
-    glue::add_cookies(response.headers_mut(), cookies);
-    response
 }
 
 impl HttpServiceFactory for PaymentScope {

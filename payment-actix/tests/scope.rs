@@ -625,3 +625,43 @@ async fn two_tabs_two_orders_each_paid_with_its_own_cookie() {
         .collect();
     assert_eq!(orders, ["TAB-B", "TAB-A"]);
 }
+
+#[actix_web::test]
+async fn hooks_that_pick_no_status_answer_with_the_outcomes() {
+    let shop = shop();
+    let scope = PaymentScope::new(shop.payments.clone())
+        .on_paid(|receipt: Receipt| async move {
+            HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, format!("/orders/{}", receipt.order_id())))
+                .finish()
+        })
+        .on_failed(|failed: FailedPayment| async move {
+            format!("sorry, {} was not paid", failed.order_id)
+        })
+        .on_rejected(|rejection: Rejection| async move { rejection.english() });
+    let app = test::init_service(App::new().service(scope)).await;
+
+    let s = start(&shop, GatewayId::NovinPal, "A-1", 120_000).await;
+    let uri = format!("/pay/callback/novinpal?{}", s.fields(true));
+    let res = test::call_service(&app, get(&uri, Some(&s.cookie)).to_request()).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "a status the hook chose is kept"
+    );
+    assert_eq!(
+        header(&res, header::LOCATION).as_deref(),
+        Some("/orders/A-1")
+    );
+    assert!(removes(&set_cookies(&res), &s.cookie));
+
+    let s = start(&shop, GatewayId::NovinPal, "F-1", 120_000).await;
+    let uri = format!("/pay/callback/novinpal?{}", s.fields(false));
+    let res = test::call_service(&app, get(&uri, Some(&s.cookie)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(body(res).await, "sorry, F-1 was not paid");
+
+    let res = test::call_service(&app, get(&uri, Some("pay_novinpal_1=forged")).to_request()).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(body(res).await, "the payment session is invalid");
+}
