@@ -1,1 +1,57 @@
-fn main() {}
+//! The smallest axum shop: one product, NovinPal (a local sandbox), the payment router.
+//! `cargo run -p axum-minimal`, then open <http://localhost:3000>.
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::{Router, extract::State, response::Html, routing::get};
+use payment_axum::{PaymentRouter, StartError, StartResponse, payment_core::*, start};
+use payment_sandbox::{Gateway as Simulated, NOVINPAL_API_KEY, Sandbox, SandboxConfig};
+
+const HOME: &str = r#"<form method="post"><button>Buy a mug (120,000 rial)</button></form>"#;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // NovinPal's stand-in on 127.0.0.1: another site than localhost, as a real gateway is.
+    let sandbox = Sandbox::spawn_on_loopback(SandboxConfig::default()).await?;
+    let novinpal = NovinPal::new(NOVINPAL_API_KEY)
+        .with_base_url(&sandbox.base_url_for(Simulated::NovinPal))?;
+    let payments = Payments::builder()
+        .public_base_url("http://localhost:3000")?
+        .mount_path("/pay")
+        // Development only: in production load a fixed key of 32+ bytes from your secrets.
+        .signing_keys(KeyRing::new(SigningKey::generate(1)?))
+        .gateway(novinpal)
+        .build()?;
+
+    // The app you already have.
+    let shop = Router::new()
+        .route("/", get(|| async { Html(HOME) }).post(buy))
+        .with_state(payments.clone());
+
+    // Callbacks arrive at /pay/callback/{gateway}; the hook sees only verified receipts.
+    let app = PaymentRouter::new(payments)
+        .on_paid(|receipt: Receipt| async move {
+            // Fulfil the order here.
+            let (id, amount) = (receipt.order_id(), receipt.amount().grouped());
+            let reference = receipt.bank_reference().unwrap_or("-");
+            Html(format!(
+                "<h1>Paid</h1><p>{id}: {amount} rial, reference {reference}</p>"
+            ))
+        })
+        .mount(shop);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    println!(
+        "http://localhost:3000 (sandbox: {}/_admin)",
+        sandbox.base_url
+    );
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// The server decides the order and its amount, then sends the buyer to the gateway.
+async fn buy(State(payments): State<Payments>) -> Result<StartResponse, StartError> {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let id = format!("MUG-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let order = Order::new(id.parse().expect("a valid order id"), Rial::new(120_000));
+    start(&payments, GatewayId::NovinPal, &order).await
+}
