@@ -1,0 +1,361 @@
+//! The shop's configuration, from environment variables (see the README for each one).
+//!
+//! With nothing set the shop runs in **sandbox mode**: the payment sandbox is started
+//! in-process and all five gateways point at it, and the signing key is made once and kept
+//! in the database. `SHOP_MODE=live` uses the gateways configured below and requires a
+//! signing key of at least 32 bytes in `SHOP_SIGNING_KEY`.
+
+use std::{fmt, net::SocketAddr, time::Duration};
+
+use payment_axum::payment_core::{MIN_KEY_LEN, SigningKey};
+
+/// The default address the shop listens on.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+/// The default database: a SQLite file in the working directory, created if missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://shop.db?mode=rwc";
+/// The default address of the in-process sandbox.
+pub const DEFAULT_SANDBOX_ADDR: &str = "127.0.0.1:8085";
+/// The default time the shop waits for a gateway's answer.
+pub const DEFAULT_GATEWAY_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Sandbox (the built-in simulator) or live (real gateways).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// All five gateways against the payment sandbox; no real money moves.
+    Sandbox,
+    /// The gateways configured through environment variables.
+    Live,
+}
+
+/// Where the sandbox runs in sandbox mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SandboxSetup {
+    /// Started inside the shop's process, listening on this address (if the port is
+    /// taken, on a free one).
+    InProcess(SocketAddr),
+    /// Already running beside the shop (`cargo run -p payment-sandbox`) at this URL; its
+    /// payments then survive a restart of the shop.
+    External(String),
+}
+
+/// A credential: never shown in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a credential.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The credential, for the adapter that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// IDPay: `IDPAY_API_KEY`, `IDPAY_BASE_URL`, `IDPAY_SANDBOX_HEADER`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdPaySettings {
+    /// The `X-API-KEY`.
+    pub api_key: Secret,
+    /// The API base URL (default: IDPay's own).
+    pub base_url: Option<String>,
+    /// Send `X-SANDBOX: true` (IDPay's own test mode).
+    pub sandbox_header: bool,
+}
+
+/// A gateway configured by one credential and an optional base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedSettings {
+    /// The credential (NovinPal API key, Inopal gateway id, CanPay merchant).
+    pub credential: Secret,
+    /// The API base URL (default: the gateway's own).
+    pub base_url: Option<String>,
+}
+
+/// GardeshPay: `GARDESHPAY_TOKEN`, `GARDESHPAY_CREATE_URL`, `GARDESHPAY_VERIFY_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GardeshPaySettings {
+    /// The merchant token, where the account has one.
+    pub token: Option<Secret>,
+    /// The create (getToken) base URL (default: GardeshPay's own).
+    pub create_url: Option<String>,
+    /// The verify base URL (default: GardeshPay's own).
+    pub verify_url: Option<String>,
+}
+
+/// The real gateways configured for live mode; a gateway is on when its credential is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GatewaySettings {
+    /// IDPay.
+    pub idpay: Option<IdPaySettings>,
+    /// NovinPal (`NOVINPAL_API_KEY`, `NOVINPAL_BASE_URL`).
+    pub novinpal: Option<KeyedSettings>,
+    /// Inopal (`INOPAL_GATEWAY_ID`, `INOPAL_BASE_URL`).
+    pub inopal: Option<KeyedSettings>,
+    /// CanPay (`CANPAY_MERCHANT`, `CANPAY_BASE_URL`).
+    pub canpay: Option<KeyedSettings>,
+    /// GardeshPay (on when any `GARDESHPAY_*` variable is set).
+    pub gardeshpay: Option<GardeshPaySettings>,
+}
+
+impl GatewaySettings {
+    /// Whether no gateway is configured.
+    pub fn is_empty(&self) -> bool {
+        self.idpay.is_none()
+            && self.novinpal.is_none()
+            && self.inopal.is_none()
+            && self.canpay.is_none()
+            && self.gardeshpay.is_none()
+    }
+}
+
+/// Everything the shop needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen (`SHOP_ADDR`, default `127.0.0.1:8080`).
+    pub addr: SocketAddr,
+    /// The origin buyers reach the shop at (`SHOP_PUBLIC_URL`); in sandbox mode it
+    /// defaults to `http://localhost:{port}`.
+    pub public_url: Option<String>,
+    /// `DATABASE_URL` (default `sqlite://shop.db?mode=rwc`).
+    pub database_url: String,
+    /// `SHOP_MODE`.
+    pub mode: Mode,
+    /// `SHOP_SIGNING_KEY`, decoded; in sandbox mode it may be absent (one is kept in the
+    /// database).
+    pub signing_key: Option<SigningKey>,
+    /// The real gateways (live mode).
+    pub gateways: GatewaySettings,
+    /// Where the sandbox runs (sandbox mode): `SHOP_SANDBOX_URL` or `SHOP_SANDBOX_ADDR`.
+    pub sandbox: SandboxSetup,
+    /// How long to wait for a gateway's answer (`SHOP_GATEWAY_TIMEOUT_SECS`, default 20).
+    pub gateway_timeout: Duration,
+}
+
+/// A configuration that cannot work. Each message names the variable to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// Live mode without `SHOP_SIGNING_KEY`.
+    #[error(
+        "SHOP_SIGNING_KEY is not set: live mode needs a secret signing key of at least {MIN_KEY_LEN} random bytes, base64-encoded (make one with `openssl rand -base64 32`)"
+    )]
+    MissingSigningKey,
+    /// `SHOP_SIGNING_KEY` decodes to fewer than 32 bytes.
+    #[error(
+        "SHOP_SIGNING_KEY is too weak: it decodes to {0} bytes, at least {MIN_KEY_LEN} are required (make one with `openssl rand -base64 32`)"
+    )]
+    WeakSigningKey(usize),
+    /// `SHOP_SIGNING_KEY` is not base64.
+    #[error(
+        "SHOP_SIGNING_KEY is not valid base64 (make one with `openssl rand -base64 32`)"
+    )]
+    SigningKeyNotBase64,
+    /// Live mode without `SHOP_PUBLIC_URL`.
+    #[error(
+        "SHOP_PUBLIC_URL is not set: live mode needs the shop's public origin (e.g. https://shop.example), which gateways send buyers back to"
+    )]
+    MissingPublicUrl,
+    /// Live mode with no gateway.
+    #[error(
+        "no gateway is configured for live mode: set at least one of IDPAY_API_KEY, NOVINPAL_API_KEY, INOPAL_GATEWAY_ID, CANPAY_MERCHANT or GARDESHPAY_CREATE_URL"
+    )]
+    NoGateway,
+    /// A variable has a value that does not fit.
+    #[error("{var} is invalid: {reason}")]
+    Invalid {
+        /// The variable.
+        var: &'static str,
+        /// What is wrong, and what would be right.
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Sandbox mode with every default, on `database_url`; what `cargo run -p shop` uses
+    /// when nothing is set (with `DATABASE_URL` = `sqlite://shop.db?mode=rwc`).
+    pub fn sandbox(database_url: impl Into<String>) -> Config {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            database_url: database_url.into(),
+            mode: Mode::Sandbox,
+            signing_key: None,
+            gateways: GatewaySettings::default(),
+            sandbox: SandboxSetup::InProcess(SocketAddr::from(([127, 0, 0, 1], 8085))),
+            gateway_timeout: DEFAULT_GATEWAY_TIMEOUT,
+        }
+    }
+
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the variables through `lookup` (tests pass a map). Empty values count as
+    /// unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let var = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mode = match var("SHOP_MODE").as_deref() {
+            None | Some("sandbox") => Mode::Sandbox,
+            Some("live") => Mode::Live,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    var: "SHOP_MODE",
+                    reason: format!("{other:?} is neither \"sandbox\" nor \"live\""),
+                });
+            }
+        };
+        let addr = parse_addr("SHOP_ADDR", var("SHOP_ADDR").as_deref().unwrap_or(DEFAULT_ADDR))?;
+        let public_url = var("SHOP_PUBLIC_URL")
+            .map(|url| check_url("SHOP_PUBLIC_URL", url))
+            .transpose()?
+            .map(|url| url.trim_end_matches('/').to_owned());
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let signing_key = match var("SHOP_SIGNING_KEY") {
+            Some(encoded) => Some(decode_key(&encoded)?),
+            None if mode == Mode::Live => return Err(ConfigError::MissingSigningKey),
+            None => None,
+        };
+        let gateway_timeout = match var("SHOP_GATEWAY_TIMEOUT_SECS") {
+            None => DEFAULT_GATEWAY_TIMEOUT,
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0 && *s <= 300.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| ConfigError::Invalid {
+                    var: "SHOP_GATEWAY_TIMEOUT_SECS",
+                    reason: format!("{v:?} is not a number of seconds between 0 and 300"),
+                })?,
+        };
+        let sandbox = match var("SHOP_SANDBOX_URL") {
+            Some(url) => SandboxSetup::External(
+                check_url("SHOP_SANDBOX_URL", url)?
+                    .trim_end_matches('/')
+                    .to_owned(),
+            ),
+            None => SandboxSetup::InProcess(parse_addr(
+                "SHOP_SANDBOX_ADDR",
+                var("SHOP_SANDBOX_ADDR")
+                    .as_deref()
+                    .unwrap_or(DEFAULT_SANDBOX_ADDR),
+            )?),
+        };
+        let url = |name: &'static str| var(name).map(|u| check_url(name, u)).transpose();
+        let gateways = GatewaySettings {
+            idpay: match var("IDPAY_API_KEY") {
+                Some(key) => Some(IdPaySettings {
+                    api_key: Secret::new(key),
+                    base_url: url("IDPAY_BASE_URL")?,
+                    sandbox_header: parse_bool(
+                        "IDPAY_SANDBOX_HEADER",
+                        var("IDPAY_SANDBOX_HEADER").as_deref(),
+                    )?,
+                }),
+                None => None,
+            },
+            novinpal: keyed(var("NOVINPAL_API_KEY"), url("NOVINPAL_BASE_URL")?),
+            inopal: keyed(var("INOPAL_GATEWAY_ID"), url("INOPAL_BASE_URL")?),
+            canpay: keyed(var("CANPAY_MERCHANT"), url("CANPAY_BASE_URL")?),
+            gardeshpay: {
+                let token = var("GARDESHPAY_TOKEN").map(Secret::new);
+                let create_url = url("GARDESHPAY_CREATE_URL")?;
+                let verify_url = url("GARDESHPAY_VERIFY_URL")?;
+                (token.is_some() || create_url.is_some() || verify_url.is_some()).then_some(
+                    GardeshPaySettings {
+                        token,
+                        create_url,
+                        verify_url,
+                    },
+                )
+            },
+        };
+        if mode == Mode::Live {
+            if public_url.is_none() {
+                return Err(ConfigError::MissingPublicUrl);
+            }
+            if gateways.is_empty() {
+                return Err(ConfigError::NoGateway);
+            }
+        }
+        Ok(Config {
+            addr,
+            public_url,
+            database_url,
+            mode,
+            signing_key,
+            gateways,
+            sandbox,
+            gateway_timeout,
+        })
+    }
+}
+
+fn keyed(credential: Option<String>, base_url: Option<String>) -> Option<KeyedSettings> {
+    credential.map(|c| KeyedSettings {
+        credential: Secret::new(c),
+        base_url,
+    })
+}
+
+fn parse_addr(var: &'static str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value.parse().map_err(|_| ConfigError::Invalid {
+        var,
+        reason: format!("{value:?} is not an address like {DEFAULT_ADDR}"),
+    })
+}
+
+fn parse_bool(var: &'static str, value: Option<&str>) -> Result<bool, ConfigError> {
+    match value.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("0" | "false" | "no" | "off") => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some(other) => Err(ConfigError::Invalid {
+            var,
+            reason: format!("{other:?} is not true or false"),
+        }),
+    }
+}
+
+fn check_url(var: &'static str, value: String) -> Result<String, ConfigError> {
+    let ok = payment_axum::payment_core::url::Url::parse(&value)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    if ok {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid {
+            var,
+            reason: format!("{value:?} is not an http(s) URL"),
+        })
+    }
+}
+
+/// Decodes `SHOP_SIGNING_KEY`: base64 (standard or URL-safe, padding optional) of at
+/// least 32 bytes.
+pub fn decode_key(encoded: &str) -> Result<SigningKey, ConfigError> {
+    use base64::{
+        Engine,
+        engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD},
+    };
+    let trimmed = encoded.trim().trim_end_matches('=');
+    let bytes = STANDARD_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed))
+        .map_err(|_| ConfigError::SigningKeyNotBase64)?;
+    if bytes.len() < MIN_KEY_LEN {
+        return Err(ConfigError::WeakSigningKey(bytes.len()));
+    }
+    let len = bytes.len();
+    SigningKey::new(1, bytes).map_err(|_| ConfigError::WeakSigningKey(len))
+}

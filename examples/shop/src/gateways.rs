@@ -1,0 +1,110 @@
+//! The payment service: the configured gateways, the signing key and the callback URLs.
+
+use payment_axum::payment_core::{
+    CanPay, ConfigError, GardeshPay, GatewayId, HttpClient, IdPay, Inopal, KeyRing, NovinPal,
+    Payments, SigningKey,
+};
+
+use crate::{
+    config::{Config, Mode},
+    sandbox::base_url_for,
+};
+
+/// Where callbacks are mounted: `{public URL}/pay/callback/{gateway}`.
+pub const MOUNT_PATH: &str = "/pay";
+
+/// Builds the payment service. In sandbox mode every gateway points at the sandbox at
+/// `sandbox_url` with the sandbox's default credentials; in live mode the gateways set in
+/// the configuration are used.
+pub fn payments(
+    config: &Config,
+    key: SigningKey,
+    public_url: &str,
+    sandbox_url: Option<&str>,
+    http: HttpClient,
+) -> Result<Payments, ConfigError> {
+    let mut builder = Payments::builder()
+        .public_base_url(public_url)?
+        .mount_path(MOUNT_PATH)
+        .signing_keys(KeyRing::new(key));
+    match (config.mode, sandbox_url) {
+        (Mode::Sandbox, Some(sandbox)) => {
+            let base = |g| base_url_for(sandbox, g);
+            builder = builder
+                .gateway(
+                    IdPay::new(payment_sandbox::IDPAY_API_KEY)
+                        .with_base_url(&base(GatewayId::IdPay))?
+                        .with_http(http.clone()),
+                )
+                .gateway(
+                    NovinPal::new(payment_sandbox::NOVINPAL_API_KEY)
+                        .with_base_url(&base(GatewayId::NovinPal))?
+                        .with_http(http.clone()),
+                )
+                .gateway(
+                    Inopal::new(payment_sandbox::INOPAL_GATEWAY_ID)
+                        .with_base_url(&base(GatewayId::Inopal))?
+                        .with_http(http.clone()),
+                )
+                .gateway(
+                    CanPay::new(payment_sandbox::CANPAY_MERCHANT)
+                        .with_base_url(&base(GatewayId::CanPay))?
+                        .with_http(http.clone()),
+                )
+                .gateway(
+                    GardeshPay::new()
+                        .with_base_urls(&base(GatewayId::GardeshPay), &base(GatewayId::GardeshPay))?
+                        .with_http(http),
+                );
+        }
+        _ => {
+            let g = &config.gateways;
+            if let Some(s) = &g.idpay {
+                let mut idpay = IdPay::new(s.api_key.expose())
+                    .with_sandbox(s.sandbox_header)
+                    .with_http(http.clone());
+                if let Some(url) = &s.base_url {
+                    idpay = idpay.with_base_url(url)?;
+                }
+                builder = builder.gateway(idpay);
+            }
+            if let Some(s) = &g.novinpal {
+                let mut novinpal = NovinPal::new(s.credential.expose()).with_http(http.clone());
+                if let Some(url) = &s.base_url {
+                    novinpal = novinpal.with_base_url(url)?;
+                }
+                builder = builder.gateway(novinpal);
+            }
+            if let Some(s) = &g.inopal {
+                let mut inopal = Inopal::new(s.credential.expose()).with_http(http.clone());
+                if let Some(url) = &s.base_url {
+                    inopal = inopal.with_base_url(url)?;
+                }
+                builder = builder.gateway(inopal);
+            }
+            if let Some(s) = &g.canpay {
+                let mut canpay = CanPay::new(s.credential.expose()).with_http(http.clone());
+                if let Some(url) = &s.base_url {
+                    canpay = canpay.with_base_url(url)?;
+                }
+                builder = builder.gateway(canpay);
+            }
+            if let Some(s) = &g.gardeshpay {
+                let mut gardeshpay = GardeshPay::new().with_http(http);
+                if let Some(token) = &s.token {
+                    gardeshpay = gardeshpay.with_merchant_token(token.expose());
+                }
+                if s.create_url.is_some() || s.verify_url.is_some() {
+                    // One URL given: the other keeps to the same host.
+                    let create = s.create_url.as_deref().or(s.verify_url.as_deref());
+                    let verify = s.verify_url.as_deref().or(s.create_url.as_deref());
+                    if let (Some(create), Some(verify)) = (create, verify) {
+                        gardeshpay = gardeshpay.with_base_urls(create, verify)?;
+                    }
+                }
+                builder = builder.gateway(gardeshpay);
+            }
+        }
+    }
+    builder.build()
+}

@@ -1,0 +1,49 @@
+//! `cargo run -p shop`: the demo shop on embedded defaults (sandbox mode, SQLite file
+//! `shop.db`), or on the configuration in the environment (see the README).
+
+use std::process::ExitCode;
+
+use shop::{Config, Mode, build_app};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shop: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = Config::from_env()?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {} (SHOP_ADDR): {e}", config.addr))?;
+    config.addr = listener.local_addr()?;
+    let database = config.database_url.clone();
+    let shop = build_app(config).await?;
+    println!();
+    println!("  Shop      {}", shop.public_url);
+    match (&shop.state.mode, &shop.sandbox_url) {
+        (Mode::Sandbox, Some(sandbox)) => {
+            println!("  Sandbox   {sandbox}/_admin  (all five gateways simulated; no real money)");
+        }
+        _ => println!("  Mode      live"),
+    }
+    println!("  Database  {database}");
+    println!();
+    tokio::select! {
+        result = shop.serve(listener) => result?,
+        _ = tokio::signal::ctrl_c() => println!("shop: stopping"),
+    }
+    Ok(())
+}

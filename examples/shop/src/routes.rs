@@ -1,0 +1,428 @@
+//! The shop's routes: pages, checkout, the payment callbacks (through
+//! [`PaymentRouter`]) and "check again" for pending payments.
+
+use std::sync::Arc;
+
+use axum::{
+    Form, Router,
+    extract::{Path, Query, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use payment_axum::{
+    PaymentRouter,
+    payment_core::{
+        Error, FailedPayment, GatewayId, Order, OrderId, Outcome, Payments, PendingPayment,
+        Receipt, Rejection,
+    },
+    start,
+};
+use serde::Deserialize;
+
+use crate::{
+    catalog,
+    config::Mode,
+    db::{Db, DbError, PaidResult, Status},
+    pages::{self, Note},
+};
+
+/// What every handler shares. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The orders database.
+    pub db: Db,
+    /// The payment service (all configured gateways).
+    pub payments: Payments,
+    /// Sandbox or live.
+    pub mode: Mode,
+    /// The sandbox's admin page, shown in the sandbox banner.
+    pub sandbox_admin: Option<Arc<str>>,
+}
+
+impl AppState {
+    fn admin(&self) -> Option<&str> {
+        self.sandbox_admin.as_deref()
+    }
+
+    fn page(&self, status: StatusCode, html: String) -> Response {
+        let mut response = (status, Html(html)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+
+    fn message(&self, status: StatusCode, title: (&str, &str), text: (&str, &str)) -> Response {
+        self.page(status, pages::message(title, text, self.mode, self.admin()))
+    }
+
+    fn db_error(&self, e: &DbError) -> Response {
+        tracing::error!(error = %e, "database error");
+        self.message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ("خطای فروشگاه", "Shop error"),
+            (
+                "ثبت اطلاعات انجام نشد. لطفا کمی بعد دوباره تلاش کنید.",
+                "The shop could not save your order. Please try again shortly.",
+            ),
+        )
+    }
+
+    fn not_found(&self) -> Response {
+        self.message(
+            StatusCode::NOT_FOUND,
+            ("پیدا نشد", "Not found"),
+            ("صفحه‌ای که خواستید وجود ندارد.", "The page you asked for does not exist."),
+        )
+    }
+}
+
+/// Every route of the shop, with the payment callbacks mounted at `/pay`.
+pub fn router(state: AppState) -> Router {
+    let app = Router::new()
+        .route("/", get(home))
+        .route("/products/{slug}", get(product_page))
+        .route("/checkout", post(checkout))
+        .route("/orders", get(orders))
+        .route("/orders/{id}", get(order_page))
+        .route("/orders/{id}/check", post(check_again))
+        .fallback(not_found)
+        .with_state(state.clone());
+    let (paid, failed, pending, rejected) =
+        (state.clone(), state.clone(), state.clone(), state.clone());
+    PaymentRouter::new(state.payments.clone())
+        .on_paid(move |receipt: Receipt| {
+            let state = paid.clone();
+            async move { record_paid(&state, &receipt).await }
+        })
+        .on_failed(move |failed_payment: FailedPayment| {
+            let state = failed.clone();
+            async move { record_failed(&state, &failed_payment).await }
+        })
+        .on_pending(move |pending_payment: PendingPayment| {
+            let state = pending.clone();
+            async move { record_pending(&state, &pending_payment).await }
+        })
+        .on_rejected(move |rejection: Rejection| {
+            let state = rejected.clone();
+            async move { refused(&state, &rejection) }
+        })
+        .mount(app)
+}
+
+async fn not_found(State(state): State<AppState>) -> Response {
+    state.not_found()
+}
+
+async fn home(State(state): State<AppState>) -> Response {
+    state.page(StatusCode::OK, pages::home(state.mode, state.admin()))
+}
+
+async fn product_page(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+    let Some(product) = catalog::product(&slug) else {
+        return state.not_found();
+    };
+    let gateways: Vec<GatewayId> = state.payments.gateways().collect();
+    state.page(
+        StatusCode::OK,
+        pages::checkout(product, &gateways, None, state.mode, state.admin()),
+    )
+}
+
+/// The checkout form.
+#[derive(Debug, Deserialize)]
+pub struct CheckoutForm {
+    /// The product's slug.
+    pub product: String,
+    /// The gateway's lowercase name.
+    pub gateway: String,
+}
+
+/// A fresh order id: `SH` and ten letters or digits (every gateway takes these).
+pub fn new_order_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 10];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No randomness at all is a broken host; fall back to the clock so the shop works.
+        let nanos = time::OffsetDateTime::now_utc()
+            .unix_timestamp_nanos()
+            .to_le_bytes();
+        bytes.copy_from_slice(&nanos[..10]);
+    }
+    let tail: String = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    format!("SH{tail}")
+}
+
+async fn checkout(State(state): State<AppState>, Form(form): Form<CheckoutForm>) -> Response {
+    let Some(product) = catalog::product(&form.product) else {
+        return state.not_found();
+    };
+    let gateways: Vec<GatewayId> = state.payments.gateways().collect();
+    let Some(gateway) = form
+        .gateway
+        .parse::<GatewayId>()
+        .ok()
+        .filter(|g| state.payments.has_gateway(*g))
+    else {
+        return state.page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            pages::checkout(
+                product,
+                &gateways,
+                Some((
+                    "لطفا یکی از درگاه‌های فهرست را انتخاب کنید.",
+                    "Please choose one of the listed gateways.",
+                )),
+                state.mode,
+                state.admin(),
+            ),
+        );
+    };
+    let id = new_order_id();
+    let order_id = match OrderId::new(id.clone()) {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!(error = %e, "generated an invalid order id");
+            return state.db_error(&DbError::Corrupt(e.to_string()));
+        }
+    };
+    if let Err(e) = state
+        .db
+        .create_order(&id, product.slug, product.price, gateway)
+        .await
+    {
+        return state.db_error(&e);
+    }
+    // The amount comes from the catalogue on the server, never from the form.
+    let order = Order::new(order_id, product.price)
+        .with_description(format!("{} / {}", product.name_fa, product.name_en));
+    match start(&state.payments, gateway, &order).await {
+        Ok(started) => match state.db.mark_awaiting(&id, started.gateway_ref()).await {
+            Ok(true) => {
+                tracing::info!(order = %id, %gateway, "payment started");
+                started.into_response()
+            }
+            Ok(false) => state.db_error(&DbError::Corrupt(format!(
+                "order {id} left 'created' before its payment started"
+            ))),
+            Err(e) => {
+                let _ = state
+                    .db
+                    .mark_failed(&id, "مرجع پرداخت تکراری بود\nThe payment reference was already used")
+                    .await;
+                state.db_error(&e)
+            }
+        },
+        Err(e) => {
+            let (fa, en) = start_error_text(e.error());
+            tracing::warn!(order = %id, %gateway, error = %e.error(), "payment not started");
+            if let Err(db) = state
+                .db
+                .mark_failed(&id, &format!("پرداخت آغاز نشد: {fa}\nThe payment could not be started: {en}"))
+                .await
+            {
+                tracing::error!(error = %db, "could not record the failed start");
+            }
+            state.page(
+                e.status(),
+                pages::checkout(
+                    product,
+                    &gateways,
+                    Some((&fa, &en)),
+                    state.mode,
+                    state.admin(),
+                ),
+            )
+        }
+    }
+}
+
+fn start_error_text(error: &Error) -> (String, String) {
+    match error {
+        Error::InvalidOrder(e) => (
+            format!(
+                "این سفارش را نمی‌توان با {} پرداخت کرد؛ درگاه دیگری را انتخاب کنید.",
+                e.gateway.persian_name()
+            ),
+            format!(
+                "This order cannot be paid with {} ({}); please choose another gateway.",
+                e.gateway.display_name(),
+                e.reason
+            ),
+        ),
+        Error::Gateway(e) => (
+            format!(
+                "درگاه {} درخواست پرداخت را نپذیرفت ({}). لطفا بعدا یا با درگاه دیگری تلاش کنید.",
+                e.gateway.persian_name(),
+                e.code.persian()
+            ),
+            format!(
+                "{} refused the payment ({}). Please try later or choose another gateway.",
+                e.gateway.display_name(),
+                e.code.english()
+            ),
+        ),
+        Error::Transport(e) => (
+            format!(
+                "درگاه {} پاسخ نداد. مبلغی کسر نشده است؛ لطفا دوباره تلاش کنید.",
+                e.gateway.persian_name()
+            ),
+            format!(
+                "{} did not answer. Nothing was charged; please try again.",
+                e.gateway.display_name()
+            ),
+        ),
+        _ => (
+            "تنظیمات پرداخت فروشگاه کامل نیست.".to_owned(),
+            "The shop's payment settings are incomplete.".to_owned(),
+        ),
+    }
+}
+
+fn to_order(id: &str) -> Response {
+    Redirect::to(&format!("/orders/{id}")).into_response()
+}
+
+/// The `on_paid` hook: the only place an order becomes paid, from a verified receipt.
+async fn record_paid(state: &AppState, receipt: &Receipt) -> Response {
+    let id = receipt.order_id().as_str();
+    match state.db.mark_paid(receipt).await {
+        Ok(PaidResult::NowPaid) => {
+            tracing::info!(order = id, gateway = %receipt.gateway(), "order paid");
+            to_order(id)
+        }
+        Ok(PaidResult::AlreadyPaid) => to_order(id),
+        Ok(PaidResult::NoMatchingOrder) => {
+            tracing::error!(
+                receipt = %serde_json::to_string(receipt).unwrap_or_default(),
+                "a verified payment matches no payable order; reconcile it by hand"
+            );
+            state.message(
+                StatusCode::CONFLICT,
+                ("پرداخت دریافت شد، سفارش پیدا نشد", "Payment received, order not found"),
+                (
+                    "پرداخت شما تایید شد اما به سفارشی که منتظر پرداخت باشد نمی‌خورد. با پشتیبانی تماس بگیرید؛ مبلغ بازگردانده یا سفارش ثبت می‌شود.",
+                    "Your payment was confirmed but matches no order awaiting payment. Please contact support: the order will be settled or the money returned.",
+                ),
+            )
+        }
+        Err(e) => {
+            // Verified at the gateway but not saved: keep everything needed to settle it.
+            tracing::error!(
+                error = %e,
+                receipt = %serde_json::to_string(receipt).unwrap_or_default(),
+                "a verified payment could not be recorded; reconcile it by hand"
+            );
+            state.db_error(&e)
+        }
+    }
+}
+
+fn failure_text(failed: &FailedPayment) -> String {
+    format!("{}\n{}", failed.reason.persian(), failed.reason.english())
+}
+
+async fn record_failed(state: &AppState, failed: &FailedPayment) -> Response {
+    match state
+        .db
+        .mark_failed(&failed.order_id, &failure_text(failed))
+        .await
+    {
+        Ok(_) => to_order(&failed.order_id),
+        Err(e) => state.db_error(&e),
+    }
+}
+
+async fn record_pending(state: &AppState, pending: &PendingPayment) -> Response {
+    match state.db.mark_pending(pending).await {
+        Ok(_) => {
+            tracing::warn!(order = %pending.order_id, reason = ?pending.reason, "payment pending");
+            to_order(&pending.order_id)
+        }
+        Err(e) => state.db_error(&e),
+    }
+}
+
+fn refused(state: &AppState, rejection: &Rejection) -> Response {
+    tracing::warn!(?rejection, "callback refused");
+    // The router replaces this 200 with the rejection's own status.
+    state.message(
+        StatusCode::OK,
+        ("درخواست پذیرفته نشد", "Request refused"),
+        (rejection.persian(), rejection.english()),
+    )
+}
+
+async fn orders(State(state): State<AppState>) -> Response {
+    match state.db.orders().await {
+        Ok(list) => state.page(StatusCode::OK, pages::orders(&list, state.mode, state.admin())),
+        Err(e) => state.db_error(&e),
+    }
+}
+
+/// The query of the order page.
+#[derive(Debug, Deserialize)]
+pub struct OrderQuery {
+    /// A note to show after "check again".
+    pub note: Option<String>,
+}
+
+async fn order_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<OrderQuery>,
+) -> Response {
+    match state.db.order(&id).await {
+        Ok(Some(order)) => {
+            // A note only makes sense while the order is still pending.
+            let note = query
+                .note
+                .as_deref()
+                .and_then(Note::parse)
+                .filter(|_| order.status == Status::Pending);
+            state.page(
+                StatusCode::OK,
+                pages::order(&order, note, state.mode, state.admin()),
+            )
+        }
+        Ok(None) => state.not_found(),
+        Err(e) => state.db_error(&e),
+    }
+}
+
+/// "Check again": verifies a pending payment once more with the stored
+/// [`PendingPayment`], and records what the gateway says now.
+async fn check_again(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let order = match state.db.order(&id).await {
+        Ok(Some(order)) => order,
+        Ok(None) => return state.not_found(),
+        Err(e) => return state.db_error(&e),
+    };
+    if order.status != Status::Pending {
+        return to_order(&id);
+    }
+    let Some(pending) = order.pending_payment() else {
+        tracing::error!(order = %id, "pending order without a readable pending payment");
+        return with_note(&id, Note::CheckFailed);
+    };
+    match state.payments.retry(&pending).await {
+        Outcome::Paid(receipt) => record_paid(&state, &receipt).await,
+        Outcome::Failed(failed) => record_failed(&state, &failed).await,
+        Outcome::Pending(_) => with_note(&id, Note::StillPending),
+        Outcome::Rejected(Rejection::InProgress) => with_note(&id, Note::InProgress),
+        Outcome::Rejected(Rejection::ExpiredState) => with_note(&id, Note::TooLate),
+        Outcome::Rejected(other) => {
+            tracing::warn!(order = %id, rejection = ?other, "retry refused");
+            with_note(&id, Note::CheckFailed)
+        }
+        _ => with_note(&id, Note::CheckFailed),
+    }
+}
+
+fn with_note(id: &str, note: Note) -> Response {
+    Redirect::to(&format!("/orders/{id}?note={}", note.as_str())).into_response()
+}
