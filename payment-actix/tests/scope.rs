@@ -665,3 +665,19 @@ async fn hooks_that_pick_no_status_answer_with_the_outcomes() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(body(res).await, "the payment session is invalid");
 }
+
+#[actix_web::test]
+async fn mounted_at_the_root() {
+    let shop = shop_at("http://localhost:3000", "/");
+    assert_eq!(
+        shop.payments.callback_path(GatewayId::NovinPal),
+        "/callback/novinpal"
+    );
+    let app =
+        test::init_service(App::new().service(PaymentScope::new(shop.payments.clone()))).await;
+    let s = start(&shop, GatewayId::NovinPal, "A-1", 120_000).await;
+    let uri = format!("/callback/novinpal?{}", s.fields(true));
+    let res = test::call_service(&app, get(&uri, Some(&s.cookie)).to_request()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(set_cookies(&res)[0].contains("Path=/callback"));
+}
