@@ -1,1 +1,56 @@
-fn main() {}
+//! A minimal actix-web shop that takes payments through NovinPal, here against the gateway
+//! sandbox running in the same process. Run it, open <http://localhost:8080/buy> and press
+//! "pay" on the sandbox's payment page.
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
+use payment_actix::{CallbackCookies, PaymentCallback, payment_core::*, start};
+use payment_sandbox::{Gateway, NOVINPAL_API_KEY, Sandbox, SandboxConfig};
+
+static NEXT_ORDER: AtomicU32 = AtomicU32::new(1);
+
+/// Starts the payment of a new order. The amount is decided here, on the server.
+#[get("/buy")]
+async fn buy(payments: web::Data<Payments>) -> impl Responder {
+    let id = format!("ORDER-{}", NEXT_ORDER.fetch_add(1, Ordering::Relaxed));
+    let order = Order::new(id.parse().expect("a valid order id"), Rial::new(120_000));
+    start(&payments, GatewayId::NovinPal, &order).await
+}
+
+/// The callback. The handler only runs for a verified payment, once; a cancelled, refused
+/// or pending payment is answered by the extractor's rejection with its own page.
+async fn paid(
+    cookies: CallbackCookies,
+    PaymentCallback(receipt): PaymentCallback<NovinPal>,
+) -> impl Responder {
+    let (order, rial) = (receipt.order_id(), receipt.amount().get());
+    cookies.attach(HttpResponse::Ok().body(format!("Paid order {order}: {rial} rial")))
+}
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let sandbox = Sandbox::spawn_on_loopback(SandboxConfig::default()).await?;
+    let novinpal =
+        NovinPal::new(NOVINPAL_API_KEY).with_base_url(&sandbox.base_url_for(Gateway::NovinPal))?;
+    let payments = Payments::builder()
+        .public_base_url("http://localhost:8080")?
+        .signing_keys(KeyRing::new(SigningKey::generate(1)?))
+        .gateway(novinpal)
+        .build()?;
+    let callback = payments.callback_path(GatewayId::NovinPal); // /pay/callback/novinpal
+    println!(
+        "shop: http://localhost:8080/buy  (sandbox: {})",
+        sandbox.base_url
+    );
+    HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(payments.clone()))
+            .service(buy)
+            .route(&callback, web::get().to(paid))
+            .route(&callback, web::post().to(paid))
+    })
+    .bind(("127.0.0.1", 8080))?
+    .run()
+    .await?;
+    Ok(())
+}
