@@ -1,0 +1,181 @@
+//! Configuration from the environment: embedded defaults, and clear errors for a live
+//! shop without a proper signing key.
+
+use std::{collections::HashMap, process::Command};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use shop::{Config, ConfigError, Mode, SandboxSetup};
+
+fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Config::from_lookup(|name| map.get(name).cloned())
+}
+
+fn key(len: usize) -> String {
+    STANDARD.encode(vec![7u8; len])
+}
+
+const LIVE: [(&str, &str); 3] = [
+    ("SHOP_MODE", "live"),
+    ("SHOP_PUBLIC_URL", "https://shop.example"),
+    ("NOVINPAL_API_KEY", "np-secret-key"),
+];
+
+#[test]
+fn no_configuration_means_sandbox_on_embedded_defaults() {
+    let c = config(&[]).expect("defaults");
+    assert_eq!(c.mode, Mode::Sandbox);
+    assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.database_url, "sqlite://shop.db?mode=rwc");
+    assert_eq!(c.public_url, None);
+    assert!(c.signing_key.is_none(), "sandbox mode keeps its key in the database");
+    assert_eq!(
+        c.sandbox,
+        SandboxSetup::InProcess("127.0.0.1:8085".parse().unwrap())
+    );
+    assert!(c.gateways.is_empty());
+}
+
+#[test]
+fn live_mode_without_a_signing_key_is_refused() {
+    let err = config(&LIVE).unwrap_err();
+    assert_eq!(err, ConfigError::MissingSigningKey);
+    assert!(err.to_string().contains("SHOP_SIGNING_KEY"), "{err}");
+}
+
+#[test]
+fn a_weak_signing_key_is_refused_in_every_mode() {
+    let weak = key(16);
+    let mut vars = LIVE.to_vec();
+    vars.push(("SHOP_SIGNING_KEY", &weak));
+    let err = config(&vars).unwrap_err();
+    assert_eq!(err, ConfigError::WeakSigningKey(16));
+    assert!(err.to_string().contains("SHOP_SIGNING_KEY"), "{err}");
+    assert!(err.to_string().contains("16 bytes"), "{err}");
+    // A key that is set must be strong in sandbox mode too.
+    assert_eq!(
+        config(&[("SHOP_SIGNING_KEY", &weak)]).unwrap_err(),
+        ConfigError::WeakSigningKey(16)
+    );
+    let almost = key(31);
+    assert_eq!(
+        config(&[("SHOP_SIGNING_KEY", &almost)]).unwrap_err(),
+        ConfigError::WeakSigningKey(31)
+    );
+}
+
+#[test]
+fn a_signing_key_that_is_not_base64_is_refused() {
+    let mut vars = LIVE.to_vec();
+    vars.push(("SHOP_SIGNING_KEY", "not base64 at all!!"));
+    let err = config(&vars).unwrap_err();
+    assert_eq!(err, ConfigError::SigningKeyNotBase64);
+    assert!(err.to_string().contains("SHOP_SIGNING_KEY"));
+}
+
+#[test]
+fn live_mode_needs_a_public_url_and_a_gateway() {
+    let strong = key(32);
+    let err = config(&[
+        ("SHOP_MODE", "live"),
+        ("SHOP_SIGNING_KEY", &strong),
+        ("NOVINPAL_API_KEY", "k"),
+    ])
+    .unwrap_err();
+    assert_eq!(err, ConfigError::MissingPublicUrl);
+    assert!(err.to_string().contains("SHOP_PUBLIC_URL"));
+    let err = config(&[
+        ("SHOP_MODE", "live"),
+        ("SHOP_SIGNING_KEY", &strong),
+        ("SHOP_PUBLIC_URL", "https://shop.example"),
+    ])
+    .unwrap_err();
+    assert_eq!(err, ConfigError::NoGateway);
+}
+
+#[test]
+fn live_mode_reads_every_gateway() {
+    let strong = key(48);
+    let c = config(&[
+        ("SHOP_MODE", "live"),
+        ("SHOP_SIGNING_KEY", &strong),
+        ("SHOP_PUBLIC_URL", "https://shop.example/"),
+        ("SHOP_ADDR", "0.0.0.0:9000"),
+        ("DATABASE_URL", "postgres://shop@localhost/shop"),
+        ("IDPAY_API_KEY", "idpay-secret"),
+        ("IDPAY_BASE_URL", "http://127.0.0.1:9999/idpay"),
+        ("IDPAY_SANDBOX_HEADER", "true"),
+        ("NOVINPAL_API_KEY", "novinpal-secret"),
+        ("INOPAL_GATEWAY_ID", "inopal-secret"),
+        ("INOPAL_BASE_URL", "http://127.0.0.1:9999/inopal"),
+        ("CANPAY_MERCHANT", "canpay-secret"),
+        ("GARDESHPAY_TOKEN", "gardeshpay-secret"),
+        ("GARDESHPAY_CREATE_URL", "http://127.0.0.1:9999/gardeshpay"),
+        ("GARDESHPAY_VERIFY_URL", "http://127.0.0.1:9999/gardeshpay"),
+        ("SHOP_GATEWAY_TIMEOUT_SECS", "7.5"),
+    ])
+    .expect("a full live configuration");
+    assert_eq!(c.mode, Mode::Live);
+    assert_eq!(c.public_url.as_deref(), Some("https://shop.example"));
+    assert_eq!(c.addr.to_string(), "0.0.0.0:9000");
+    assert_eq!(c.database_url, "postgres://shop@localhost/shop");
+    assert_eq!(c.signing_key.as_ref().map(|k| k.len()), Some(48));
+    assert_eq!(c.gateway_timeout.as_millis(), 7500);
+    let g = &c.gateways;
+    let idpay = g.idpay.as_ref().expect("idpay");
+    assert_eq!(idpay.api_key.expose(), "idpay-secret");
+    assert_eq!(idpay.base_url.as_deref(), Some("http://127.0.0.1:9999/idpay"));
+    assert!(idpay.sandbox_header);
+    assert_eq!(g.novinpal.as_ref().unwrap().base_url, None);
+    assert_eq!(g.inopal.as_ref().unwrap().credential.expose(), "inopal-secret");
+    assert_eq!(g.canpay.as_ref().unwrap().credential.expose(), "canpay-secret");
+    assert!(g.gardeshpay.as_ref().unwrap().token.is_some());
+    // No credential ever shows in Debug (logs, panics).
+    let debug = format!("{c:?}");
+    for secret in ["secret", &strong] {
+        assert!(!debug.contains(secret), "{debug}");
+    }
+}
+
+#[test]
+fn bad_values_name_their_variable() {
+    for (var, value) in [
+        ("SHOP_MODE", "production"),
+        ("SHOP_ADDR", "localhost"),
+        ("SHOP_PUBLIC_URL", "shop.example"),
+        ("SHOP_GATEWAY_TIMEOUT_SECS", "soon"),
+        ("SHOP_SANDBOX_URL", "ftp://127.0.0.1"),
+        ("IDPAY_SANDBOX_HEADER", "maybe"),
+    ] {
+        let mut vars = vec![(var, value)];
+        if var == "IDPAY_SANDBOX_HEADER" {
+            vars.push(("IDPAY_API_KEY", "k"));
+        }
+        let err = config(&vars).unwrap_err();
+        assert!(
+            err.to_string().starts_with(var),
+            "{var}={value} gave: {err}"
+        );
+    }
+}
+
+/// The binary itself: a live shop with a weak or missing key does not start, exits
+/// non-zero and says which variable to fix.
+#[test]
+fn the_binary_refuses_to_start_live_without_a_strong_key() {
+    let weak = key(8);
+    for extra in [None, Some(("SHOP_SIGNING_KEY", weak.as_str()))] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shop"));
+        cmd.env_clear().envs(LIVE).env("SHOP_ADDR", "127.0.0.1:0");
+        if let Some((k, v)) = extra {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("the shop binary runs");
+        assert!(!out.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("SHOP_SIGNING_KEY"), "{stderr}");
+    }
+}
