@@ -190,6 +190,11 @@ impl Db {
         Ok(Db { pool })
     }
 
+    /// The connection pool, for maintenance queries and tests.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// Closes every connection (tests reopen the same file as a "restarted" shop).
     pub async fn close(&self) {
         self.pool.close().await;
