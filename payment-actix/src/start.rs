@@ -66,6 +66,21 @@ pub async fn start(
 /// A started payment, as a response: `302 Found` to the gateway for a `GET` redirect, or
 /// `200` with an auto-submitting form for a gateway that takes a `POST` (Inopal); with the
 /// order-state `Set-Cookie` and `Cache-Control: no-store`.
+///
+/// Return it from a handler as it is, or read what to store first:
+///
+/// ```
+/// use actix_web::{HttpResponse, web};
+/// use payment_actix::{StartError, start, payment_core::{GatewayId, Order, Payments}};
+///
+/// async fn checkout(payments: web::Data<Payments>, order: Order) -> Result<HttpResponse, StartError> {
+///     let started = start(&payments, GatewayId::Inopal, &order).await?;
+///     let reference = started.gateway_ref().to_owned(); // store with the order
+///     let to_pay = started.payable_amount(); // Inopal adds its fee
+///     # let _ = (reference, to_pay);
+///     Ok(started.into_response())
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct StartResponse {
     started: StartedPayment,
