@@ -35,7 +35,7 @@ pub const RESUBMIT_FIELD: &str = "_payment_resubmit";
 ///     .public_base_url("https://shop.example")?
 ///     .mount_path("/pay")
 ///     .signing_keys(KeyRing::new(SigningKey::from_base64(1, &std::env::var("PAYMENT_KEY").unwrap())?))
-///     .gateway(NovinPal::new(NovinPalConfig::new("my-api-key"), http.clone()))
+///     .gateway(NovinPal::new("my-api-key").with_http(http.clone()))
 ///     .build()?;
 /// let started = payments
 ///     .start(GatewayId::NovinPal, &Order::new("A-1".parse().unwrap(), Rial::new(120_000)))

@@ -6,9 +6,100 @@ pub mod idpay;
 pub mod inopal;
 pub mod novinpal;
 
+use std::sync::OnceLock;
+
+use serde::Deserialize;
 use url::Url;
 
-use crate::{ConfigError, GatewayId, InvalidOrder, Order, OrderProblem};
+use crate::{ConfigError, GatewayId, HttpClient, InvalidOrder, Order, OrderProblem};
+
+/// An adapter's HTTP client: the one given with `with_http`, or else one with
+/// [`HttpConfig::default`](crate::HttpConfig) timeouts, built on first use.
+///
+/// Building lazily is what lets every adapter's `new` return `Self`: a client that cannot
+/// be built (the TLS backend failed to start) surfaces on the first call as
+/// [`ConfigError::HttpClient`]. Each adapter builds its own default client, so adapters
+/// made on different Tokio runtimes never share pooled connections.
+#[derive(Clone, Default)]
+pub(crate) struct LazyHttp(OnceLock<Result<HttpClient, ConfigError>>);
+
+impl LazyHttp {
+    /// A client given by the user.
+    pub(crate) fn given(http: HttpClient) -> Self {
+        Self(OnceLock::from(Ok(http)))
+    }
+
+    /// The client, built now if none was given.
+    pub(crate) fn get(&self) -> Result<&HttpClient, ConfigError> {
+        self.0
+            .get_or_init(HttpClient::with_defaults)
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// A JSON scalar that a gateway may send as a number or as a string (`100` or `"100"`),
+/// or as a boolean.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Scalar {
+    /// A JSON integer.
+    Int(i64),
+    /// A JSON integer above `i64::MAX`.
+    UInt(u64),
+    /// A JSON boolean.
+    Bool(bool),
+    /// A JSON string.
+    Str(String),
+}
+
+impl Scalar {
+    /// The value as a signed integer, from a number or a string of digits.
+    pub(crate) fn as_i64(&self) -> Option<i64> {
+        match self {
+            Scalar::Int(n) => Some(*n),
+            Scalar::UInt(n) => i64::try_from(*n).ok(),
+            Scalar::Str(s) => s.trim().parse().ok(),
+            Scalar::Bool(_) => None,
+        }
+    }
+
+    /// The value as an unsigned integer, from a number or a string of digits.
+    pub(crate) fn as_u64(&self) -> Option<u64> {
+        match self {
+            Scalar::Int(n) => u64::try_from(*n).ok(),
+            Scalar::UInt(n) => Some(*n),
+            Scalar::Str(s) => s.trim().parse().ok(),
+            Scalar::Bool(_) => None,
+        }
+    }
+
+    /// The value as a boolean: `true`/`false`, `1`/`0`, or those as strings.
+    pub(crate) fn as_bool(&self) -> Option<bool> {
+        match self {
+            Scalar::Bool(b) => Some(*b),
+            Scalar::Int(1) | Scalar::UInt(1) => Some(true),
+            Scalar::Int(0) | Scalar::UInt(0) => Some(false),
+            Scalar::Str(s) => match s.trim() {
+                "true" | "1" => Some(true),
+                "false" | "0" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The value as text (numbers in decimal); `None` for an empty string.
+    pub(crate) fn text(&self) -> Option<String> {
+        let text = match self {
+            Scalar::Int(n) => n.to_string(),
+            Scalar::UInt(n) => n.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Str(s) => s.trim().to_owned(),
+        };
+        (!text.is_empty()).then_some(text)
+    }
+}
 
 /// Checks `order`'s amount against an inclusive `[min, max]` range in rial.
 pub(crate) fn check_amount(
@@ -69,6 +160,23 @@ pub(crate) fn endpoint(base: &Url, path: &str) -> Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scalars_read_numbers_and_strings() {
+        let parse = |s: &str| serde_json::from_str::<Scalar>(s).unwrap();
+        assert_eq!(parse("100").as_i64(), Some(100));
+        assert_eq!(parse("\"100\"").as_i64(), Some(100));
+        assert_eq!(parse("-16").as_i64(), Some(-16));
+        assert_eq!(parse("-16").as_u64(), None);
+        assert_eq!(parse("\"10000\"").as_u64(), Some(10_000));
+        assert_eq!(parse("18446744073709551615").as_u64(), Some(u64::MAX));
+        assert_eq!(parse("\"x\"").as_i64(), None);
+        assert_eq!(parse("true").as_bool(), Some(true));
+        assert_eq!(parse("\"false\"").as_bool(), Some(false));
+        assert_eq!(parse("\"\"").text(), None);
+        assert_eq!(parse("447515262").text().as_deref(), Some("447515262"));
+        assert!(serde_json::from_str::<Scalar>("1.5").is_err());
+    }
 
     #[test]
     fn base_urls_keep_their_path() {

@@ -1,6 +1,23 @@
-//! NovinPal (novinpal.ir).
+//! NovinPal (novinpal.ir): the adapter and its code table.
+//!
+//! Follows `novinpal-api-fa.txt`. Requests are sent as form data (the document says
+//! requests and answers are exchanged as form data); answers are read as JSON, as in the
+//! document's examples, and also as form data should the gateway ever answer that way.
 
-use crate::codes::code_table;
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+use super::{LazyHttp, Scalar, base_url, check_amount, endpoint};
+use crate::{
+    CallbackData, CallbackError, CallbackRequest, CallbackStatus, CardNumber, ConfigError, Created,
+    Error, Gateway, GatewayCode, GatewayError, GatewayId, HttpClient, Operation, Order, OrderState,
+    RawResponse, Redirect, Reverse, Rial, TransportError, Verified, codes::code_table,
+    parse_amount,
+};
 
 code_table! {
     /// NovinPal's codes: verify `status` values (1, 0, -1, -2) and `errorCode`/callback
@@ -34,5 +51,446 @@ code_table! {
         AccountNotApproved = 121, false, "merchant account not approved", "حساب کاربری پذیرنده تأیید نشده است";
         AccountNotFound = 122, false, "merchant account not found", "حساب کاربری پذیرنده یافت نشد";
         CardMismatch = 123, false, "card mismatch (paid with a card other than the one required)", "کارت نامعتبر است (عدم تطبیق کارت ارسالی با کارت پرداختی)";
+    }
+}
+
+const GW: GatewayId = GatewayId::NovinPal;
+
+const REQUEST_PATH: &str = "invoice/request";
+const START_PATH: &str = "invoice/start/";
+const VERIFY_PATH: &str = "invoice/verify";
+const REVERSE_PATH: &str = "invoice/reverse";
+
+/// `status` of a successful call.
+const SUCCESS: i64 = 1;
+
+/// The NovinPal adapter (`api.novinpal.ir`).
+///
+/// - create: `POST invoice/request`, form data `api_key`, `amount` (rial), `return_url`,
+///   `order_id` and, when the order has them, `description`, `mobile` and `card_number`
+///   (the full number: the gateway then takes only that card, error 123 otherwise). The
+///   answer's `refId` is the gateway reference.
+/// - redirect: `GET invoice/start/{refId}`.
+/// - callback (`GET` query string): `success` (1 or 0), `refId`, `code` (100 paid, 109
+///   failed, …), `invoiceNumber` (our order id) and `amount`.
+/// - verify: `POST invoice/verify`, form data `api_key` and `ref_id` (the state's
+///   reference). `status: 1` is paid, with `verifiedBefore: true` for a payment verified
+///   before ([`Verified::already_verified`]).
+/// - reverse ([`Reverse`], a refund within 120 minutes of a verified payment):
+///   `POST invoice/reverse`, same fields and same answer as verify.
+///
+/// How answers map: `status: 0` means both "rejected" and "awaiting payment" at NovinPal.
+/// With an `errorCode` it is a refusal ([`Error::Gateway`] with that code, e.g.
+/// [`NovinPalCode::WrongApiKey`]); without one it is a payment not made yet, a
+/// [`GatewayError`] with the transient code [`NovinPalCode::AwaitingPayment`] so the
+/// pipeline reports the payment pending. `status: -1` is [`NovinPalCode::Failed`],
+/// `status: -2` the transient [`NovinPalCode::ServerErrorStatus`].
+///
+/// Construction never fails: `new` keeps the default base URL and an [`HttpClient`] with
+/// default timeouts built on first use; if that client cannot be built (the TLS backend
+/// could not start), every call answers `Error::Config(ConfigError::HttpClient)` unless
+/// [`NovinPal::with_http`] gave a client.
+///
+/// ```
+/// use payment_core::{CallbackRequest, CallbackStatus, Gateway, NovinPal, Order, Rial};
+///
+/// let novinpal = NovinPal::new("my-api-key").with_base_url("http://127.0.0.1:8085/novinpal")?;
+/// // The API key never shows in Debug output.
+/// assert!(!format!("{novinpal:?}").contains("my-api-key"));
+/// // Documented limits are checked before any request: the minimum is 10,000 rial.
+/// let order = Order::new("A-1001".parse()?, Rial::new(5_000));
+/// assert!(novinpal.check_order(&order).is_err());
+/// // The buyer comes back with a GET callback.
+/// let request = CallbackRequest::from_get(
+///     "refId=447515262&success=1&code=100&invoiceNumber=A-1001&amount=120000",
+/// )?;
+/// let callback = novinpal.parse_callback(&request)?;
+/// assert_eq!(callback.status, CallbackStatus::Paid);
+/// assert_eq!(callback.reference.as_deref(), Some("447515262"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Creating a payment (the [`Payments`](crate::Payments) pipeline normally does this):
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), payment_core::Error> {
+/// use payment_core::{Gateway, HttpClient, NovinPal, Order, Rial, url::Url};
+///
+/// let novinpal = NovinPal::new(std::env::var("NOVINPAL_API_KEY").unwrap_or_default())
+///     .with_http(HttpClient::with_defaults()?);
+/// let order = Order::new("A-1001".parse().unwrap(), Rial::new(120_000));
+/// let callback = Url::parse("https://shop.example/pay/callback/novinpal").unwrap();
+/// let created = novinpal.create(&order, &callback).await?;
+/// // Keep `created.gateway_ref` (the refId) and send the buyer to `created.redirect`.
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct NovinPal {
+    api_key: SecretString,
+    // A `Result` so that `new` cannot fail; the default URL always parses.
+    base_url: Result<Url, ConfigError>,
+    http: LazyHttp,
+}
+
+impl fmt::Debug for NovinPal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NovinPal")
+            .field("base_url", &self.base_url.as_ref().map(Url::as_str).ok())
+            .field("api_key", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+impl NovinPal {
+    /// The documented base URL; `invoice/…` paths are joined to it.
+    pub const DEFAULT_BASE_URL: &'static str = "https://api.novinpal.ir/";
+    /// The smallest amount NovinPal takes: 10,000 rial (error 110 below it). The
+    /// document gives no maximum.
+    pub const MIN_AMOUNT: Rial = Rial::new(10_000);
+
+    /// An adapter with the merchant's API key, the default base URL
+    /// ([`NovinPal::DEFAULT_BASE_URL`]) and a default [`HttpClient`].
+    pub fn new(api_key: impl Into<String>) -> Self {
+        Self {
+            api_key: SecretString::from(api_key.into()),
+            base_url: base_url(Self::DEFAULT_BASE_URL, "NovinPal base URL"),
+            http: LazyHttp::default(),
+        }
+    }
+
+    /// Points the adapter at another base URL (the sandbox:
+    /// `http://127.0.0.1:8085/novinpal`). `invoice/…` is joined to it; a path in `url` is
+    /// kept.
+    pub fn with_base_url(mut self, url: &str) -> Result<Self, ConfigError> {
+        self.base_url = Ok(base_url(url, "NovinPal base URL")?);
+        Ok(self)
+    }
+
+    /// Uses this HTTP client (share one across adapters; it holds the timeouts).
+    pub fn with_http(mut self, http: HttpClient) -> Self {
+        self.http = LazyHttp::given(http);
+        self
+    }
+
+    fn base(&self) -> Result<&Url, Error> {
+        self.base_url.as_ref().map_err(|e| Error::Config(e.clone()))
+    }
+
+    fn http(&self) -> Result<&HttpClient, Error> {
+        Ok(self.http.get()?)
+    }
+
+    /// Sends `fields` (with `api_key` first) as form data and reads the answer.
+    async fn call(
+        &self,
+        operation: Operation,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Result<(RawResponse, Answer), Error> {
+        let url = endpoint(self.base()?, path);
+        let mut form: Vec<(&str, &str)> = Vec::with_capacity(fields.len() + 1);
+        form.push(("api_key", self.api_key.expose_secret()));
+        form.extend_from_slice(fields);
+        let raw = self
+            .http()?
+            .send(GW, operation, |c| c.post(url.clone()).form(&form))
+            .await?;
+        let answer = Answer::decode(&raw, operation)?;
+        Ok((raw, answer))
+    }
+
+    /// The refusal an answer with an `errorCode` (or a non-success `status`) stands for.
+    fn refusal(
+        &self,
+        operation: Operation,
+        raw: &RawResponse,
+        answer: &Answer,
+        code: i64,
+    ) -> Error {
+        let message = message(
+            answer.error_description.as_ref(),
+            Some(self.api_key.expose_secret()),
+        );
+        Error::Gateway(GatewayError {
+            gateway: GW,
+            operation,
+            code: GatewayCode::lookup(GW, code),
+            // NovinPal answers everything with HTTP 200; another status is worth keeping.
+            http_status: (raw.status != 200).then_some(raw.status),
+            message,
+        })
+    }
+
+    /// Maps a verify or reverse answer (the two share one shape).
+    fn verified(
+        &self,
+        operation: Operation,
+        state: &OrderState,
+        raw: &RawResponse,
+        answer: &Answer,
+    ) -> Result<Verified, Error> {
+        let malformed = || Error::from(raw.unexpected(GW, operation));
+        let status = answer
+            .status
+            .as_ref()
+            .map(|s| s.as_i64().ok_or_else(malformed));
+        let status = status.transpose()?;
+        if status != Some(SUCCESS)
+            && let Some(code) = &answer.error_code
+        {
+            let code = code.as_i64().ok_or_else(malformed)?;
+            return Err(self.refusal(operation, raw, answer, code));
+        }
+        match status {
+            Some(SUCCESS) if (200..300).contains(&raw.status) => {}
+            // 0 awaiting payment (no errorCode), -1 failed, -2 server error.
+            Some(code @ -2..=0) => return Err(self.refusal(operation, raw, answer, code)),
+            _ => return Err(malformed()),
+        }
+        let text = |v: &Option<Scalar>| v.as_ref().and_then(Scalar::text);
+        // An answer about another payment confirms nothing about this one.
+        if text(&answer.ref_id).is_some_and(|r| r != state.gateway_ref()) {
+            return Err(malformed());
+        }
+        let mut verified = Verified::new();
+        verified.order_id = text(&answer.order_id);
+        verified.amount = match &answer.amount {
+            None => None,
+            Some(a) => Some(Rial::new(a.as_u64().ok_or_else(malformed)?)),
+        };
+        verified.bank_reference = text(&answer.ref_number);
+        verified.card_mask = text(&answer.card_number);
+        verified.paid_at = text(&answer.paid_at);
+        verified.already_verified = match &answer.verified_before {
+            None => false,
+            Some(v) => v.as_bool().ok_or_else(malformed)?,
+        };
+        Ok(verified)
+    }
+}
+
+impl Gateway for NovinPal {
+    const ID: GatewayId = GW;
+
+    /// The amount must be at least 10,000 rial. The document sets no other limit (no
+    /// maximum, no order id length or character rule beyond [`OrderId`](crate::OrderId)'s,
+    /// no format for `mobile`); a card number is always 16 digits ([`CardNumber`]).
+    fn check_order(&self, order: &Order) -> Result<(), Error> {
+        check_amount(GW, order, Self::MIN_AMOUNT.get(), None)?;
+        Ok(())
+    }
+
+    async fn create(&self, order: &Order, callback_url: &Url) -> Result<Created, Error> {
+        self.check_order(order)?;
+        let amount = order.amount().get().to_string();
+        let mut fields = vec![
+            ("amount", amount.as_str()),
+            ("return_url", callback_url.as_str()),
+            ("order_id", order.id().as_str()),
+        ];
+        let optional = [
+            ("description", order.description()),
+            ("mobile", order.mobile()),
+            // The only place the full card number is exposed: the form sent to NovinPal.
+            ("card_number", order.card_number().map(CardNumber::expose)),
+        ];
+        fields.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
+        let (raw, answer) = self.call(Operation::Create, REQUEST_PATH, &fields).await?;
+        let malformed = || Error::from(raw.unexpected(GW, Operation::Create));
+        let status = answer
+            .status
+            .as_ref()
+            .map(|s| s.as_i64().ok_or_else(malformed));
+        let status = status.transpose()?;
+        if status != Some(SUCCESS) {
+            return match &answer.error_code {
+                Some(code) => {
+                    let code = code.as_i64().ok_or_else(malformed)?;
+                    Err(self.refusal(Operation::Create, &raw, &answer, code))
+                }
+                None => Err(malformed()),
+            };
+        }
+        if !(200..300).contains(&raw.status) {
+            return Err(malformed());
+        }
+        // The document's refIds are digits; anything outside a URL-safe token is not one.
+        let ref_id = answer
+            .ref_id
+            .as_ref()
+            .and_then(Scalar::text)
+            .filter(|r| {
+                r.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+            .ok_or_else(malformed)?;
+        let start = endpoint(self.base()?, &format!("{START_PATH}{ref_id}"));
+        Ok(Created {
+            gateway_ref: ref_id,
+            redirect: Redirect::Get(start),
+            payable_amount: None,
+        })
+    }
+
+    /// Reads `success`, `refId` (both required), and `code`, `invoiceNumber`, `amount`
+    /// when present. `success=1` is [`CallbackStatus::Paid`], `success=0`
+    /// [`CallbackStatus::Failed`] with `code`; any other value is malformed.
+    fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
+        let success = request.required("success")?;
+        let ref_id = request.required("refId")?;
+        let code = match optional(request, "code") {
+            None => None,
+            Some(c) => Some(
+                c.parse::<i64>()
+                    .map_err(|_| CallbackError::MalformedField("code"))?,
+            ),
+        };
+        let status = match success {
+            "1" => CallbackStatus::Paid,
+            "0" => CallbackStatus::Failed {
+                code: code.map(|c| GatewayCode::lookup(GW, c)),
+                raw_code: code,
+            },
+            _ => return Err(CallbackError::MalformedField("success").into()),
+        };
+        let mut data = CallbackData::new(GW, status);
+        data.reference = Some(ref_id.to_owned());
+        data.order_id = optional(request, "invoiceNumber");
+        data.amount = optional(request, "amount")
+            .map(|a| parse_amount(&a, "amount"))
+            .transpose()?;
+        Ok(data)
+    }
+
+    /// `POST invoice/verify` with the state's `refId`. The callback is not used: NovinPal's
+    /// verify takes no amount, and the answer's `amount` and `orderId` are reported for
+    /// the pipeline to compare with the state.
+    async fn verify(
+        &self,
+        state: &OrderState,
+        _callback: &CallbackData,
+    ) -> Result<Verified, Error> {
+        let fields = [("ref_id", state.gateway_ref())];
+        let (raw, answer) = self.call(Operation::Verify, VERIFY_PATH, &fields).await?;
+        self.verified(Operation::Verify, state, &raw, &answer)
+    }
+}
+
+impl Reverse for NovinPal {
+    /// `POST invoice/reverse` with the state's `refId`: refunds a verified payment, at
+    /// most 120 minutes after it was made. The answer has verify's shape; `Ok` means the
+    /// refund was accepted.
+    async fn reverse(&self, state: &OrderState) -> Result<Verified, Error> {
+        let fields = [("ref_id", state.gateway_ref())];
+        let (raw, answer) = self.call(Operation::Reverse, REVERSE_PATH, &fields).await?;
+        self.verified(Operation::Reverse, state, &raw, &answer)
+    }
+}
+
+/// A callback field that may be absent or empty.
+fn optional(request: &CallbackRequest, name: &str) -> Option<String> {
+    request
+        .param(name)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// The longest gateway message kept in an error, in characters.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+/// The gateway's `errorDescription`, shortened, with `secret` cut out should the gateway
+/// ever echo it back.
+fn message(value: Option<&Value>, secret: Option<&str>) -> Option<String> {
+    let Some(Value::String(text)) = value else {
+        return None;
+    };
+    let text = match secret.filter(|s| !s.is_empty()) {
+        Some(secret) => text.replace(secret, "[redacted]"),
+        None => text.clone(),
+    };
+    let text: String = text.trim().chars().take(MAX_MESSAGE_CHARS).collect();
+    (!text.is_empty()).then_some(text)
+}
+
+/// Every field any NovinPal answer carries; numbers may come as strings.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Answer {
+    status: Option<Scalar>,
+    error_code: Option<Scalar>,
+    error_description: Option<Value>,
+    ref_id: Option<Scalar>,
+    paid_at: Option<Scalar>,
+    card_number: Option<Scalar>,
+    amount: Option<Scalar>,
+    ref_number: Option<Scalar>,
+    order_id: Option<Scalar>,
+    verified_before: Option<Scalar>,
+}
+
+impl Answer {
+    /// Reads an answer as JSON; failing that, as JSON with the trailing commas of the
+    /// document's examples (`{"refId":"447515262","status":1,}`), or as form data.
+    fn decode(raw: &RawResponse, operation: Operation) -> Result<Self, TransportError> {
+        let error = match raw.json::<Self>(GW, operation) {
+            Ok(answer) => return Ok(answer),
+            Err(error) => error,
+        };
+        let body = std::str::from_utf8(&raw.body).map_err(|_| error.clone())?;
+        let trimmed = body.trim_start();
+        let lenient = if trimmed.starts_with('{') {
+            serde_json::from_str(&strip_trailing_commas(trimmed)).ok()
+        } else if trimmed.contains('=') {
+            serde_urlencoded::from_str::<Self>(trimmed.trim_end())
+                .ok()
+                .filter(|a| a.status.is_some())
+        } else {
+            None
+        };
+        lenient.ok_or(error)
+    }
+}
+
+/// `json` without commas that directly precede `}` or `]` (outside strings).
+fn strip_trailing_commas(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for (i, c) in json.char_indices() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if c == ',' {
+            let rest = json.get(i + 1..).unwrap_or_default().trim_start();
+            if rest.starts_with('}') || rest.starts_with(']') {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_commas_go_but_commas_in_strings_stay() {
+        assert_eq!(strip_trailing_commas("{\"a\": 1,\n}"), "{\"a\": 1\n}");
+        assert_eq!(
+            strip_trailing_commas("{\"a\": \"x,}\", \"b\": [1, 2, ], }"),
+            "{\"a\": \"x,}\", \"b\": [1, 2 ] }"
+        );
+        assert_eq!(
+            strip_trailing_commas(r#"{"a": "q\",}",}"#),
+            r#"{"a": "q\",}"}"#
+        );
     }
 }
