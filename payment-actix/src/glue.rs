@@ -191,20 +191,3 @@ pub(crate) fn default_response(outcome: &Outcome, cookies: &[StateCookie]) -> Ht
         cookies,
     )
 }
-
-/// A page in Persian and English, in the style of the core's outcome pages.
-pub(crate) fn page(title_fa: &str, title_en: &str, text_fa: &str, text_en: &str) -> String {
-    use payment_core::html::escape;
-    format!(
-        "<!doctype html>\n<html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{tf} / {te}</title><style>body{{font-family:Tahoma,sans-serif;max-width:36rem;\
-         margin:3rem auto;padding:0 1rem;line-height:1.7}}</style></head><body><h1>{tf}</h1>\
-         <h2 lang=\"en\" dir=\"ltr\">{te}</h2><p>{xf}</p><p lang=\"en\" dir=\"ltr\">{xe}</p>\
-         </body></html>\n",
-        tf = escape(title_fa),
-        te = escape(title_en),
-        xf = escape(text_fa),
-        xe = escape(text_en),
-    )
-}

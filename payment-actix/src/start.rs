@@ -12,7 +12,6 @@ use actix_web::{
 };
 use payment_core::{
     Error, GatewayId, Order, Payments, Redirect, Rial, StartedPayment, StateCookie,
-    TransportErrorKind,
 };
 
 use crate::glue;
@@ -200,69 +199,6 @@ impl StartError {
     pub fn into_error(self) -> Error {
         self.error
     }
-
-    /// The page texts: title and explanation, Persian then English.
-    fn texts(&self) -> (&'static str, &'static str, String, String) {
-        match &self.error {
-            Error::InvalidOrder(invalid) => (
-                "سفارش قابل پرداخت نیست",
-                "This order cannot be paid",
-                format!(
-                    "مبلغ یا مشخصات سفارش با محدودیت‌های درگاه {} سازگار نیست.",
-                    invalid.gateway.persian_name()
-                ),
-                format!(
-                    "The order does not meet {}'s limits: {}.",
-                    invalid.gateway.display_name(),
-                    invalid.reason
-                ),
-            ),
-            Error::Gateway(refused) => (
-                "درگاه پرداخت درخواست را نپذیرفت",
-                "The payment gateway refused the payment",
-                format!(
-                    "{}: {}",
-                    refused.gateway.persian_name(),
-                    refused.code.persian()
-                ),
-                format!(
-                    "{}: {}",
-                    refused.gateway.display_name(),
-                    refused.code.english()
-                ),
-            ),
-            Error::Transport(failed) if failed.kind == TransportErrorKind::Timeout => (
-                "درگاه پرداخت پاسخ نداد",
-                "The payment gateway did not answer",
-                format!(
-                    "{} در زمان مقرر پاسخ نداد؛ لطفا چند لحظه بعد دوباره تلاش کنید.",
-                    failed.gateway.persian_name()
-                ),
-                format!(
-                    "{} did not answer in time; please try again in a moment.",
-                    failed.gateway.display_name()
-                ),
-            ),
-            Error::Transport(failed) => (
-                "ارتباط با درگاه پرداخت برقرار نشد",
-                "The payment gateway could not be reached",
-                format!(
-                    "ارتباط با {} برقرار نشد؛ لطفا چند لحظه بعد دوباره تلاش کنید.",
-                    failed.gateway.persian_name()
-                ),
-                format!(
-                    "{} could not be reached; please try again in a moment.",
-                    failed.gateway.display_name()
-                ),
-            ),
-            _ => (
-                "تنظیمات پرداخت فروشگاه کامل نیست",
-                "The shop's payment settings are incomplete",
-                "لطفا بعدا دوباره تلاش کنید یا با فروشگاه تماس بگیرید.".to_owned(),
-                "Please try again later or contact the shop.".to_owned(),
-            ),
-        }
-    }
 }
 
 impl From<Error> for StartError {
@@ -285,23 +221,10 @@ impl std::error::Error for StartError {
 
 impl ResponseError for StartError {
     fn status_code(&self) -> StatusCode {
-        match &self.error {
-            Error::InvalidOrder(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Gateway(_) => StatusCode::BAD_GATEWAY,
-            Error::Transport(t) if t.kind == TransportErrorKind::Timeout => {
-                StatusCode::GATEWAY_TIMEOUT
-            }
-            Error::Transport(_) => StatusCode::BAD_GATEWAY,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        StatusCode::from_u16(self.error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (title_fa, title_en, text_fa, text_en) = self.texts();
-        glue::html(
-            self.status_code(),
-            glue::page(title_fa, title_en, &text_fa, &text_en),
-            &[],
-        )
+        glue::html(self.status_code(), self.error.buyer_page(), &[])
     }
 }

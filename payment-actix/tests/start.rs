@@ -166,7 +166,7 @@ async fn failed_start(order: &str, amount: u64, gateway: &str) -> (StatusCode, S
 async fn invalid_order_is_a_422_page_in_persian_and_english() {
     let (status, page) = failed_start("A-1", 500, "novinpal").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("سفارش قابل پرداخت نیست"), "{page}");
+    assert!(page.contains("این سفارش را نمی‌توان"), "{page}");
     assert!(page.contains("This order cannot be paid"), "{page}");
     assert!(page.contains("below the minimum"), "{page}");
 }
@@ -175,10 +175,7 @@ async fn invalid_order_is_a_422_page_in_persian_and_english() {
 async fn gateway_refusal_is_a_502() {
     let (status, page) = failed_start("REFUSE", 50_000, "novinpal").await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
-    assert!(
-        page.contains("The payment gateway refused the payment"),
-        "{page}"
-    );
+    assert!(page.contains("refused the payment"), "{page}");
     assert!(page.contains("wrong API key"), "{page}");
     assert!(page.contains("کلید API اشتباه است"), "{page}");
 }
@@ -190,7 +187,7 @@ async fn gateway_timeout_is_a_504_and_other_transport_failures_a_502() {
     assert!(page.contains("did not answer"), "{page}");
     let (status, page) = failed_start("DOWN", 50_000, "novinpal").await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
-    assert!(page.contains("could not be reached"), "{page}");
+    assert!(page.contains("Nothing was charged"), "{page}");
 }
 
 #[actix_web::test]

@@ -7,8 +7,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 use payment_core::{
-    Error, GatewayId, Order, OrderProblem, Payments, Redirect, Rial, StartedPayment, StateCookie,
-    TransportErrorKind, html::escape,
+    Error, GatewayId, Order, Payments, Redirect, Rial, StartedPayment, StateCookie,
 };
 
 use crate::callback;
@@ -181,94 +180,15 @@ impl StartError {
         self.error
     }
 
-    /// The status of the default response.
+    /// The status of the default response ([`Error::http_status`]).
     pub fn status(&self) -> StatusCode {
-        match &self.error {
-            Error::InvalidOrder(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Gateway(_) => StatusCode::BAD_GATEWAY,
-            Error::Transport(t) if t.kind == TransportErrorKind::Timeout => {
-                StatusCode::GATEWAY_TIMEOUT
-            }
-            Error::Transport(_) => StatusCode::BAD_GATEWAY,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        StatusCode::from_u16(self.error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// The default page: what happened and what the buyer can do, in Persian and English.
+    /// The default page ([`Error::buyer_page`]): what happened and what the buyer can do,
+    /// in Persian and English.
     pub fn page(&self) -> String {
-        let (fa, en) = match &self.error {
-            Error::InvalidOrder(e) => (
-                format!(
-                    "این سفارش را نمی‌توان با {} پرداخت کرد: {}",
-                    e.gateway.persian_name(),
-                    order_problem_fa(&e.reason)
-                ),
-                format!(
-                    "This order cannot be paid with {}: {}.",
-                    e.gateway.display_name(),
-                    e.reason
-                ),
-            ),
-            Error::Gateway(e) => (
-                format!(
-                    "درگاه {} درخواست پرداخت را نپذیرفت ({}). لطفا بعدا یا با درگاه دیگری تلاش کنید.",
-                    e.gateway.persian_name(),
-                    e.code.persian()
-                ),
-                format!(
-                    "{} refused the payment ({}). Please try later or choose another gateway.",
-                    e.gateway.display_name(),
-                    e.code.english()
-                ),
-            ),
-            Error::Transport(e) => (
-                format!(
-                    "درگاه {} پاسخ نداد. هیچ مبلغی کسر نشده است؛ لطفا دوباره تلاش کنید.",
-                    e.gateway.persian_name()
-                ),
-                format!(
-                    "{} did not answer. Nothing was charged; please try again.",
-                    e.gateway.display_name()
-                ),
-            ),
-            _ => (
-                "تنظیمات پرداخت فروشگاه کامل نیست.".to_owned(),
-                "The shop's payment settings are incomplete.".to_owned(),
-            ),
-        };
-        format!(
-            "<!doctype html>\n<html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>پرداخت آغاز نشد / Payment not started</title><style>body{{font-family:Tahoma,sans-serif;\
-             max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.7}}</style></head><body>\
-             <h1>پرداخت آغاز نشد</h1><h2 lang=\"en\" dir=\"ltr\">Payment not started</h2>\
-             <p>{}</p><p lang=\"en\" dir=\"ltr\">{}</p></body></html>\n",
-            escape(&fa),
-            escape(&en)
-        )
-    }
-}
-
-fn order_problem_fa(problem: &OrderProblem) -> String {
-    match problem {
-        OrderProblem::AmountTooLow { min, .. } => {
-            format!(
-                "مبلغ کمتر از حداقل ({} ریال) است",
-                Rial::new(*min).grouped()
-            )
-        }
-        OrderProblem::AmountTooHigh { max, .. } => {
-            format!(
-                "مبلغ بیشتر از حداکثر ({} ریال) است",
-                Rial::new(*max).grouped()
-            )
-        }
-        OrderProblem::OrderIdTooLong { max, .. } => {
-            format!("شماره سفارش بیش از {max} نویسه است")
-        }
-        OrderProblem::OrderIdCharacters { .. } => "شماره سفارش نویسه‌های غیرمجاز دارد".to_owned(),
-        OrderProblem::CallbackUrl(_) => "آدرس بازگشت فروشگاه نامعتبر است".to_owned(),
-        _ => "یکی از اطلاعات سفارش نامعتبر است".to_owned(),
+        self.error.buyer_page()
     }
 }
 
