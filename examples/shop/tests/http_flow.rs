@@ -1,0 +1,227 @@
+//! The whole shop over HTTP, against the in-process sandbox, for every gateway: checkout,
+//! the gateway's page, the return, and the order page — as a browser would do it (the
+//! cross-site `POST` returns arrive without the state cookie and are re-posted).
+
+mod common;
+
+use common::{Buyer, TempDb, TestShop, buy, orders_page_rows};
+use payment_axum::payment_core::GatewayId;
+use payment_sandbox::{Action, Call, Fault, FaultSpec};
+use shop::{db::Status, sandbox::sandbox_gateway};
+
+fn slow_verify() -> FaultSpec {
+    let ms = u64::try_from(common::GATEWAY_TIMEOUT.as_millis()).unwrap() + 1500;
+    FaultSpec::new(Fault::Delay { ms }).times(1)
+}
+
+#[tokio::test]
+async fn every_gateway_buy_pay_return_and_the_order_is_paid_once() {
+    let file = TempDb::new("http-paid");
+    let shop = TestShop::start(&file).await;
+    let mut buyer = Buyer::new(&shop);
+
+    let home = buyer.get("/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("dir=\"rtl\""));
+    assert!(home.body.contains("data-product=\"tea\""));
+    let checkout = buyer.get("/products/tea").await;
+    for g in GatewayId::ALL {
+        assert!(
+            checkout.body.contains(&format!("value=\"{}\"", g.as_str())),
+            "{g} is offered"
+        );
+    }
+    assert!(checkout.body.contains("۱۲۹٬۰۰۰ تومان"), "price in toman");
+    assert!(checkout.body.contains("1,290,000 rial"), "price in rial");
+
+    for gateway in GatewayId::ALL {
+        let (id, back) = buy(&shop, &mut buyer, "tea", gateway, Action::Pay).await;
+        assert_eq!(back.status, 303, "{gateway}: {}", back.body);
+        assert_eq!(back.location(), Some(format!("/orders/{id}").as_str()));
+
+        let order = shop.order(&id).await;
+        assert_eq!(order.status, Status::Paid, "{gateway}");
+        assert!(order.bank_reference.is_some(), "{gateway} bank reference");
+        let gateway_ref = order.gateway_ref.clone().expect("gateway reference");
+
+        let page = buyer.get(&format!("/orders/{id}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("data-status=\"paid\""), "{}", page.body);
+        assert!(page.body.contains(&gateway_ref));
+        assert!(page.body.contains("Payment successful"));
+        if let Some(card) = &order.card_mask {
+            assert!(page.body.contains(card.as_str()), "{gateway}: card shown");
+        }
+
+        let list = buyer.get("/orders").await;
+        assert_eq!(orders_page_rows(&list.body, &id, "paid"), 1, "{gateway}");
+        let txn = shop
+            .sandbox
+            .find_by_order_id(sandbox_gateway(gateway), &id)
+            .unwrap();
+        assert_eq!(txn.successful_verifies, 1, "{gateway}: verified once");
+    }
+    let orders = shop.db.orders().await.unwrap();
+    assert_eq!(orders.len(), 5);
+    assert!(orders.iter().all(|o| o.status == Status::Paid));
+    assert!(
+        orders.iter().any(|o| o.card_mask.is_some()),
+        "some gateway reports the card"
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_return_never_pays_twice() {
+    let file = TempDb::new("http-replay");
+    let shop = TestShop::start(&file).await;
+    for gateway in GatewayId::ALL {
+        let mut buyer = Buyer::new(&shop);
+        buyer.checkout("saffron", gateway).await;
+        let order = shop.newest_order().await;
+        let kept_cookies = buyer.jar.clone();
+        let cb = shop.act(gateway, &order.id, Action::Pay);
+        let back = buyer.return_to_shop(&cb).await;
+        assert_eq!(back.status, 303, "{gateway}");
+        // The same return again, with the state cookie an attacker kept.
+        buyer.jar = kept_cookies;
+        let replay = buyer.return_to_shop(&cb).await;
+        assert_eq!(replay.status, 409, "{gateway}: {}", replay.body);
+        assert_eq!(shop.order(&order.id).await.status, Status::Paid);
+        let txn = shop
+            .sandbox
+            .find_by_order_id(sandbox_gateway(gateway), &order.id)
+            .unwrap();
+        assert_eq!(txn.successful_verifies, 1, "{gateway}");
+    }
+}
+
+#[tokio::test]
+async fn cancel_and_decline_end_failed() {
+    let file = TempDb::new("http-cancel");
+    let shop = TestShop::start(&file).await;
+    let mut buyer = Buyer::new(&shop);
+    for (gateway, action) in [
+        (GatewayId::NovinPal, Action::Cancel),
+        (GatewayId::IdPay, Action::Cancel),
+        (GatewayId::Inopal, Action::BankFail),
+        (GatewayId::CanPay, Action::Cancel),
+        (GatewayId::GardeshPay, Action::Cancel),
+    ] {
+        let (id, back) = buy(&shop, &mut buyer, "notebook", gateway, action).await;
+        assert_eq!(back.status, 303, "{gateway}: {}", back.body);
+        let order = shop.order(&id).await;
+        assert_eq!(order.status, Status::Failed, "{gateway}");
+        assert!(order.failure_reason.is_some());
+        let page = buyer.get(&format!("/orders/{id}")).await;
+        assert!(page.body.contains("data-status=\"failed\""));
+        assert!(page.body.contains("Payment not completed"));
+    }
+}
+
+#[tokio::test]
+async fn a_verify_timeout_ends_pending_and_check_again_completes_it() {
+    let file = TempDb::new("http-pending");
+    let shop = TestShop::start(&file).await;
+    let mut buyer = Buyer::new(&shop);
+    for gateway in GatewayId::ALL {
+        buyer.checkout("pistachio", gateway).await;
+        let order = shop.newest_order().await;
+        let cb = shop.act(gateway, &order.id, Action::Pay);
+        shop.sandbox
+            .set_fault(sandbox_gateway(gateway), Call::Verify, slow_verify());
+        let back = buyer.return_to_shop(&cb).await;
+        assert_eq!(back.status, 303, "{gateway}: {}", back.body);
+        assert_eq!(shop.order(&order.id).await.status, Status::Pending, "{gateway}");
+        let page = buyer.get(&format!("/orders/{}", order.id)).await;
+        assert!(page.body.contains("data-status=\"pending\""));
+        assert!(page.body.contains("id=\"check-again\""));
+
+        let checked = buyer
+            .post_form(&format!("/orders/{}/check", order.id), &[])
+            .await;
+        assert_eq!(checked.status, 303);
+        let row = shop.order(&order.id).await;
+        assert_eq!(row.status, Status::Paid, "{gateway}");
+        assert!(row.pending_json.is_none());
+        let page = buyer.get(&format!("/orders/{}", order.id)).await;
+        assert!(page.body.contains("data-status=\"paid\""));
+        // Checking a paid order again changes nothing.
+        let again = buyer
+            .post_form(&format!("/orders/{}/check", order.id), &[])
+            .await;
+        assert_eq!(again.status, 303);
+        assert_eq!(shop.order(&order.id).await.status, Status::Paid);
+    }
+}
+
+#[tokio::test]
+async fn check_again_while_the_gateway_is_still_slow_stays_pending() {
+    let file = TempDb::new("http-still-pending");
+    let shop = TestShop::start(&file).await;
+    let mut buyer = Buyer::new(&shop);
+    buyer.checkout("tea", GatewayId::NovinPal).await;
+    let order = shop.newest_order().await;
+    let cb = shop.act(GatewayId::NovinPal, &order.id, Action::Pay);
+    let slow = sandbox_gateway(GatewayId::NovinPal);
+    shop.sandbox
+        .set_fault(slow, Call::Verify, slow_verify().times(2));
+    buyer.return_to_shop(&cb).await;
+    let checked = buyer
+        .post_form(&format!("/orders/{}/check", order.id), &[])
+        .await;
+    assert_eq!(
+        checked.location(),
+        Some(format!("/orders/{}?note=still_pending", order.id).as_str())
+    );
+    let page = buyer.get(checked.location().unwrap()).await;
+    assert!(page.body.contains("data-note=\"still_pending\""));
+    assert_eq!(shop.order(&order.id).await.status, Status::Pending);
+    buyer
+        .post_form(&format!("/orders/{}/check", order.id), &[])
+        .await;
+    assert_eq!(shop.order(&order.id).await.status, Status::Paid);
+}
+
+#[tokio::test]
+async fn the_buyer_picks_products_and_gateways_never_amounts() {
+    let file = TempDb::new("http-input");
+    let shop = TestShop::start(&file).await;
+    let mut buyer = Buyer::new(&shop);
+    let unknown_gateway = buyer
+        .post_form("/checkout", &[("product", "tea"), ("gateway", "paypal")])
+        .await;
+    assert_eq!(unknown_gateway.status, 422);
+    let unknown_product = buyer
+        .post_form("/checkout", &[("product", "gold"), ("gateway", "idpay")])
+        .await;
+    assert_eq!(unknown_product.status, 404);
+    assert!(shop.db.orders().await.unwrap().is_empty());
+    // An amount in the form is ignored: the price comes from the catalogue.
+    buyer
+        .post_form(
+            "/checkout",
+            &[("product", "tea"), ("gateway", "novinpal"), ("amount", "10000")],
+        )
+        .await;
+    assert_eq!(shop.newest_order().await.amount.get(), 1_290_000);
+    assert_eq!(buyer.get("/orders/NOPE").await.status, 404);
+    assert_eq!(buyer.get("/products/gold").await.status, 404);
+    assert_eq!(buyer.get("/no/such/page").await.status, 404);
+}
+
+#[tokio::test]
+async fn a_gateway_that_refuses_to_start_fails_the_order_and_offers_another() {
+    let file = TempDb::new("http-start-fail");
+    let shop = TestShop::start(&file).await;
+    let mut buyer = Buyer::new(&shop);
+    shop.sandbox.set_fault(
+        sandbox_gateway(GatewayId::CanPay),
+        Call::Create,
+        FaultSpec::new(Fault::Status { code: 503 }).times(1),
+    );
+    let answer = buyer.checkout("tea", GatewayId::CanPay).await;
+    assert_eq!(answer.status, 502, "{}", answer.body);
+    assert!(answer.body.contains("role=\"alert\""));
+    assert!(answer.body.contains("value=\"idpay\""), "other gateways offered");
+    assert_eq!(shop.newest_order().await.status, Status::Failed);
+}
