@@ -28,6 +28,7 @@ mod codec;
 mod codes;
 mod cookie;
 mod error;
+mod error_page;
 mod gateway;
 mod gateway_id;
 pub mod gateways;
@@ -41,6 +42,8 @@ mod random;
 mod receipt;
 mod redact;
 mod replay;
+#[cfg(feature = "redis")]
+mod replay_redis;
 mod state;
 
 pub use callback::{
@@ -68,6 +71,8 @@ pub use outcome::{
 pub use payments::{Payments, PaymentsBuilder, RESUBMIT_FIELD, StartedPayment};
 pub use receipt::{Receipt, Verified};
 pub use replay::{Claim, ClaimTicket, GuardError, MemoryReplayGuard, ReplayGuard};
+#[cfg(feature = "redis")]
+pub use replay_redis::RedisReplayGuard;
 pub use state::{NONCE_LEN, OrderState};
 
 /// Re-exported so users name one version of these crates.

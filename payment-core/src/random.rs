@@ -12,3 +12,10 @@ pub(crate) fn nonce() -> [u8; NONCE_LEN] {
     getrandom::fill(&mut bytes).expect("operating system random source unavailable");
     bytes
 }
+
+/// A random 64-bit number (claim tokens shared between instances).
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) fn u64() -> u64 {
+    let [a, b, c, d, e, f, g, h, ..] = nonce();
+    u64::from_le_bytes([a, b, c, d, e, f, g, h])
+}
