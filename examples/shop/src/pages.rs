@@ -73,6 +73,9 @@ td.ltr,span.ltr{direction:ltr;unicode-bidi:isolate;font-family:ui-monospace,"Dej
 .note{background:#fff;border:1px dashed var(--wait);border-radius:.7rem;padding:.6rem .9rem;margin-top:.8rem}
 .actions{display:flex;gap:.7rem;flex-wrap:wrap;margin-top:1.2rem}
 .empty{color:var(--muted);text-align:center;padding:2rem}
+.nowrap{white-space:nowrap}
+.panel>table th{width:35%}
+#orders th{width:auto}
 footer{max-width:60rem;margin:0 auto;padding:0 1.2rem 2rem;color:var(--muted);font-size:.85rem}
 "#;
 
@@ -517,8 +520,8 @@ pub fn orders(list: &[OrderRow], mode: Mode, sandbox_admin: Option<&str>) -> Str
             let (fa, en) = product_names(&o.product);
             format!(
                 "<tr data-order=\"{id}\" data-status=\"{s}\"><td class=\"ltr\"><a href=\"/orders/{id}\">{id}</a></td>\
-                 <td>{fa}<br><span class=\"en\">{en}</span></td><td>{toman}<br><span class=\"en\">{rial} rial</span></td>\
-                 <td>{gfa}<br><span class=\"en\">{gen}</span></td><td>{badge}</td><td>{when}</td></tr>",
+                 <td>{fa}<br><span class=\"en\">{en}</span></td><td class=\"nowrap\">{toman}<br><span class=\"en\">{rial} rial</span></td>\
+                 <td>{gfa}<br><span class=\"en\">{gen}</span></td><td>{badge}</td><td class=\"nowrap\">{when}</td></tr>",
                 id = escape(&o.id),
                 s = o.status.as_str(),
                 toman = toman_fa(o.amount),
