@@ -5,6 +5,7 @@ pub mod gardeshpay;
 pub mod idpay;
 pub mod inopal;
 pub mod novinpal;
+mod wire;
 
 use std::sync::OnceLock;
 
