@@ -1,0 +1,638 @@
+//! The GardeshPay adapter against mock servers: the exact requests it sends (two origins,
+//! an optional path prefix and merchant token, `invoiceDate` from an injected clock), and
+//! every answer shape in `gardeshpay-api-fa.txt` decoded to the right typed result.
+
+use std::time::Duration as StdDuration;
+
+use payment_core::{
+    CallbackData, CallbackError, CallbackRequest, CallbackStatus, Created, Error, GardeshPay,
+    Gateway, GatewayCode, GatewayError, GatewayId, HttpClient, HttpConfig, InvalidOrder,
+    ManualClock, Operation, Order, OrderProblem, OrderState, Redirect, Rial, TransportErrorKind,
+    Verified,
+    time::{Duration, OffsetDateTime, macros::datetime},
+    url::Url,
+};
+use serde_json::{Value, json};
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{body_json, header, method, path},
+};
+
+const MERCHANT_TOKEN: &str = "gp-provider-token-51e7";
+const TOKEN: &str = "3f2a9c41d0b84e6f9a7c12de34b5f6a7";
+const TRACKING: &str = "402918374655";
+
+fn http() -> HttpClient {
+    HttpClient::new(
+        HttpConfig::default()
+            .timeout(StdDuration::from_millis(500))
+            .repeat_attempts(1),
+    )
+    .unwrap()
+}
+
+/// 2024-03-20 20:45:00 UTC is 2024-03-21 00:15:00 in Tehran (UTC+03:30).
+fn clock() -> ManualClock {
+    ManualClock::at(datetime!(2024-03-20 20:45:00 UTC))
+}
+
+fn adapter(server: &MockServer) -> GardeshPay {
+    GardeshPay::new()
+        .with_base_url(&server.uri())
+        .unwrap()
+        .with_clock(clock())
+        .with_http(http())
+}
+
+fn order(id: &str, amount: u64) -> Order {
+    Order::new(id.parse().unwrap(), Rial::new(amount))
+}
+
+fn callback_url() -> Url {
+    Url::parse("https://shop.example/pay/callback/gardeshpay").unwrap()
+}
+
+fn state() -> OrderState {
+    OrderState::new(
+        GatewayId::GardeshPay,
+        "INV-1001".parse().unwrap(),
+        Rial::new(120_000),
+        TOKEN,
+        OffsetDateTime::now_utc(),
+        Duration::minutes(30),
+    )
+}
+
+fn callback() -> CallbackData {
+    let request =
+        CallbackRequest::from_get(&format!("trackingNumber={TRACKING}&invoiceNumber=INV-1001"))
+            .unwrap();
+    GardeshPay::new().parse_callback(&request).unwrap()
+}
+
+fn verify_success(verified_before: bool) -> Value {
+    json!({
+        "success": true,
+        "data": {
+            "cardNumber": "610433******6047",
+            "refNumber": "738495012345",
+            "message": "پرداخت با موفقیت انجام شد.",
+            "invoiceNumber": "INV-1001",
+            "invoiceDate": "2024-03-21T00:15:00"
+        },
+        "amount": 120000,
+        "verifiedBefore": verified_before,
+        "message": "عملیات با موفقیت انجام شد."
+    })
+}
+
+async fn mount(server: &MockServer, route: &str, status: u16, body: Value) {
+    Mock::given(method("POST"))
+        .and(path(route))
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
+fn gateway_error(err: Error) -> GatewayError {
+    match err {
+        Error::Gateway(g) => g,
+        other => panic!("expected a gateway refusal, got {other:?}"),
+    }
+}
+
+fn transport_kind(err: Error) -> TransportErrorKind {
+    match err {
+        Error::Transport(t) => {
+            assert_eq!(t.gateway, GatewayId::GardeshPay);
+            t.kind
+        }
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// create
+
+#[tokio::test]
+async fn create_sends_the_documented_request_and_redirects_to_url_slash_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/provider/payment/getToken"))
+        .and(header("content-type", "application/json"))
+        .and(body_json(json!({
+            "amount": 120000,
+            "invoiceNumber": "INV-1001",
+            "invoiceDate": "2024-03-21T00:15:00",
+            "callback": "https://shop.example/pay/callback/gardeshpay"
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "success": true,
+            "data": {"url": "https://ipg.gardeshpay.ir/provider/payment/redirect", "token": TOKEN},
+            "message": "عملیات با موفقیت انجام شد."
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let created = adapter(&server)
+        .create(&order("INV-1001", 120_000), &callback_url())
+        .await
+        .unwrap();
+    assert_eq!(
+        created,
+        Created {
+            gateway_ref: TOKEN.into(),
+            redirect: Redirect::Get(
+                Url::parse(&format!(
+                    "https://ipg.gardeshpay.ir/provider/payment/redirect/{TOKEN}"
+                ))
+                .unwrap()
+            ),
+            payable_amount: None,
+        }
+    );
+}
+
+#[tokio::test]
+async fn create_with_prefix_merchant_token_mobile_and_email() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/provider/payment/getToken"))
+        .and(body_json(json!({
+            "amount": 120000,
+            "invoiceNumber": "INV-1001",
+            "invoiceDate": "2024-03-21T00:15:00",
+            "mobile": "09121234567",
+            "email": "buyer@example.com",
+            "callback": "https://shop.example/pay/callback/gardeshpay",
+            "token": MERCHANT_TOKEN
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            // A trailing slash on `url` does not double the slash.
+            "success": true,
+            "data": {"url": "https://ipg.gardeshpay.ir/v1/provider/payment/redirect/", "token": TOKEN},
+            "message": "ok"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let order = order("INV-1001", 120_000)
+        .with_mobile("09121234567")
+        .with_email("buyer@example.com");
+    let created = adapter(&server)
+        .with_path_prefix("/v1/")
+        .unwrap()
+        .with_merchant_token(MERCHANT_TOKEN)
+        .create(&order, &callback_url())
+        .await
+        .unwrap();
+    assert_eq!(
+        created.redirect.url().as_str(),
+        format!("https://ipg.gardeshpay.ir/v1/provider/payment/redirect/{TOKEN}")
+    );
+}
+
+#[tokio::test]
+async fn invoice_date_is_tehran_time_from_the_clock() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "/provider/payment/getToken",
+        200,
+        json!({"success": true, "data": {"url": "https://x.example/r", "token": "t"}}),
+    )
+    .await;
+    let clock = clock();
+    let gardeshpay = adapter(&server).with_clock(clock.clone());
+    gardeshpay
+        .create(&order("A1", 1), &callback_url())
+        .await
+        .unwrap();
+    clock.advance(Duration::days(300) + Duration::seconds(7));
+    gardeshpay
+        .create(&order("A1", 1), &callback_url())
+        .await
+        .unwrap();
+    let dates: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.body_json::<Value>().unwrap()["invoiceDate"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(dates, ["2024-03-21T00:15:00", "2025-01-15T00:15:07"]);
+}
+
+#[tokio::test]
+async fn the_documented_error_shape_is_an_undocumented_code_refusal() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "/provider/payment/getToken",
+        422,
+        json!({
+            "success": false,
+            "code": 1,
+            "message": "اطلاعات ارسالی معتبر نیست.",
+            "errors": ["amount is required", "invoiceDate must be in format YYYY-MM-DDTHH:mm:ss"]
+        }),
+    )
+    .await;
+    let err = adapter(&server)
+        .create(&order("INV-1001", 120_000), &callback_url())
+        .await
+        .unwrap_err();
+    assert!(!err.is_transient());
+    assert_eq!(
+        gateway_error(err),
+        GatewayError {
+            gateway: GatewayId::GardeshPay,
+            operation: Operation::Create,
+            code: GatewayCode::Undocumented(1),
+            http_status: Some(422),
+            message: Some(
+                "اطلاعات ارسالی معتبر نیست. (amount is required; invoiceDate must be in format YYYY-MM-DDTHH:mm:ss)"
+                    .into()
+            ),
+        }
+    );
+
+    server.reset().await;
+    mount(
+        &server,
+        "/provider/payment/getToken",
+        200,
+        json!({"success": false, "code": "2", "message": "توکن پذیرنده معتبر نیست.", "errors": []}),
+    )
+    .await;
+    let refusal = gateway_error(
+        adapter(&server)
+            .create(&order("INV-1001", 120_000), &callback_url())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(refusal.code, GatewayCode::Undocumented(2));
+    assert_eq!(refusal.http_status, None);
+    assert_eq!(refusal.message.as_deref(), Some("توکن پذیرنده معتبر نیست."));
+}
+
+#[tokio::test]
+async fn create_answers_outside_the_documented_shapes_are_malformed() {
+    let server = MockServer::start().await;
+    let gardeshpay = adapter(&server);
+    for body in [
+        json!({"success": true, "data": {"token": "t"}}),
+        json!({"success": true, "data": {"url": "https://x.example/r"}}),
+        json!({"success": true, "data": {"url": "relative/path", "token": "t"}}),
+        json!({"success": true, "data": {"url": "mailto:a@b.c", "token": "t"}}),
+        json!({"data": {"url": "https://x.example/r", "token": "t"}}),
+    ] {
+        server.reset().await;
+        mount(&server, "/provider/payment/getToken", 200, body.clone()).await;
+        let err = gardeshpay
+            .create(&order("A1", 1), &callback_url())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(transport_kind(err), TransportErrorKind::Malformed(_)),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn check_order_refuses_a_zero_amount_before_any_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let gardeshpay = adapter(&server);
+    let expected = InvalidOrder {
+        gateway: GatewayId::GardeshPay,
+        reason: OrderProblem::AmountTooLow { amount: 0, min: 1 },
+    };
+    match gardeshpay.check_order(&order("A1", 0)) {
+        Err(Error::InvalidOrder(e)) => assert_eq!(e, expected),
+        other => panic!("expected InvalidOrder, got {other:?}"),
+    }
+    match gardeshpay.create(&order("A1", 0), &callback_url()).await {
+        Err(Error::InvalidOrder(e)) => assert_eq!(e, expected),
+        other => panic!("expected InvalidOrder, got {other:?}"),
+    }
+    assert!(gardeshpay.check_order(&order("INV-1_x", 1)).is_ok());
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn create_5xx_and_timeout_are_transport_errors() {
+    let server = MockServer::start().await;
+    mount(&server, "/provider/payment/getToken", 500, json!({})).await;
+    let err = adapter(&server)
+        .create(&order("A1", 1), &callback_url())
+        .await
+        .unwrap_err();
+    assert_eq!(transport_kind(err), TransportErrorKind::Status(500));
+
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(StdDuration::from_secs(3))
+                .set_body_json(json!({"success": true})),
+        )
+        .mount(&server)
+        .await;
+    let err = adapter(&server)
+        .create(&order("A1", 1), &callback_url())
+        .await
+        .unwrap_err();
+    assert_eq!(transport_kind(err), TransportErrorKind::Timeout);
+}
+
+// ---------------------------------------------------------------------------------------
+// verify
+
+#[tokio::test]
+async fn create_and_verify_go_to_their_own_origins() {
+    let create_server = MockServer::start().await;
+    let verify_server = MockServer::start().await;
+    mount(
+        &create_server,
+        "/provider/payment/getToken",
+        200,
+        json!({"success": true, "data": {"url": "https://x.example/r", "token": TOKEN}}),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/provider/payment/verify"))
+        .and(header("content-type", "application/json"))
+        .and(body_json(json!({"trackingNumber": TRACKING})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(verify_success(false)))
+        .expect(1)
+        .mount(&verify_server)
+        .await;
+    let gardeshpay = GardeshPay::new()
+        .with_base_urls(&create_server.uri(), &verify_server.uri())
+        .unwrap()
+        .with_clock(clock())
+        .with_http(http());
+    gardeshpay
+        .create(&order("INV-1001", 120_000), &callback_url())
+        .await
+        .unwrap();
+    let verified = gardeshpay.verify(&state(), &callback()).await.unwrap();
+
+    let mut expected = Verified::new();
+    expected.order_id = Some("INV-1001".into());
+    expected.amount = Some(Rial::new(120_000));
+    expected.bank_reference = Some("738495012345".into());
+    expected.card_mask = Some("610433******6047".into());
+    assert_eq!(verified, expected);
+    assert_eq!(create_server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn verify_sends_the_merchant_token_and_prefix_when_configured() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/provider/payment/verify"))
+        .and(body_json(
+            json!({"trackingNumber": TRACKING, "token": MERCHANT_TOKEN}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(verify_success(false)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let verified = adapter(&server)
+        .with_path_prefix("v1")
+        .unwrap()
+        .with_merchant_token(MERCHANT_TOKEN)
+        .verify(&state(), &callback())
+        .await
+        .unwrap();
+    assert!(!verified.already_verified);
+}
+
+#[tokio::test]
+async fn verified_before_true_is_already_verified() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "/provider/payment/verify",
+        200,
+        verify_success(true),
+    )
+    .await;
+    let verified = adapter(&server)
+        .verify(&state(), &callback())
+        .await
+        .unwrap();
+    assert!(verified.already_verified);
+    assert_eq!(verified.amount, Some(Rial::new(120_000)));
+}
+
+#[tokio::test]
+async fn amount_and_verified_before_are_also_read_inside_data_and_as_strings() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "/provider/payment/verify",
+        200,
+        json!({
+            "success": "true",
+            "data": {"cardNumber": "610433******6047", "refNumber": 738495012345_u64,
+                     "invoiceNumber": "INV-1001", "amount": "120000", "verifiedBefore": "1"},
+            "message": "ok"
+        }),
+    )
+    .await;
+    let verified = adapter(&server)
+        .verify(&state(), &callback())
+        .await
+        .unwrap();
+    assert_eq!(verified.amount, Some(Rial::new(120_000)));
+    assert!(verified.already_verified);
+    assert_eq!(verified.bank_reference.as_deref(), Some("738495012345"));
+}
+
+#[tokio::test]
+async fn verify_without_amount_or_invoice_number_is_malformed() {
+    // Verify takes no amount: without the answer's amount and invoice number nothing
+    // could be compared with the order state, so such an answer is not a confirmation.
+    let server = MockServer::start().await;
+    let gardeshpay = adapter(&server);
+    let mut no_amount = verify_success(false);
+    no_amount.as_object_mut().unwrap().remove("amount");
+    let mut no_invoice = verify_success(false);
+    no_invoice["data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("invoiceNumber");
+    let mut bad_flag = verify_success(false);
+    bad_flag["verifiedBefore"] = json!("perhaps");
+    for body in [
+        no_amount,
+        no_invoice,
+        bad_flag,
+        json!({"success": true, "data": []}),
+    ] {
+        server.reset().await;
+        mount(&server, "/provider/payment/verify", 200, body.clone()).await;
+        let err = gardeshpay.verify(&state(), &callback()).await.unwrap_err();
+        assert!(err.is_transient());
+        assert!(
+            matches!(transport_kind(err), TransportErrorKind::Malformed(_)),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn verify_refusals_are_typed() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "/provider/payment/verify",
+        400,
+        json!({"success": false, "code": 4, "message": "پرداخت ناموفق بوده است.", "errors": []}),
+    )
+    .await;
+    let refusal = gateway_error(
+        adapter(&server)
+            .verify(&state(), &callback())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        refusal,
+        GatewayError {
+            gateway: GatewayId::GardeshPay,
+            operation: Operation::Verify,
+            code: GatewayCode::Undocumented(4),
+            http_status: Some(400),
+            message: Some("پرداخت ناموفق بوده است.".into()),
+        }
+    );
+}
+
+#[tokio::test]
+async fn verify_needs_the_tracking_number_from_the_callback() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let mut callback = callback();
+    callback.verify_reference = None;
+    match adapter(&server).verify(&state(), &callback).await {
+        Err(Error::Callback(CallbackError::MissingField("trackingNumber"))) => {}
+        other => panic!("expected a missing trackingNumber, got {other:?}"),
+    }
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn verify_5xx_and_timeout_are_transport_errors() {
+    let server = MockServer::start().await;
+    mount(&server, "/provider/payment/verify", 500, json!({})).await;
+    let err = adapter(&server)
+        .verify(&state(), &callback())
+        .await
+        .unwrap_err();
+    assert_eq!(transport_kind(err), TransportErrorKind::Status(500));
+
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(StdDuration::from_secs(3))
+                .set_body_json(verify_success(false)),
+        )
+        .mount(&server)
+        .await;
+    let err = adapter(&server)
+        .verify(&state(), &callback())
+        .await
+        .unwrap_err();
+    assert_eq!(transport_kind(err), TransportErrorKind::Timeout);
+}
+
+// ---------------------------------------------------------------------------------------
+// callback
+
+#[test]
+fn the_callback_says_nothing_about_the_outcome() {
+    let data = callback();
+    assert_eq!(data.gateway, GatewayId::GardeshPay);
+    assert_eq!(data.status, CallbackStatus::Unknown);
+    assert_eq!(data.verify_reference.as_deref(), Some(TRACKING));
+    assert_eq!(data.order_id.as_deref(), Some("INV-1001"));
+    assert_eq!(data.reference, None);
+    assert_eq!(data.amount, None);
+}
+
+#[test]
+fn missing_callback_fields_are_refused() {
+    // GardeshPay's callback has no amount, so there is no amount to be garbage.
+    let gardeshpay = GardeshPay::new();
+    let cases = [
+        (
+            "invoiceNumber=INV-1001",
+            CallbackError::MissingField("trackingNumber"),
+        ),
+        (
+            "trackingNumber=&invoiceNumber=INV-1001",
+            CallbackError::MissingField("trackingNumber"),
+        ),
+        (
+            "trackingNumber=402918374655",
+            CallbackError::MissingField("invoiceNumber"),
+        ),
+    ];
+    for (query, expected) in cases {
+        let request = CallbackRequest::from_get(query).unwrap();
+        match gardeshpay.parse_callback(&request) {
+            Err(Error::Callback(e)) => assert_eq!(e, expected, "{query}"),
+            other => panic!("expected {expected:?}, got {other:?}"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// configuration
+
+#[test]
+fn debug_never_shows_the_merchant_token() {
+    let gardeshpay = GardeshPay::new().with_merchant_token(MERCHANT_TOKEN);
+    let debug = format!("{gardeshpay:?}");
+    assert!(!debug.contains(MERCHANT_TOKEN), "{debug}");
+    assert!(debug.contains("[redacted]"));
+    assert!(debug.contains("https://ipg.gardeshpay.ir/"));
+    assert!(debug.contains("https://ipg.gardeshpay.com/"));
+}
+
+#[test]
+fn path_prefixes_and_base_urls_are_checked() {
+    for good in ["", "/", "v1", "/v1/", "api/v1.2", "x_y-z"] {
+        assert!(GardeshPay::new().with_path_prefix(good).is_ok(), "{good}");
+    }
+    for bad in ["v1?x=1", "v 1", "a//b", "..", "v1/../..", "#"] {
+        assert!(GardeshPay::new().with_path_prefix(bad).is_err(), "{bad}");
+    }
+    assert!(
+        GardeshPay::new()
+            .with_base_urls("https://ipg.gardeshpay.ir", "not a url")
+            .is_err()
+    );
+    assert!(GardeshPay::new().with_base_url("ftp://x").is_err());
+}
