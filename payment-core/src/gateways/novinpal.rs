@@ -11,7 +11,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
-use super::{LazyHttp, Scalar, base_url, check_amount, endpoint};
+use super::{
+    LazyHttp, Scalar, base_url, check_amount, endpoint,
+    wire::{message, optional},
+};
 use crate::{
     CallbackData, CallbackError, CallbackRequest, CallbackStatus, CardNumber, ConfigError, Created,
     Error, Gateway, GatewayCode, GatewayError, GatewayId, HttpClient, Operation, Order, OrderState,
@@ -385,32 +388,6 @@ impl Reverse for NovinPal {
         let (raw, answer) = self.call(Operation::Reverse, REVERSE_PATH, &fields).await?;
         self.verified(Operation::Reverse, state, &raw, &answer)
     }
-}
-
-/// A callback field that may be absent or empty.
-fn optional(request: &CallbackRequest, name: &str) -> Option<String> {
-    request
-        .param(name)
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-}
-
-/// The longest gateway message kept in an error, in characters.
-const MAX_MESSAGE_CHARS: usize = 300;
-
-/// The gateway's `errorDescription`, shortened, with `secret` cut out should the gateway
-/// ever echo it back.
-fn message(value: Option<&Value>, secret: Option<&str>) -> Option<String> {
-    let Some(Value::String(text)) = value else {
-        return None;
-    };
-    let text = match secret.filter(|s| !s.is_empty()) {
-        Some(secret) => text.replace(secret, "[redacted]"),
-        None => text.clone(),
-    };
-    let text: String = text.trim().chars().take(MAX_MESSAGE_CHARS).collect();
-    (!text.is_empty()).then_some(text)
 }
 
 /// Every field any NovinPal answer carries; numbers may come as strings.
