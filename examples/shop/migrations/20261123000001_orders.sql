@@ -1,5 +1,5 @@
 -- Orders and shop settings. Portable SQL: runs on SQLite and PostgreSQL alike.
--- Times are unix seconds (UTC); amounts are whole rial.
+-- Times are unix milliseconds (UTC); amounts are whole rial.
 
 CREATE TABLE orders (
     id             TEXT PRIMARY KEY,

@@ -154,9 +154,7 @@ pub enum ConfigError {
     )]
     WeakSigningKey(usize),
     /// `SHOP_SIGNING_KEY` is not base64.
-    #[error(
-        "SHOP_SIGNING_KEY is not valid base64 (make one with `openssl rand -base64 32`)"
-    )]
+    #[error("SHOP_SIGNING_KEY is not valid base64 (make one with `openssl rand -base64 32`)")]
     SigningKeyNotBase64,
     /// Live mode without `SHOP_PUBLIC_URL`.
     #[error(
@@ -217,7 +215,10 @@ impl Config {
                 });
             }
         };
-        let addr = parse_addr("SHOP_ADDR", var("SHOP_ADDR").as_deref().unwrap_or(DEFAULT_ADDR))?;
+        let addr = parse_addr(
+            "SHOP_ADDR",
+            var("SHOP_ADDR").as_deref().unwrap_or(DEFAULT_ADDR),
+        )?;
         let public_url = var("SHOP_PUBLIC_URL")
             .map(|url| check_url("SHOP_PUBLIC_URL", url))
             .transpose()?

@@ -105,11 +105,11 @@ pub struct OrderRow {
     pub pending_json: Option<String>,
     /// Why the order failed, for the buyer (Persian / English).
     pub failure_reason: Option<String>,
-    /// When the payment was verified (unix seconds).
+    /// When the payment was verified (unix milliseconds).
     pub paid_at: Option<i64>,
-    /// When the order was created (unix seconds).
+    /// When the order was created (unix milliseconds).
     pub created_at: i64,
-    /// When the order last changed (unix seconds).
+    /// When the order last changed (unix milliseconds).
     pub updated_at: i64,
 }
 
@@ -169,8 +169,10 @@ pub struct Db {
     pool: AnyPool,
 }
 
+/// Now, in unix milliseconds (fine enough to list orders in the order they came).
 fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
 }
 
 fn amount_param(amount: Rial) -> Result<i64, DbError> {
@@ -367,11 +369,13 @@ impl Db {
     /// The setting `key`, storing `value` first if it has none; the value in force is
     /// returned (two processes racing agree on the first one stored).
     pub async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, DbError> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(key)
-            .bind(value)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
         self.setting(key)
             .await?
             .ok_or_else(|| DbError::Corrupt(format!("setting {key} vanished after insert")))

@@ -10,6 +10,12 @@ use crate::{
     sandbox::base_url_for,
 };
 
+/// GardeshPay's documented create (getToken) origin, used when only
+/// `GARDESHPAY_VERIFY_URL` is set.
+pub const GARDESHPAY_CREATE_URL: &str = "https://ipg.gardeshpay.ir/";
+/// GardeshPay's documented verify origin, used when only `GARDESHPAY_CREATE_URL` is set.
+pub const GARDESHPAY_VERIFY_URL: &str = "https://ipg.gardeshpay.com/";
+
 /// Where callbacks are mounted: `{public URL}/pay/callback/{gateway}`.
 pub const MOUNT_PATH: &str = "/pay";
 
@@ -95,12 +101,11 @@ pub fn payments(
                     gardeshpay = gardeshpay.with_merchant_token(token.expose());
                 }
                 if s.create_url.is_some() || s.verify_url.is_some() {
-                    // One URL given: the other keeps to the same host.
-                    let create = s.create_url.as_deref().or(s.verify_url.as_deref());
-                    let verify = s.verify_url.as_deref().or(s.create_url.as_deref());
-                    if let (Some(create), Some(verify)) = (create, verify) {
-                        gardeshpay = gardeshpay.with_base_urls(create, verify)?;
-                    }
+                    // One URL given: the other keeps GardeshPay's documented default.
+                    gardeshpay = gardeshpay.with_base_urls(
+                        s.create_url.as_deref().unwrap_or(GARDESHPAY_CREATE_URL),
+                        s.verify_url.as_deref().unwrap_or(GARDESHPAY_VERIFY_URL),
+                    )?;
                 }
                 builder = builder.gateway(gardeshpay);
             }

@@ -117,10 +117,10 @@ fn price(amount: Rial) -> String {
     )
 }
 
-/// A unix time as a Persian (Jalali) date and time in Tehran (UTC+03:30), e.g.
-/// `۱۴۰۵/۰۹/۰۲ ۱۳:۴۵`.
-pub fn jalali_datetime(unix: i64) -> String {
-    let local = unix + 3 * 3600 + 30 * 60;
+/// A unix time in milliseconds as a Persian (Jalali) date and time in Tehran
+/// (UTC+03:30), e.g. `۱۴۰۵/۰۹/۰۲ ۱۳:۴۵`.
+pub fn jalali_datetime(unix_ms: i64) -> String {
+    let local = unix_ms.div_euclid(1000) + 3 * 3600 + 30 * 60;
     let days = local.div_euclid(86_400);
     let secs = local.rem_euclid(86_400);
     let (gy, gm, gd) = civil_from_days(days);
@@ -156,8 +156,8 @@ fn gregorian_to_jalali(gy: i64, gm: i64, gd: i64) -> (i64, i64, i64) {
         .and_then(|i| G_DAYS.get(i))
         .copied()
         .unwrap_or(0);
-    let mut days = 355_666 + 365 * gy + (gy2 + 3) / 4 - (gy2 + 99) / 100 + (gy2 + 399) / 400 + gd
-        + month_days;
+    let mut days =
+        355_666 + 365 * gy + (gy2 + 3) / 4 - (gy2 + 99) / 100 + (gy2 + 399) / 400 + gd + month_days;
     let mut jy = -1595 + 33 * (days / 12_053);
     days %= 12_053;
     jy += 4 * (days / 1461);
@@ -345,9 +345,14 @@ impl Note {
 
     /// The note named by a query value.
     pub fn parse(s: &str) -> Option<Note> {
-        [Note::StillPending, Note::InProgress, Note::TooLate, Note::CheckFailed]
-            .into_iter()
-            .find(|n| n.as_str() == s)
+        [
+            Note::StillPending,
+            Note::InProgress,
+            Note::TooLate,
+            Note::CheckFailed,
+        ]
+        .into_iter()
+        .find(|n| n.as_str() == s)
     }
 
     fn text(self) -> (&'static str, &'static str) {
@@ -417,13 +422,24 @@ pub fn order(o: &OrderRow, note: Option<Note>, mode: Mode, sandbox_admin: Option
         (
             "شماره سفارش",
             "Order",
-            format!("<span class=\"ltr\" id=\"order-id\">{}</span>", escape(&o.id)),
+            format!(
+                "<span class=\"ltr\" id=\"order-id\">{}</span>",
+                escape(&o.id)
+            ),
         ),
-        ("کالا", "Product", format!("{name_fa} <span class=\"en\">{name_en}</span>")),
+        (
+            "کالا",
+            "Product",
+            format!("{name_fa} <span class=\"en\">{name_en}</span>"),
+        ),
         (
             "مبلغ",
             "Amount",
-            format!("{}<br><span class=\"en\">{}</span>", toman_fa(o.amount), rial_en(o.amount)),
+            format!(
+                "{}<br><span class=\"en\">{}</span>",
+                toman_fa(o.amount),
+                rial_en(o.amount)
+            ),
         ),
         (
             "درگاه",
@@ -440,7 +456,10 @@ pub fn order(o: &OrderRow, note: Option<Note>, mode: Mode, sandbox_admin: Option
             rows.push((
                 "شناسهٔ درگاه",
                 "Gateway reference",
-                format!("<span class=\"ltr\" id=\"gateway-ref\">{}</span>", escape(r)),
+                format!(
+                    "<span class=\"ltr\" id=\"gateway-ref\">{}</span>",
+                    escape(r)
+                ),
             ));
         }
         if let Some(r) = &o.bank_reference {
@@ -474,7 +493,9 @@ pub fn order(o: &OrderRow, note: Option<Note>, mode: Mode, sandbox_admin: Option
     rows.push(("زمان ثبت", "Ordered at", jalali_datetime(o.created_at)));
     let table: String = rows
         .iter()
-        .map(|(fa, en, v)| format!("<tr><th>{fa} <span class=\"en\">{en}</span></th><td>{v}</td></tr>"))
+        .map(|(fa, en, v)| {
+            format!("<tr><th>{fa} <span class=\"en\">{en}</span></th><td>{v}</td></tr>")
+        })
         .collect();
     let note = note
         .map(|n| {
@@ -577,14 +598,17 @@ mod tests {
     fn amounts_in_toman_and_rial() {
         assert_eq!(toman_fa(Rial::new(4_850_000)), "۴۸۵٬۰۰۰ تومان");
         assert_eq!(toman_fa(Rial::new(12_345)), "۱٬۲۳۴ تومان و ۵ ریال");
-        assert_eq!(rial_en(Rial::new(4_850_000)), "4,850,000 rial (485,000 toman)");
+        assert_eq!(
+            rial_en(Rial::new(4_850_000)),
+            "4,850,000 rial (485,000 toman)"
+        );
     }
 
     #[test]
     fn jalali_dates() {
         // 2024-03-20 03:06:24 UTC was Nowruz 1403 (1403/01/01) at 06:36 Tehran time.
-        assert_eq!(jalali_datetime(1_710_903_984), "۱۴۰۳/۰۱/۰۱ ۰۶:۳۶");
+        assert_eq!(jalali_datetime(1_710_903_984_000), "۱۴۰۳/۰۱/۰۱ ۰۶:۳۶");
         // 2026-11-23 00:00 UTC = 1405/09/02 03:30 in Tehran.
-        assert_eq!(jalali_datetime(1_795_392_000), "۱۴۰۵/۰۹/۰۲ ۰۳:۳۰");
+        assert_eq!(jalali_datetime(1_795_392_000_000), "۱۴۰۵/۰۹/۰۲ ۰۳:۳۰");
     }
 }

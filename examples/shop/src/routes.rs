@@ -73,7 +73,10 @@ impl AppState {
         self.message(
             StatusCode::NOT_FOUND,
             ("پیدا نشد", "Not found"),
-            ("صفحه‌ای که خواستید وجود ندارد.", "The page you asked for does not exist."),
+            (
+                "صفحه‌ای که خواستید وجود ندارد.",
+                "The page you asked for does not exist.",
+            ),
         )
     }
 }
@@ -212,7 +215,10 @@ async fn checkout(State(state): State<AppState>, Form(form): Form<CheckoutForm>)
             Err(e) => {
                 let _ = state
                     .db
-                    .mark_failed(&id, "مرجع پرداخت تکراری بود\nThe payment reference was already used")
+                    .mark_failed(
+                        &id,
+                        "مرجع پرداخت تکراری بود\nThe payment reference was already used",
+                    )
                     .await;
                 state.db_error(&e)
             }
@@ -222,7 +228,10 @@ async fn checkout(State(state): State<AppState>, Form(form): Form<CheckoutForm>)
             tracing::warn!(order = %id, %gateway, error = %e.error(), "payment not started");
             if let Err(db) = state
                 .db
-                .mark_failed(&id, &format!("پرداخت آغاز نشد: {fa}\nThe payment could not be started: {en}"))
+                .mark_failed(
+                    &id,
+                    &format!("پرداخت آغاز نشد: {fa}\nThe payment could not be started: {en}"),
+                )
                 .await
             {
                 tracing::error!(error = %db, "could not record the failed start");
@@ -359,7 +368,10 @@ fn refused(state: &AppState, rejection: &Rejection) -> Response {
 
 async fn orders(State(state): State<AppState>) -> Response {
     match state.db.orders().await {
-        Ok(list) => state.page(StatusCode::OK, pages::orders(&list, state.mode, state.admin())),
+        Ok(list) => state.page(
+            StatusCode::OK,
+            pages::orders(&list, state.mode, state.admin()),
+        ),
         Err(e) => state.db_error(&e),
     }
 }

@@ -20,7 +20,9 @@ async fn to_gateway(browser: &Browser, shop: &TestShop, product: &str, gateway: 
     browser
         .goto(&format!("{}/products/{product}", shop.base))
         .await;
-    browser.click(&format!("#gateway-{}", gateway.as_str())).await;
+    browser
+        .click(&format!("#gateway-{}", gateway.as_str()))
+        .await;
     browser.click("#pay").await;
     browser.wait_for_url(&shop.sandbox_url).await;
     browser.wait_for_text("_sandbox/act/").await;
@@ -51,7 +53,10 @@ async fn every_gateway_pays_in_a_real_browser() {
         let page = browser.wait_for_text("data-status=\"paid\"").await;
         let order = shop.order(&id).await;
         assert_eq!(order.status, Status::Paid, "{gateway}");
-        assert!(page.contains(order.gateway_ref.as_deref().unwrap()), "{gateway}: reference shown");
+        assert!(
+            page.contains(order.gateway_ref.as_deref().unwrap()),
+            "{gateway}: reference shown"
+        );
         if let Some(card) = &order.card_mask {
             assert!(page.contains(card.as_str()), "{gateway}: card shown");
         }
@@ -62,7 +67,11 @@ async fn every_gateway_pays_in_a_real_browser() {
 
         browser.goto(&format!("{}/orders", shop.base)).await;
         let list = browser.wait_for_text(&id).await;
-        assert_eq!(orders_page_rows(&list, &id, "paid"), 1, "{gateway}: paid once");
+        assert_eq!(
+            orders_page_rows(&list, &id, "paid"),
+            1,
+            "{gateway}: paid once"
+        );
         let txn = shop
             .sandbox
             .find_by_order_id(sandbox_gateway(gateway), &id)

@@ -31,7 +31,10 @@ fn no_configuration_means_sandbox_on_embedded_defaults() {
     assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
     assert_eq!(c.database_url, "sqlite://shop.db?mode=rwc");
     assert_eq!(c.public_url, None);
-    assert!(c.signing_key.is_none(), "sandbox mode keeps its key in the database");
+    assert!(
+        c.signing_key.is_none(),
+        "sandbox mode keeps its key in the database"
+    );
     assert_eq!(
         c.sandbox,
         SandboxSetup::InProcess("127.0.0.1:8085".parse().unwrap())
@@ -127,11 +130,20 @@ fn live_mode_reads_every_gateway() {
     let g = &c.gateways;
     let idpay = g.idpay.as_ref().expect("idpay");
     assert_eq!(idpay.api_key.expose(), "idpay-secret");
-    assert_eq!(idpay.base_url.as_deref(), Some("http://127.0.0.1:9999/idpay"));
+    assert_eq!(
+        idpay.base_url.as_deref(),
+        Some("http://127.0.0.1:9999/idpay")
+    );
     assert!(idpay.sandbox_header);
     assert_eq!(g.novinpal.as_ref().unwrap().base_url, None);
-    assert_eq!(g.inopal.as_ref().unwrap().credential.expose(), "inopal-secret");
-    assert_eq!(g.canpay.as_ref().unwrap().credential.expose(), "canpay-secret");
+    assert_eq!(
+        g.inopal.as_ref().unwrap().credential.expose(),
+        "inopal-secret"
+    );
+    assert_eq!(
+        g.canpay.as_ref().unwrap().credential.expose(),
+        "canpay-secret"
+    );
     assert!(g.gardeshpay.as_ref().unwrap().token.is_some());
     // No credential ever shows in Debug (logs, panics).
     let debug = format!("{c:?}");

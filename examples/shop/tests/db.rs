@@ -37,13 +37,22 @@ async fn each_transition_happens_once() {
         .unwrap();
     assert_eq!(o.status, Status::Created);
     assert!(db.mark_awaiting("A1", "REF-1").await.unwrap());
-    assert!(!db.mark_awaiting("A1", "REF-2").await.unwrap(), "started twice");
+    assert!(
+        !db.mark_awaiting("A1", "REF-2").await.unwrap(),
+        "started twice"
+    );
     let o = db.order("A1").await.unwrap().unwrap();
     assert_eq!(o.status, Status::AwaitingPayment);
     assert_eq!(o.gateway_ref.as_deref(), Some("REF-1"));
     assert!(db.mark_failed("A1", "fa\nen").await.unwrap());
-    assert!(!db.mark_failed("A1", "again").await.unwrap(), "failed twice");
-    assert!(!db.mark_awaiting("A1", "REF-3").await.unwrap(), "restarted after failing");
+    assert!(
+        !db.mark_failed("A1", "again").await.unwrap(),
+        "failed twice"
+    );
+    assert!(
+        !db.mark_awaiting("A1", "REF-3").await.unwrap(),
+        "restarted after failing"
+    );
     let o = db.order("A1").await.unwrap().unwrap();
     assert_eq!(o.status, Status::Failed);
     assert_eq!(o.failure_reason.as_deref(), Some("fa\nen"));
@@ -60,8 +69,14 @@ async fn a_gateway_reference_belongs_to_one_order_only() {
     }
     assert!(db.mark_awaiting("A1", "SAME-REF").await.unwrap());
     let err = db.mark_awaiting("A2", "SAME-REF").await.unwrap_err();
-    assert!(matches!(err, DbError::DuplicateReference(ref r) if r == "SAME-REF"), "{err}");
-    assert_eq!(db.order("A2").await.unwrap().unwrap().status, Status::Created);
+    assert!(
+        matches!(err, DbError::DuplicateReference(ref r) if r == "SAME-REF"),
+        "{err}"
+    );
+    assert_eq!(
+        db.order("A2").await.unwrap().unwrap().status,
+        Status::Created
+    );
     // The constraint holds below the code too.
     let raw = db
         .pool()
@@ -102,7 +117,12 @@ async fn callback(
         .start(gateway, &Order::new(id.parse().unwrap(), amount))
         .await
         .expect("payment starts");
-    assert!(shop.db.mark_awaiting(id, &started.gateway_ref).await.unwrap());
+    assert!(
+        shop.db
+            .mark_awaiting(id, &started.gateway_ref)
+            .await
+            .unwrap()
+    );
     let cb = shop.act(gateway, id, Action::Pay);
     assert_eq!(cb.method, CallbackMethod::Get);
     let query = cb.url.split_once('?').map(|(_, q)| q).unwrap_or_default();
@@ -153,8 +173,14 @@ async fn paid_only_from_a_receipt_that_matches_the_order() {
         .unwrap();
     assert!(shop.db.mark_awaiting("R2", "OTHER-REF").await.unwrap());
 
-    assert_eq!(shop.db.mark_paid(&receipt).await.unwrap(), PaidResult::NowPaid);
-    assert_eq!(shop.db.mark_paid(&receipt).await.unwrap(), PaidResult::AlreadyPaid);
+    assert_eq!(
+        shop.db.mark_paid(&receipt).await.unwrap(),
+        PaidResult::NowPaid
+    );
+    assert_eq!(
+        shop.db.mark_paid(&receipt).await.unwrap(),
+        PaidResult::AlreadyPaid
+    );
     let paid = shop.order("R1").await;
     assert_eq!(paid.status, Status::Paid);
     assert_eq!(paid.gateway_ref.as_deref(), Some(receipt.gateway_ref()));
@@ -172,7 +198,12 @@ async fn a_receipt_for_a_failed_order_does_not_revive_it() {
     let file = TempDb::new("db-failed");
     let shop = TestShop::start(&file).await;
     let receipt = paid_receipt(&shop, "F1", Rial::new(2_600_000)).await;
-    assert!(shop.db.mark_failed("F1", "cancelled\ncancelled").await.unwrap());
+    assert!(
+        shop.db
+            .mark_failed("F1", "cancelled\ncancelled")
+            .await
+            .unwrap()
+    );
     assert_eq!(
         shop.db.mark_paid(&receipt).await.unwrap(),
         PaidResult::NoMatchingOrder
@@ -187,13 +218,23 @@ async fn a_pending_payment_is_kept_and_completes_later() {
     let slow = Fault::Delay {
         ms: u64::try_from(common::GATEWAY_TIMEOUT.as_millis()).unwrap() + 1500,
     };
-    let pending: PendingPayment =
-        match callback(&shop, "P1", Rial::new(4_850_000), GatewayId::NovinPal, Some(slow)).await {
-            Outcome::Pending(p) => p,
-            other => panic!("expected pending, got {other:?}"),
-        };
+    let pending: PendingPayment = match callback(
+        &shop,
+        "P1",
+        Rial::new(4_850_000),
+        GatewayId::NovinPal,
+        Some(slow),
+    )
+    .await
+    {
+        Outcome::Pending(p) => p,
+        other => panic!("expected pending, got {other:?}"),
+    };
     assert!(shop.db.mark_pending(&pending).await.unwrap());
-    assert!(!shop.db.mark_pending(&pending).await.unwrap(), "pending twice");
+    assert!(
+        !shop.db.mark_pending(&pending).await.unwrap(),
+        "pending twice"
+    );
     let row = shop.order("P1").await;
     assert_eq!(row.status, Status::Pending);
     assert_eq!(row.pending_payment().as_ref(), Some(&pending));
@@ -202,7 +243,10 @@ async fn a_pending_payment_is_kept_and_completes_later() {
         Outcome::Paid(r) => r,
         other => panic!("expected paid on retry, got {other:?}"),
     };
-    assert_eq!(shop.db.mark_paid(&receipt).await.unwrap(), PaidResult::NowPaid);
+    assert_eq!(
+        shop.db.mark_paid(&receipt).await.unwrap(),
+        PaidResult::NowPaid
+    );
     let row = shop.order("P1").await;
     assert_eq!(row.status, Status::Paid);
     assert_eq!(row.pending_json, None);

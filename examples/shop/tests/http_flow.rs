@@ -131,7 +131,11 @@ async fn a_verify_timeout_ends_pending_and_check_again_completes_it() {
             .set_fault(sandbox_gateway(gateway), Call::Verify, slow_verify());
         let back = buyer.return_to_shop(&cb).await;
         assert_eq!(back.status, 303, "{gateway}: {}", back.body);
-        assert_eq!(shop.order(&order.id).await.status, Status::Pending, "{gateway}");
+        assert_eq!(
+            shop.order(&order.id).await.status,
+            Status::Pending,
+            "{gateway}"
+        );
         let page = buyer.get(&format!("/orders/{}", order.id)).await;
         assert!(page.body.contains("data-status=\"pending\""));
         assert!(page.body.contains("id=\"check-again\""));
@@ -200,7 +204,11 @@ async fn the_buyer_picks_products_and_gateways_never_amounts() {
     buyer
         .post_form(
             "/checkout",
-            &[("product", "tea"), ("gateway", "novinpal"), ("amount", "10000")],
+            &[
+                ("product", "tea"),
+                ("gateway", "novinpal"),
+                ("amount", "10000"),
+            ],
         )
         .await;
     assert_eq!(shop.newest_order().await.amount.get(), 1_290_000);
@@ -222,6 +230,9 @@ async fn a_gateway_that_refuses_to_start_fails_the_order_and_offers_another() {
     let answer = buyer.checkout("tea", GatewayId::CanPay).await;
     assert_eq!(answer.status, 502, "{}", answer.body);
     assert!(answer.body.contains("role=\"alert\""));
-    assert!(answer.body.contains("value=\"idpay\""), "other gateways offered");
+    assert!(
+        answer.body.contains("value=\"idpay\""),
+        "other gateways offered"
+    );
     assert_eq!(shop.newest_order().await.status, Status::Failed);
 }

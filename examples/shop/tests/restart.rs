@@ -57,7 +57,11 @@ async fn an_order_awaiting_payment_completes_after_a_restart() {
         let second = restart(&file, &sandbox, port).await;
         let back = buyer.return_to_shop(&cb).await;
         assert_eq!(back.status, 303, "{gateway}: {}", back.body);
-        assert_eq!(second.order(&order.id).await.status, Status::Paid, "{gateway}");
+        assert_eq!(
+            second.order(&order.id).await.status,
+            Status::Paid,
+            "{gateway}"
+        );
         second.stop().await;
     }
 }

@@ -149,7 +149,11 @@ impl TestShop {
     }
 
     pub async fn order(&self, id: &str) -> shop::db::OrderRow {
-        self.db.order(id).await.expect("query").expect("the order exists")
+        self.db
+            .order(id)
+            .await
+            .expect("query")
+            .expect("the order exists")
     }
 
     /// The sandbox's payment-page key of the payment for `order_id`.
@@ -213,9 +217,13 @@ impl Buyer {
 
     fn absorb(&mut self, headers: &HeaderMap) {
         for header in headers.get_all(SET_COOKIE) {
-            let Ok(header) = header.to_str() else { continue };
+            let Ok(header) = header.to_str() else {
+                continue;
+            };
             let first = header.split(';').next().unwrap_or_default();
-            let Some((name, value)) = first.split_once('=') else { continue };
+            let Some((name, value)) = first.split_once('=') else {
+                continue;
+            };
             self.jar.retain(|(n, _)| n != name);
             if !header.to_ascii_lowercase().contains("max-age=0") {
                 self.jar.push((name.to_owned(), value.to_owned()));
@@ -258,8 +266,11 @@ impl Buyer {
 
     /// Buys `product` with `gateway` on the checkout page.
     pub async fn checkout(&mut self, product: &str, gateway: GatewayId) -> Answer {
-        self.post_form("/checkout", &[("product", product), ("gateway", gateway.as_str())])
-            .await
+        self.post_form(
+            "/checkout",
+            &[("product", product), ("gateway", gateway.as_str())],
+        )
+        .await
     }
 
     /// Returns to the shop as the gateway's page sends the buyer back.
@@ -287,7 +298,10 @@ impl Buyer {
                     .await
                     .expect("POST callback");
                 let first = self.read(response).await;
-                assert_eq!(first.status, 200, "the cookieless POST gets the re-post page");
+                assert_eq!(
+                    first.status, 200,
+                    "the cookieless POST gets the re-post page"
+                );
                 assert!(first.body.contains(RESUBMIT_FIELD), "{}", first.body);
                 let mut fields = cb.fields.clone();
                 fields.push((RESUBMIT_FIELD.to_owned(), "1".to_owned()));
@@ -331,6 +345,8 @@ pub async fn buy(
 
 /// How many rows of the orders page show `order_id` with `status`.
 pub fn orders_page_rows(html: &str, order_id: &str, status: &str) -> usize {
-    html.matches(&format!("data-order=\"{order_id}\" data-status=\"{status}\""))
-        .count()
+    html.matches(&format!(
+        "data-order=\"{order_id}\" data-status=\"{status}\""
+    ))
+    .count()
 }
