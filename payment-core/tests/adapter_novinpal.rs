@@ -559,9 +559,13 @@ async fn a_gateway_message_never_carries_the_api_key() {
 async fn verify_answers_outside_the_document_are_malformed() {
     let other_payment = DOC_VERIFY_OK.replace("509744199", "123456789");
     let bad_amount = DOC_VERIFY_OK.replace("10000", "\"ten thousand\"");
+    let no_amount = DOC_VERIFY_OK.replace("\"amount\": 10000,", "");
+    let no_order_id = DOC_VERIFY_OK.replace("\"orderId\": \"9999999\",", "");
     let bodies = [
         other_payment.as_str(),
         bad_amount.as_str(),
+        no_amount.as_str(),
+        no_order_id.as_str(),
         r#"{"status":3}"#,
         r#"{"status":"paid"}"#,
         r#"{"refId":"509744199"}"#,

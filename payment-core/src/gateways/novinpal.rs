@@ -256,11 +256,11 @@ impl NovinPal {
             return Err(malformed());
         }
         let mut verified = Verified::new();
-        verified.order_id = text(&answer.order_id);
-        verified.amount = match &answer.amount {
-            None => None,
-            Some(a) => Some(Rial::new(a.as_u64().ok_or_else(malformed)?)),
-        };
+        // The verify call carries no amount: what the answer reports is all the pipeline
+        // can compare with the state, so a success without it is not the documented one.
+        verified.order_id = Some(text(&answer.order_id).ok_or_else(malformed)?);
+        let amount = answer.amount.as_ref().and_then(Scalar::as_u64);
+        verified.amount = Some(Rial::new(amount.ok_or_else(malformed)?));
         verified.bank_reference = text(&answer.ref_number);
         verified.card_mask = text(&answer.card_number);
         verified.paid_at = text(&answer.paid_at);
@@ -366,8 +366,8 @@ impl Gateway for NovinPal {
     }
 
     /// `POST invoice/verify` with the state's `refId`. The callback is not used: NovinPal's
-    /// verify takes no amount, and the answer's `amount` and `orderId` are reported for
-    /// the pipeline to compare with the state.
+    /// verify takes no amount, and the answer's `amount` and `orderId` (required in a
+    /// success) are reported for the pipeline to compare with the state.
     async fn verify(
         &self,
         state: &OrderState,
