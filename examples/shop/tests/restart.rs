@@ -19,7 +19,7 @@ async fn external_sandbox() -> payment_sandbox::RunningSandbox {
 
 async fn restart(file: &TempDb, sandbox: &payment_sandbox::RunningSandbox, port: u16) -> TestShop {
     TestShop::start_with(
-        file,
+        &file.url(),
         Options {
             external_sandbox: Some((sandbox.base_url.clone(), sandbox.handle.clone())),
             port,

@@ -92,16 +92,17 @@ impl Default for Options {
 
 impl TestShop {
     pub async fn start(db: &TempDb) -> TestShop {
-        Self::start_with(db, Options::default()).await
+        Self::start_with(&db.url(), Options::default()).await
     }
 
-    pub async fn start_with(db: &TempDb, options: Options) -> TestShop {
+    /// A shop on the database at `database_url` (SQLite or PostgreSQL).
+    pub async fn start_with(database_url: &str, options: Options) -> TestShop {
         let listener = TcpListener::bind(("127.0.0.1", options.port))
             .await
             .expect("shop port");
         let addr = listener.local_addr().expect("addr");
         let base = format!("http://localhost:{}", addr.port());
-        let mut config = Config::sandbox(db.url());
+        let mut config = Config::sandbox(database_url);
         config.addr = addr;
         config.public_url = Some(base.clone());
         config.gateway_timeout = options.timeout;
