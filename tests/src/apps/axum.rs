@@ -1,0 +1,181 @@
+//! The axum apps: one with `PaymentRouter` and hooks, one with `PaymentCallback<P>` in the
+//! app's own handlers. Both nest the payment routes under `/shop/pay`.
+
+use std::{net::TcpListener, sync::Arc};
+
+use axum::{
+    Router,
+    extract::{FromRef, Path, Query, State},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use payment_axum::{
+    CallbackCookies, PaymentCallback, PaymentRejection, PaymentRouter,
+    payment_core::{
+        CanPay, GardeshPay, Gateway, GatewayId, IdPay, Inopal, NovinPal, Order, OrderId, Payments,
+        Rial,
+    },
+    start,
+};
+
+use crate::harness::{AppGuard, Flavor, Log};
+
+#[derive(serde::Deserialize)]
+struct Buy {
+    order: String,
+    amount: u64,
+}
+
+/// `GET /shop/buy/{gateway}?order=…&amount=…` (the amount would come from the shop's
+/// own prices in a real app).
+async fn buy(
+    State(payments): State<Payments>,
+    Path(gateway): Path<String>,
+    Query(q): Query<Buy>,
+) -> Response {
+    let (Ok(gateway), Ok(id)) = (gateway.parse::<GatewayId>(), q.order.parse::<OrderId>()) else {
+        return (axum::http::StatusCode::BAD_REQUEST, "bad request").into_response();
+    };
+    match start(&payments, gateway, &Order::new(id, Rial::new(q.amount))).await {
+        Ok(redirect) => redirect.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn serve_router(listener: TcpListener, app: Router) -> AppGuard {
+    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Box::new(AbortOnDrop(task))
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// `PaymentRouter` with a hook per outcome, mounted at the configured `/shop/pay`.
+pub struct AxumRouter;
+
+impl Flavor for AxumRouter {
+    const NAME: &'static str = "axum-router";
+
+    fn serve(listener: TcpListener, payments: Arc<Payments>, log: Arc<Log>) -> AppGuard {
+        let shop = Router::new()
+            .route("/shop/buy/{gateway}", get(buy))
+            .with_state((*payments).clone());
+        let (l1, l2, l3, l4) = (log.clone(), log.clone(), log.clone(), log);
+        let app = PaymentRouter::new(payments)
+            .on_paid(move |receipt| {
+                let log = l1.clone();
+                async move {
+                    let text = format!("paid {}", receipt.order_id());
+                    log.paid.lock().unwrap().push(receipt);
+                    text
+                }
+            })
+            .on_failed(move |failed| {
+                let log = l2.clone();
+                async move {
+                    let text = format!("failed {}", failed.order_id);
+                    log.failed.lock().unwrap().push(failed);
+                    text
+                }
+            })
+            .on_pending(move |pending| {
+                let log = l3.clone();
+                async move {
+                    let text = format!("pending {}", pending.order_id);
+                    log.pending.lock().unwrap().push(pending);
+                    text
+                }
+            })
+            .on_rejected(move |rejection| {
+                let log = l4.clone();
+                async move {
+                    let text = format!("rejected: {}", rejection.english());
+                    log.rejected.lock().unwrap().push(rejection);
+                    text
+                }
+            })
+            .mount(shop);
+        serve_router(listener, app)
+    }
+}
+
+#[derive(Clone)]
+struct ExtractorState {
+    payments: Payments,
+    log: Arc<Log>,
+}
+
+impl FromRef<ExtractorState> for Payments {
+    fn from_ref(state: &ExtractorState) -> Payments {
+        state.payments.clone()
+    }
+}
+
+/// The app's own callback handler, one route per gateway type.
+async fn callback<P: Gateway>(
+    State(state): State<ExtractorState>,
+    cookies: CallbackCookies,
+    result: Result<PaymentCallback<P>, PaymentRejection>,
+) -> Response {
+    match result {
+        Ok(PaymentCallback(receipt)) => {
+            let text = format!("paid {}", receipt.order_id());
+            state.log.paid.lock().unwrap().push(receipt);
+            (cookies, text).into_response()
+        }
+        Err(rejection) => {
+            match &rejection {
+                PaymentRejection::Failed { payment, .. } => {
+                    state.log.failed.lock().unwrap().push(payment.clone())
+                }
+                PaymentRejection::Pending { payment, .. } => {
+                    state.log.pending.lock().unwrap().push(payment.clone())
+                }
+                PaymentRejection::Rejected { rejection, .. } => {
+                    state.log.rejected.lock().unwrap().push(rejection.clone())
+                }
+                _ => {}
+            }
+            rejection.into_response()
+        }
+    }
+}
+
+fn callback_route<P: Gateway>(
+    router: Router<ExtractorState>,
+    payments: &Payments,
+) -> Router<ExtractorState> {
+    router.route(
+        &payments.callback_path(P::ID),
+        get(callback::<P>).post(callback::<P>),
+    )
+}
+
+/// `PaymentCallback<P>` in the app's own handlers, at `/shop/pay/callback/{gateway}`.
+pub struct AxumExtractor;
+
+impl Flavor for AxumExtractor {
+    const NAME: &'static str = "axum-extractor";
+
+    fn serve(listener: TcpListener, payments: Arc<Payments>, log: Arc<Log>) -> AppGuard {
+        let payments = (*payments).clone();
+        let mut app = Router::new().route(
+            "/shop/buy/{gateway}",
+            get(|State(s): State<ExtractorState>, path, query| buy(State(s.payments), path, query)),
+        );
+        app = callback_route::<IdPay>(app, &payments);
+        app = callback_route::<NovinPal>(app, &payments);
+        app = callback_route::<Inopal>(app, &payments);
+        app = callback_route::<CanPay>(app, &payments);
+        app = callback_route::<GardeshPay>(app, &payments);
+        serve_router(listener, app.with_state(ExtractorState { payments, log }))
+    }
+}

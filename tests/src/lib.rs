@@ -1,0 +1,12 @@
+//! End-to-end test support shared by the axum and actix test suites: the gateway sandbox,
+//! apps built with each framework crate, a buyer that follows a payment over real HTTP,
+//! the scenarios every app must pass, and a real browser.
+#![allow(missing_docs, unreachable_pub)]
+
+pub mod apps;
+pub mod browser;
+pub mod buyer;
+pub mod guard_contract;
+pub mod harness;
+pub mod redis_server;
+pub mod scenarios;
