@@ -40,12 +40,26 @@ pub struct Buyer {
 
 impl Buyer {
     pub fn new(env: &Env) -> Buyer {
+        Self::at(&env.app_base)
+    }
+
+    /// A buyer whose requests go to the app at `base` (another instance, say).
+    pub fn at(base: &str) -> Buyer {
+        // One client for every buyer: cookies are kept by hand, and building a client
+        // (TLS roots included) costs far more than a loopback request. No idle pool, as
+        // tests run on runtimes of their own and a pooled connection belongs to one.
+        static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
         Buyer {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            app_base: env.app_base.clone(),
+            http: CLIENT
+                .get_or_init(|| {
+                    reqwest::Client::builder()
+                        .redirect(reqwest::redirect::Policy::none())
+                        .pool_max_idle_per_host(0)
+                        .build()
+                        .expect("client")
+                })
+                .clone(),
+            app_base: base.to_owned(),
             jar: Vec::new(),
         }
     }
@@ -118,6 +132,15 @@ impl Buyer {
     pub async fn return_to_shop(&mut self, callback: &CallbackInstruction) -> Answer {
         let jar = self.jar.clone();
         self.return_with(callback, &jar).await
+    }
+
+    /// Sends `callback` to this buyer's app instead of the public URL it names.
+    pub fn retarget(&self, callback: &CallbackInstruction) -> CallbackInstruction {
+        let mut moved = callback.clone();
+        let url = url::Url::parse(&callback.url).expect("callback url");
+        let path_and_query = &url[url::Position::BeforePath..];
+        moved.url = format!("{}{path_and_query}", self.app_base);
+        moved
     }
 
     async fn send_get(&self, url: &str, cookies: &[Cookie]) -> Answer {

@@ -9,7 +9,7 @@ use std::{
 
 use payment_core::{
     CanPay, FailedPayment, GardeshPay, GatewayId, HttpClient, HttpConfig, IdPay, Inopal, KeyRing,
-    ManualClock, NovinPal, Payments, PendingPayment, Receipt, Rejection, SigningKey,
+    ManualClock, NovinPal, Payments, PendingPayment, Receipt, Rejection, ReplayGuard, SigningKey,
 };
 use payment_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 
@@ -99,6 +99,11 @@ impl Env {
     /// Like [`Env::start`], with the app's public URL on `host` (e.g. `localhost`, so that
     /// a browser sees the sandbox at `127.0.0.1` as another site).
     pub async fn start_on<F: Flavor>(host: &str) -> Env {
+        Self::start_with::<F>(host, None).await
+    }
+
+    /// Like [`Env::start_on`], with the given replay guard instead of an in-memory one.
+    pub async fn start_with<F: Flavor>(host: &str, guard: Option<Arc<dyn ReplayGuard>>) -> Env {
         let sandbox = Sandbox::spawn_on_loopback(SandboxConfig::default())
             .await
             .expect("sandbox starts");
@@ -107,7 +112,7 @@ impl Env {
         let port = listener.local_addr().expect("addr").port();
         let app_base = format!("http://{host}:{port}");
         let clock = ManualClock::starting_now();
-        let payments = Arc::new(payments_for(&sandbox, &app_base, clock.clone()));
+        let payments = Arc::new(payments_for(&sandbox, &app_base, clock.clone(), guard));
         let log = Arc::new(Log::default());
         let app = F::serve(listener, payments.clone(), log.clone());
         Env {
@@ -116,6 +121,29 @@ impl Env {
             payments,
             log,
             app_base,
+            _app: app,
+        }
+    }
+
+    /// Another instance of the same app (same signing key, same public URL, same sandbox
+    /// and clock) on a port of its own, as behind a load balancer; with `guard` shared,
+    /// the two instances share their claims.
+    pub fn another_instance<F: Flavor>(&self, guard: Option<Arc<dyn ReplayGuard>>) -> Instance {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("app port");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let payments = Arc::new(payments_for(
+            &self.sandbox,
+            &self.app_base,
+            self.clock.clone(),
+            guard,
+        ));
+        let log = Arc::new(Log::default());
+        let app = F::serve(listener, payments.clone(), log.clone());
+        Instance {
+            base,
+            payments,
+            log,
             _app: app,
         }
     }
@@ -129,13 +157,32 @@ impl Env {
     }
 }
 
+/// A second app instance (see [`Env::another_instance`]).
+pub struct Instance {
+    /// Where this instance listens (its public URL is the first instance's).
+    pub base: String,
+    pub payments: Arc<Payments>,
+    pub log: Arc<Log>,
+    _app: AppGuard,
+}
+
 /// All five adapters pointed at the sandbox, with a short timeout so that delay faults
 /// turn into pending outcomes quickly.
-pub fn payments_for(sandbox: &RunningSandbox, app_base: &str, clock: ManualClock) -> Payments {
+pub fn payments_for(
+    sandbox: &RunningSandbox,
+    app_base: &str,
+    clock: ManualClock,
+    guard: Option<Arc<dyn ReplayGuard>>,
+) -> Payments {
     let http = HttpClient::new(HttpConfig::default().timeout(GATEWAY_TIMEOUT)).expect("client");
     let base = |g| sandbox.base_url_for(sandbox_gateway(g));
     let key = SigningKey::new(1, b"an end-to-end test key of 32+ bytes!".to_vec()).expect("key");
-    Payments::builder()
+    let builder = Payments::builder();
+    let builder = match guard {
+        Some(guard) => builder.shared_replay_guard(guard),
+        None => builder,
+    };
+    builder
         .public_base_url(app_base)
         .expect("base url")
         .mount_path(MOUNT)

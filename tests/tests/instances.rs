@@ -1,0 +1,107 @@
+//! Several app instances behind one public URL, sharing the signing key and a Redis
+//! replay guard: a payment is fulfilled once whichever instance the callbacks reach.
+
+use std::sync::Arc;
+
+use payment_core::{GatewayId, MemoryReplayGuard, RedisReplayGuard, ReplayGuard};
+use payment_e2e::{
+    apps::axum::AxumRouter,
+    buyer::{Buyer, act},
+    harness::Env,
+    redis_server::RedisServer,
+    scenarios::{CHEAP, order_id, start},
+};
+use payment_sandbox::Action;
+
+async fn redis_guard(redis: &RedisServer) -> Arc<dyn ReplayGuard> {
+    Arc::new(RedisReplayGuard::connect(&redis.url).await.expect("redis"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_callback_replayed_to_the_other_instance_is_refused() {
+    let redis = RedisServer::start().await;
+    for gateway in GatewayId::ALL {
+        let env = Env::start_with::<AxumRouter>("127.0.0.1", Some(redis_guard(&redis).await)).await;
+        let other = env.another_instance::<AxumRouter>(Some(redis_guard(&redis).await));
+        let mut buyer = Buyer::new(&env);
+        let order = order_id("inst");
+        start(&env, &mut buyer, gateway, &order, CHEAP).await;
+        let kept = buyer.jar.clone();
+        let callback = act(&env, gateway, &order, Action::Pay);
+        assert_eq!(buyer.return_to_shop(&callback).await.status, 200);
+        // The same callback and cookie, now at the other instance.
+        let mut replayer = Buyer::at(&other.base);
+        let moved = replayer.retarget(&callback);
+        let answer = replayer.return_with(&moved, &kept).await;
+        assert_eq!(answer.status, 409, "{gateway}: {}", answer.body);
+        assert_eq!(env.log.paid_for(&order), 1);
+        assert!(other.log.paid().is_empty(), "{gateway}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_duplicates_across_both_instances_is_fulfilled_once() {
+    let redis = RedisServer::start().await;
+    for gateway in GatewayId::ALL {
+        let env = Env::start_with::<AxumRouter>("127.0.0.1", Some(redis_guard(&redis).await)).await;
+        let other = env.another_instance::<AxumRouter>(Some(redis_guard(&redis).await));
+        let mut buyer = Buyer::new(&env);
+        let order = order_id("burst");
+        start(&env, &mut buyer, gateway, &order, CHEAP).await;
+        let callback = act(&env, gateway, &order, Action::Pay);
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let base = if i % 2 == 0 {
+                env.app_base.clone()
+            } else {
+                other.base.clone()
+            };
+            let jar = buyer.jar.clone();
+            let callback = callback.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut b = Buyer::at(&base);
+                let moved = b.retarget(&callback);
+                b.return_with(&moved, &jar).await.status
+            }));
+        }
+        let mut statuses = Vec::new();
+        for task in tasks {
+            statuses.push(task.await.unwrap());
+        }
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "{gateway}: {statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| [200, 409].contains(s)),
+            "{gateway}: {statuses:?}"
+        );
+        assert_eq!(
+            env.log.paid_for(&order) + other.log.paid_for(&order),
+            1,
+            "{gateway}"
+        );
+    }
+}
+
+/// Why the guard must be shared: with a guard per instance, the second instance verifies
+/// again, the gateway says "verified before" (or, for CanPay, plain success), and the
+/// payment is fulfilled twice. This pins the danger the Redis guard removes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn separate_in_memory_guards_would_fulfil_twice() {
+    let gateway = GatewayId::NovinPal;
+    let env =
+        Env::start_with::<AxumRouter>("127.0.0.1", Some(Arc::new(MemoryReplayGuard::new()))).await;
+    let other = env.another_instance::<AxumRouter>(Some(Arc::new(MemoryReplayGuard::new())));
+    let mut buyer = Buyer::new(&env);
+    let order = order_id("unsafe");
+    start(&env, &mut buyer, gateway, &order, CHEAP).await;
+    let kept = buyer.jar.clone();
+    let callback = act(&env, gateway, &order, Action::Pay);
+    assert_eq!(buyer.return_to_shop(&callback).await.status, 200);
+    let mut replayer = Buyer::at(&other.base);
+    let moved = replayer.retarget(&callback);
+    assert_eq!(replayer.return_with(&moved, &kept).await.status, 200);
+    assert_eq!(env.log.paid_for(&order) + other.log.paid_for(&order), 2);
+}
