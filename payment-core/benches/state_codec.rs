@@ -34,7 +34,12 @@ fn codec(c: &mut Criterion) {
     group.bench_function("payment_core_open", |b| {
         b.iter(|| {
             codec
-                .open(black_box(&sealed), COOKIE_NAME, Some(GatewayId::NovinPal), now)
+                .open(
+                    black_box(&sealed),
+                    COOKIE_NAME,
+                    Some(GatewayId::NovinPal),
+                    now,
+                )
                 .unwrap()
         })
     });

@@ -69,7 +69,11 @@ impl CallbackRequest {
     /// `application/x-www-form-urlencoded` body.
     pub fn from_post(query: &str, body: &[u8]) -> Result<Self, CallbackError> {
         let body = std::str::from_utf8(body).map_err(|_| CallbackError::MalformedField("body"))?;
-        Self::new(CallbackMethod::Post, parse_pairs(query)?, parse_pairs(body)?)
+        Self::new(
+            CallbackMethod::Post,
+            parse_pairs(query)?,
+            parse_pairs(body)?,
+        )
     }
 
     /// Adds the cookies of a `Cookie` request header (`a=1; b=2`). Malformed pairs are
@@ -79,7 +83,8 @@ impl CallbackRequest {
             if let Some((name, value)) = pair.trim().split_once('=') {
                 let value = value.trim().trim_matches('"');
                 if !name.is_empty() && self.cookies.len() < MAX_CALLBACK_FIELDS {
-                    self.cookies.push((name.trim().to_owned(), value.to_owned()));
+                    self.cookies
+                        .push((name.trim().to_owned(), value.to_owned()));
                 }
             }
         }
@@ -224,13 +229,18 @@ mod tests {
         let req = CallbackRequest::from_post("id=q", b"id=f&x=%D8%B3").unwrap();
         assert_eq!(req.param("id"), Some("f"));
         assert_eq!(req.param("x"), Some("س"));
-        assert_eq!(req.required("nope"), Err(CallbackError::MissingField("nope")));
+        assert_eq!(
+            req.required("nope"),
+            Err(CallbackError::MissingField("nope"))
+        );
         let long = format!("a={}", "x".repeat(MAX_CALLBACK_FIELD_LEN + 1));
         assert_eq!(
             CallbackRequest::from_get(&long).unwrap_err(),
             CallbackError::TooLarge
         );
-        let many: Vec<String> = (0..=MAX_CALLBACK_FIELDS).map(|i| format!("k{i}=v")).collect();
+        let many: Vec<String> = (0..=MAX_CALLBACK_FIELDS)
+            .map(|i| format!("k{i}=v"))
+            .collect();
         assert_eq!(
             CallbackRequest::from_get(&many.join("&")).unwrap_err(),
             CallbackError::TooLarge

@@ -217,8 +217,11 @@ impl StateCodec {
         let gateway_ref = state.gateway_ref.as_bytes();
         // Both lengths are bounded: order ids by OrderId (≤ 128) and references are cut to
         // what a u16 holds so that a strange gateway answer cannot break encoding.
-        let gateway_ref = gateway_ref.get(..usize::from(u16::MAX)).unwrap_or(gateway_ref);
-        let mut buf = Vec::with_capacity(HEADER_LEN + 3 + order_id.len() + gateway_ref.len() + MAC_LEN);
+        let gateway_ref = gateway_ref
+            .get(..usize::from(u16::MAX))
+            .unwrap_or(gateway_ref);
+        let mut buf =
+            Vec::with_capacity(HEADER_LEN + 3 + order_id.len() + gateway_ref.len() + MAC_LEN);
         buf.push(VERSION);
         buf.push(key.id);
         buf.push(state.gateway.tag());

@@ -62,7 +62,10 @@ impl StateCookie {
     ///     "pay_x=v; Path=/pay/callback; Max-Age=1800; HttpOnly; Secure; SameSite=Lax");
     /// ```
     pub fn to_header_value(&self) -> String {
-        let mut out = format!("{}={}; Path={}; Max-Age={}", self.name, self.value, self.path, self.max_age);
+        let mut out = format!(
+            "{}={}; Path={}; Max-Age={}",
+            self.name, self.value, self.path, self.max_age
+        );
         if self.max_age == 0 {
             out.push_str("; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
         }

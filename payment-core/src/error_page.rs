@@ -84,10 +84,16 @@ impl Error {
 fn order_problem_fa(problem: &OrderProblem) -> String {
     match problem {
         OrderProblem::AmountTooLow { min, .. } => {
-            format!("مبلغ کمتر از حداقل ({} ریال) است", Rial::new(*min).grouped())
+            format!(
+                "مبلغ کمتر از حداقل ({} ریال) است",
+                Rial::new(*min).grouped()
+            )
         }
         OrderProblem::AmountTooHigh { max, .. } => {
-            format!("مبلغ بیشتر از حداکثر ({} ریال) است", Rial::new(*max).grouped())
+            format!(
+                "مبلغ بیشتر از حداکثر ({} ریال) است",
+                Rial::new(*max).grouped()
+            )
         }
         OrderProblem::OrderIdTooLong { max, .. } => format!("شماره سفارش بیش از {max} نویسه است"),
         OrderProblem::OrderIdCharacters { .. } => "شماره سفارش نویسه‌های غیرمجاز دارد".to_owned(),

@@ -148,15 +148,11 @@ impl<G: Gateway> DynGateway for G {
 /// A gateway that can report a payment's status without confirming it (IDPay).
 pub trait Inquiry: Gateway {
     /// The gateway's view of the payment; `Ok` only if it is confirmed as paid.
-    fn inquiry(
-        &self,
-        state: &OrderState,
-    ) -> impl Future<Output = Result<Verified, Error>> + Send;
+    fn inquiry(&self, state: &OrderState) -> impl Future<Output = Result<Verified, Error>> + Send;
 }
 
 /// A gateway that can refund a verified payment (NovinPal, within 120 minutes).
 pub trait Reverse: Gateway {
     /// Refunds the payment to the buyer.
-    fn reverse(&self, state: &OrderState)
-    -> impl Future<Output = Result<Verified, Error>> + Send;
+    fn reverse(&self, state: &OrderState) -> impl Future<Output = Result<Verified, Error>> + Send;
 }

@@ -106,10 +106,7 @@ impl CardNumber {
     /// Wraps a 16-digit card number; spaces and dashes are removed. `None` if what
     /// remains is not 16 ASCII digits.
     pub fn new(number: &str) -> Option<Self> {
-        let digits: String = number
-            .chars()
-            .filter(|c| *c != ' ' && *c != '-')
-            .collect();
+        let digits: String = number.chars().filter(|c| *c != ' ' && *c != '-').collect();
         (digits.len() == 16 && digits.bytes().all(|b| b.is_ascii_digit()))
             .then(|| Self(SecretString::from(digits)))
     }
@@ -235,7 +232,10 @@ mod tests {
     fn order_id_rules() {
         assert!(OrderId::new("A-1_b").is_ok());
         assert_eq!(OrderId::new(""), Err(OrderIdError::Empty));
-        assert_eq!(OrderId::new("x".repeat(129)), Err(OrderIdError::TooLong(129)));
+        assert_eq!(
+            OrderId::new("x".repeat(129)),
+            Err(OrderIdError::TooLong(129))
+        );
         assert!(OrderId::new("x".repeat(128)).is_ok());
         assert_eq!(OrderId::new("a/b"), Err(OrderIdError::BadCharacter));
         assert_eq!(OrderId::new("سفارش"), Err(OrderIdError::BadCharacter));

@@ -65,7 +65,10 @@ impl Outcome {
             Outcome::Paid(r) => {
                 let mut rows = vec![
                     ("شماره سفارش / Order", escape(r.order_id().as_str())),
-                    ("مبلغ / Amount", format!("{} ریال / rial", r.amount().grouped())),
+                    (
+                        "مبلغ / Amount",
+                        format!("{} ریال / rial", r.amount().grouped()),
+                    ),
                     ("درگاه / Gateway", r.gateway().display_name().to_owned()),
                 ];
                 if let Some(reference) = r.bank_reference() {
@@ -79,7 +82,11 @@ impl Outcome {
             Outcome::Failed(f) => page(
                 "پرداخت انجام نشد",
                 "Payment not completed",
-                &format!("{} / {}", escape(&f.reason.persian()), escape(&f.reason.english())),
+                &format!(
+                    "{} / {}",
+                    escape(&f.reason.persian()),
+                    escape(&f.reason.english())
+                ),
                 &[("شماره سفارش / Order", escape(&f.order_id))],
             ),
             Outcome::Pending(p) => page(
@@ -259,13 +266,19 @@ impl Rejection {
                 "this payment was not started in this browser, or its session was lost; please start the payment again"
             }
             Rejection::TamperedState(_) => "the payment session is invalid",
-            Rejection::ExpiredState => "the payment session has expired; please start the payment again",
-            Rejection::ForeignState => "this answer does not belong to the payment started in this browser",
+            Rejection::ExpiredState => {
+                "the payment session has expired; please start the payment again"
+            }
+            Rejection::ForeignState => {
+                "this answer does not belong to the payment started in this browser"
+            }
             Rejection::OrderMismatch => "the order in the gateway's answer does not match",
             Rejection::AmountMismatch => "the amount in the gateway's answer does not match",
             Rejection::VerifiedOrderMismatch => "the gateway confirmed a different order",
             Rejection::Replay => "this payment has already been processed",
-            Rejection::InProgress => "this payment is being processed; please wait a moment and refresh",
+            Rejection::InProgress => {
+                "this payment is being processed; please wait a moment and refresh"
+            }
             Rejection::Misconfigured(_) => "the shop's payment settings are incomplete",
         }
     }

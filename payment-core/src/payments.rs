@@ -9,8 +9,8 @@ use url::Url;
 
 use crate::{
     CallbackData, CallbackMethod, CallbackRequest, CallbackStatus, Clock, ConfigError, Created,
-    DynGateway, Error, Gateway, GatewayId, KeyRing, MemoryReplayGuard, Order, OrderState,
-    Receipt, Redirect, ReplayGuard, Rial, SameSite, StateCodec, StateCookie, SystemClock,
+    DynGateway, Error, Gateway, GatewayId, KeyRing, MemoryReplayGuard, Order, OrderState, Receipt,
+    Redirect, ReplayGuard, Rial, SameSite, StateCodec, StateCookie, SystemClock,
     codec::StateError,
     outcome::{
         CallbackResult, FailedPayment, FailureReason, Outcome, PendingPayment, PendingReason,
@@ -214,7 +214,9 @@ impl PaymentsBuilder {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         {
-            return Err(ConfigError::Invalid("cookie prefix must be letters, digits, '_' or '-'"));
+            return Err(ConfigError::Invalid(
+                "cookie prefix must be letters, digits, '_' or '-'",
+            ));
         }
         let secure_cookies = self
             .secure_cookies
@@ -324,7 +326,10 @@ impl Payments {
             gateway_ref,
             redirect,
             payable_amount,
-        } = adapter.create(order, &callback_url).instrument(span).await?;
+        } = adapter
+            .create(order, &callback_url)
+            .instrument(span)
+            .await?;
         let state = OrderState::new(
             gateway,
             order.id().clone(),
@@ -420,8 +425,11 @@ impl Payments {
         }
 
         let found = self.find_state(gateway, request, &callback);
-        let mut cookies: Vec<StateCookie> =
-            found.invalid.iter().map(|name| self.removal(name)).collect();
+        let mut cookies: Vec<StateCookie> = found
+            .invalid
+            .iter()
+            .map(|name| self.removal(name))
+            .collect();
         let (name, value, state) = match found.selected {
             Some(s) => s,
             None => {
@@ -462,7 +470,10 @@ impl Payments {
         let outcome = self
             .claim_and_verify(adapter.as_ref(), &state, &callback, &name, &value)
             .await;
-        if !matches!(outcome, Outcome::Pending(_) | Outcome::Rejected(Rejection::InProgress)) {
+        if !matches!(
+            outcome,
+            Outcome::Pending(_) | Outcome::Rejected(Rejection::InProgress)
+        ) {
             cookies.push(self.removal(&name));
         }
         CallbackResult { outcome, cookies }
@@ -646,7 +657,9 @@ impl Payments {
             {
                 return Outcome::Rejected(Rejection::ForeignState);
             }
-            let deadline = state.issued_at().saturating_add(self.inner.pending_window.whole_seconds());
+            let deadline = state
+                .issued_at()
+                .saturating_add(self.inner.pending_window.whole_seconds());
             if self.now().unix_timestamp() >= deadline {
                 return Outcome::Rejected(Rejection::ExpiredState);
             }

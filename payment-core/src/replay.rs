@@ -70,7 +70,11 @@ pub struct GuardError(pub String);
 ///   claim again. A stale ticket changes nothing.
 pub trait ReplayGuard: Send + Sync + 'static {
     /// Claims `key` for at most `lease` (after which a crashed holder's claim lapses).
-    fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> BoxFuture<'a, Result<Claim, GuardError>>;
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Claim, GuardError>>;
     /// Marks the claimed key fulfilled, for `keep_for`.
     fn complete<'a>(
         &'a self,
@@ -180,7 +184,11 @@ impl MemoryReplayGuard {
 }
 
 impl ReplayGuard for MemoryReplayGuard {
-    fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> BoxFuture<'a, Result<Claim, GuardError>> {
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Claim, GuardError>> {
         let claim = self.claim_now(key, lease);
         Box::pin(async move { Ok(claim) })
     }

@@ -110,7 +110,11 @@ fn millis(d: Duration) -> u64 {
 }
 
 impl ReplayGuard for RedisReplayGuard {
-    fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> BoxFuture<'a, Result<Claim, GuardError>> {
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Claim, GuardError>> {
         Box::pin(async move {
             let token = random::u64();
             let mut connection = self.connection.clone();

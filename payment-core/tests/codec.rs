@@ -88,7 +88,10 @@ fn another_key_is_rejected() {
 fn truncated_and_garbage_values_are_rejected() {
     let value = codec().seal(&state(), NAME);
     for len in [0, 1, 10, value.len() / 2, value.len() - 1] {
-        assert!(codec().open(&value[..len], NAME, None, now()).is_err(), "len {len}");
+        assert!(
+            codec().open(&value[..len], NAME, None, now()).is_err(),
+            "len {len}"
+        );
     }
     assert_eq!(
         codec().open("not base64 !!", NAME, None, now()),
@@ -109,7 +112,11 @@ fn expired_state_is_rejected() {
         codec().open(&value, NAME, None, at_expiry),
         Err(StateError::Expired)
     );
-    assert!(codec().open(&value, NAME, None, at_expiry - Duration::seconds(1)).is_ok());
+    assert!(
+        codec()
+            .open(&value, NAME, None, at_expiry - Duration::seconds(1))
+            .is_ok()
+    );
     // Expiry is ignored only where asked for, and the signature still counts there.
     assert!(codec().open_ignoring_expiry(&value, NAME).is_ok());
 }
@@ -137,14 +144,27 @@ fn rotated_out_key_verifies_while_listed() {
     let old = StateCodec::new(KeyRing::new(key(1, 0x11)));
     let value = old.seal(&state(), NAME);
 
-    let rotated = StateCodec::new(KeyRing::new(key(2, 0x33)).with_previous(key(1, 0x11)).unwrap());
-    assert_eq!(rotated.open(&value, NAME, None, now()), Ok(state_from(&old, &value)));
+    let rotated = StateCodec::new(
+        KeyRing::new(key(2, 0x33))
+            .with_previous(key(1, 0x11))
+            .unwrap(),
+    );
+    assert_eq!(
+        rotated.open(&value, NAME, None, now()),
+        Ok(state_from(&old, &value))
+    );
     // New states are signed with the newest key, which the old codec does not know.
     let fresh = rotated.seal(&state(), NAME);
-    assert_eq!(old.open(&fresh, NAME, None, now()), Err(StateError::UnknownKey));
+    assert_eq!(
+        old.open(&fresh, NAME, None, now()),
+        Err(StateError::UnknownKey)
+    );
 
     let dropped = StateCodec::new(KeyRing::new(key(2, 0x33)));
-    assert_eq!(dropped.open(&value, NAME, None, now()), Err(StateError::UnknownKey));
+    assert_eq!(
+        dropped.open(&value, NAME, None, now()),
+        Err(StateError::UnknownKey)
+    );
 }
 
 fn state_from(codec: &StateCodec, value: &str) -> OrderState {
@@ -158,7 +178,9 @@ fn short_and_duplicate_keys_are_configuration_errors() {
         ConfigError::WeakSigningKey { key_id: 1, len: 31 }
     );
     assert_eq!(
-        KeyRing::new(key(1, 1)).with_previous(key(1, 2)).unwrap_err(),
+        KeyRing::new(key(1, 1))
+            .with_previous(key(1, 2))
+            .unwrap_err(),
         ConfigError::DuplicateKeyId(1)
     );
     assert!(SigningKey::from_base64(1, "c2hvcnQ=").is_err());

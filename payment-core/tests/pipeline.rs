@@ -138,7 +138,11 @@ struct Started {
 
 async fn start(shop: &Shop, order_id: &str, amount: u64) -> Started {
     let order = Order::new(order_id.parse().unwrap(), Rial::new(amount));
-    let started = shop.payments.start(GatewayId::NovinPal, &order).await.unwrap();
+    let started = shop
+        .payments
+        .start(GatewayId::NovinPal, &order)
+        .await
+        .unwrap();
     assert_eq!(started.cookie.path, "/shop/pay/callback");
     assert!(started.cookie.http_only);
     assert!(!started.cookie.secure, "plain-http development origin");
@@ -197,11 +201,18 @@ async fn amount_swap_is_rejected_without_verify() {
     let cheap = start(&shop, "CHEAP", 10_000).await;
     let swapped = get(&query(&cheap, "CHEAP", 10_000), &[&dear.cookie]);
     let result = callback(&shop, &swapped).await;
-    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::ForeignState)), "{:?}", result.outcome);
+    assert!(
+        matches!(result.outcome, Outcome::Rejected(Rejection::ForeignState)),
+        "{:?}",
+        result.outcome
+    );
     // Same reference as the dear state but the cheap amount in the callback.
     let lying = get(&query(&dear, "DEAR", 10_000), &[&dear.cookie]);
     let result = callback(&shop, &lying).await;
-    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::AmountMismatch)));
+    assert!(matches!(
+        result.outcome,
+        Outcome::Rejected(Rejection::AmountMismatch)
+    ));
     assert_eq!(shop.gateway.calls(), 0);
 }
 
@@ -210,11 +221,26 @@ async fn amount_reported_by_verify_must_match_the_state() {
     let shop = shop();
     let s = start(&shop, "A-2", 500_000).await;
     shop.gateway.then(Ok(paid("A-2", 10_000)));
-    let result = callback(&shop, &get(&format!("ref={}&ok=1", s.reference), &[&s.cookie])).await;
-    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::AmountMismatch)));
+    let result = callback(
+        &shop,
+        &get(&format!("ref={}&ok=1", s.reference), &[&s.cookie]),
+    )
+    .await;
+    assert!(matches!(
+        result.outcome,
+        Outcome::Rejected(Rejection::AmountMismatch)
+    ));
     // Rejected verifies release the claim: the genuine outcome can still be had.
-    let result = callback(&shop, &get(&format!("ref={}&ok=1", s.reference), &[&s.cookie])).await;
-    assert!(matches!(result.outcome, Outcome::Paid(_)), "{:?}", result.outcome);
+    let result = callback(
+        &shop,
+        &get(&format!("ref={}&ok=1", s.reference), &[&s.cookie]),
+    )
+    .await;
+    assert!(
+        matches!(result.outcome, Outcome::Paid(_)),
+        "{:?}",
+        result.outcome
+    );
 }
 
 #[tokio::test]
@@ -222,10 +248,20 @@ async fn order_mismatch_is_rejected() {
     let shop = shop();
     let s = start(&shop, "A-3", 50_000).await;
     let result = callback(&shop, &get(&query(&s, "OTHER", 50_000), &[&s.cookie])).await;
-    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::OrderMismatch)));
+    assert!(matches!(
+        result.outcome,
+        Outcome::Rejected(Rejection::OrderMismatch)
+    ));
     shop.gateway.then(Ok(paid("OTHER", 50_000)));
-    let result = callback(&shop, &get(&format!("ref={}&ok=1", s.reference), &[&s.cookie])).await;
-    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::VerifiedOrderMismatch)));
+    let result = callback(
+        &shop,
+        &get(&format!("ref={}&ok=1", s.reference), &[&s.cookie]),
+    )
+    .await;
+    assert!(matches!(
+        result.outcome,
+        Outcome::Rejected(Rejection::VerifiedOrderMismatch)
+    ));
 }
 
 #[tokio::test]
@@ -233,13 +269,22 @@ async fn replayed_callback_is_rejected_and_never_fulfilled_twice() {
     let shop = shop();
     let s = start(&shop, "A-4", 50_000).await;
     let req = get(&query(&s, "A-4", 50_000), &[&s.cookie]);
-    assert!(matches!(callback(&shop, &req).await.outcome, Outcome::Paid(_)));
+    assert!(matches!(
+        callback(&shop, &req).await.outcome,
+        Outcome::Paid(_)
+    ));
     let again = callback(&shop, &req).await;
-    assert!(matches!(again.outcome, Outcome::Rejected(Rejection::Replay)));
+    assert!(matches!(
+        again.outcome,
+        Outcome::Rejected(Rejection::Replay)
+    ));
     assert_eq!(again.outcome.http_status(), 409);
     // A "cancelled" callback replayed later must not downgrade the paid order either.
     let cancel = get(&format!("ref={}&ok=0", s.reference), &[&s.cookie]);
-    assert!(matches!(callback(&shop, &cancel).await.outcome, Outcome::Rejected(Rejection::Replay)));
+    assert!(matches!(
+        callback(&shop, &cancel).await.outcome,
+        Outcome::Rejected(Rejection::Replay)
+    ));
     assert_eq!(shop.gateway.calls(), 1);
 }
 
@@ -251,7 +296,9 @@ async fn concurrent_duplicate_callbacks_fulfil_once() {
     let mut tasks = Vec::new();
     for _ in 0..32 {
         let (shop, req) = (shop.clone(), req.clone());
-        tasks.push(tokio::spawn(async move { callback(&shop, &req).await.outcome }));
+        tasks.push(tokio::spawn(
+            async move { callback(&shop, &req).await.outcome },
+        ));
     }
     let mut paid = 0;
     for t in tasks {
@@ -286,13 +333,19 @@ async fn timeout_is_pending_keeps_the_cookie_and_retry_succeeds_once() {
     // The pending payment survives storage as JSON.
     let stored = serde_json::to_string(&pending).unwrap();
     let pending: payment_core::PendingPayment = serde_json::from_str(&stored).unwrap();
-    assert!(matches!(shop.payments.retry(&pending).await, Outcome::Paid(_)));
+    assert!(matches!(
+        shop.payments.retry(&pending).await,
+        Outcome::Paid(_)
+    ));
     assert!(matches!(
         shop.payments.retry(&pending).await,
         Outcome::Rejected(Rejection::Replay)
     ));
     // The buyer refreshing the callback page after that is a replay too.
-    assert!(matches!(callback(&shop, &req).await.outcome, Outcome::Rejected(Rejection::Replay)));
+    assert!(matches!(
+        callback(&shop, &req).await.outcome,
+        Outcome::Rejected(Rejection::Replay)
+    ));
     assert_eq!(shop.gateway.calls(), 2);
 }
 
@@ -312,12 +365,17 @@ async fn transient_gateway_code_is_pending_and_final_refusal_is_failed() {
     shop.gateway.then(refusal(NovinPalCode::ServerError));
     shop.gateway.then(refusal(NovinPalCode::Failed));
     let req = get(&query(&s, "A-7", 80_000), &[&s.cookie]);
-    assert!(matches!(callback(&shop, &req).await.outcome, Outcome::Pending(_)));
+    assert!(matches!(
+        callback(&shop, &req).await.outcome,
+        Outcome::Pending(_)
+    ));
     let result = callback(&shop, &req).await;
     let Outcome::Failed(failed) = &result.outcome else {
         panic!("{:?}", result.outcome)
     };
-    assert!(matches!(&failed.reason, FailureReason::Declined(e) if e.code == GatewayCode::NovinPal(NovinPalCode::Failed)));
+    assert!(
+        matches!(&failed.reason, FailureReason::Declined(e) if e.code == GatewayCode::NovinPal(NovinPalCode::Failed))
+    );
     assert_eq!(result.outcome.http_status(), 402);
     assert!(result.cookies.iter().any(|c| c.is_removal()));
 }
@@ -326,10 +384,17 @@ async fn transient_gateway_code_is_pending_and_final_refusal_is_failed() {
 async fn cancelled_callback_fails_without_verify() {
     let shop = shop();
     let s = start(&shop, "A-8", 80_000).await;
-    let result = callback(&shop, &get(&format!("ref={}&ok=0", s.reference), &[&s.cookie])).await;
+    let result = callback(
+        &shop,
+        &get(&format!("ref={}&ok=0", s.reference), &[&s.cookie]),
+    )
+    .await;
     assert!(matches!(
         result.outcome,
-        Outcome::Failed(payment_core::FailedPayment { reason: FailureReason::NotPaid { .. }, .. })
+        Outcome::Failed(payment_core::FailedPayment {
+            reason: FailureReason::NotPaid { .. },
+            ..
+        })
     ));
     assert_eq!(shop.gateway.calls(), 0);
 }
@@ -339,21 +404,31 @@ async fn missing_cookie_is_rejected_on_get_and_resubmitted_once_on_post() {
     let shop = shop();
     let s = start(&shop, "A-9", 80_000).await;
     let result = callback(&shop, &get(&query(&s, "A-9", 80_000), &[])).await;
-    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::MissingState)));
+    assert!(matches!(
+        result.outcome,
+        Outcome::Rejected(Rejection::MissingState)
+    ));
 
     // A cross-site POST arrives without the Lax cookie: re-post from our own origin.
     let body = query(&s, "A-9", 80_000);
     let post = CallbackRequest::from_post("", body.as_bytes()).unwrap();
     let result = shop
         .payments
-        .handle_callback(GatewayId::NovinPal, &post, Some("/shop/pay/callback/novinpal"))
+        .handle_callback(
+            GatewayId::NovinPal,
+            &post,
+            Some("/shop/pay/callback/novinpal"),
+        )
         .await;
     let Outcome::Resubmit(form) = &result.outcome else {
         panic!("{:?}", result.outcome)
     };
     assert_eq!(form.action, "/shop/pay/callback/novinpal");
     assert!(form.fields.contains(&("order".into(), "A-9".into())));
-    assert!(form.fields.contains(&(payment_core::RESUBMIT_FIELD.into(), "1".into())));
+    assert!(
+        form.fields
+            .contains(&(payment_core::RESUBMIT_FIELD.into(), "1".into()))
+    );
     let page = form.page();
     assert!(page.contains("method=\"POST\" action=\"/shop/pay/callback/novinpal\""));
 
@@ -362,14 +437,20 @@ async fn missing_cookie_is_rejected_on_get_and_resubmitted_once_on_post() {
     let body = serde_urlencoded::to_string(&again).unwrap();
     let repost = CallbackRequest::from_post("", body.as_bytes()).unwrap();
     let result = callback(&shop, &repost).await;
-    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::MissingState)));
+    assert!(matches!(
+        result.outcome,
+        Outcome::Rejected(Rejection::MissingState)
+    ));
 
     // With the cookie the re-post completes the payment.
     again.retain(|(k, _)| k != "unused");
     let with_cookie = CallbackRequest::from_post("", body.as_bytes())
         .unwrap()
         .with_cookie(s.cookie.0.clone(), s.cookie.1.clone());
-    assert!(matches!(callback(&shop, &with_cookie).await.outcome, Outcome::Paid(_)));
+    assert!(matches!(
+        callback(&shop, &with_cookie).await.outcome,
+        Outcome::Paid(_)
+    ));
 }
 
 #[tokio::test]
@@ -397,10 +478,17 @@ async fn tampered_cookie_is_rejected_and_removed() {
     let result = callback(&shop, &get(&query(&s, "A-10", 80_000), &[&tampered])).await;
     assert!(matches!(
         result.outcome,
-        Outcome::Rejected(Rejection::TamperedState(StateError::BadSignature | StateError::Malformed))
+        Outcome::Rejected(Rejection::TamperedState(
+            StateError::BadSignature | StateError::Malformed
+        ))
     ));
     assert_eq!(result.outcome.http_status(), 403);
-    assert!(result.cookies.iter().any(|c| c.name == s.cookie.0 && c.is_removal()));
+    assert!(
+        result
+            .cookies
+            .iter()
+            .any(|c| c.name == s.cookie.0 && c.is_removal())
+    );
     assert_eq!(shop.gateway.calls(), 0);
 }
 
@@ -419,7 +507,10 @@ async fn state_signed_with_another_key_is_rejected() {
     let forged = other.start(GatewayId::NovinPal, &order).await.unwrap();
     let cookie = (forged.cookie.name, forged.cookie.value);
     let result = callback(&shop, &get("ref=ref-A-11&ok=1", &[&cookie])).await;
-    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::TamperedState(StateError::BadSignature))));
+    assert!(matches!(
+        result.outcome,
+        Outcome::Rejected(Rejection::TamperedState(StateError::BadSignature))
+    ));
 }
 
 #[tokio::test]
@@ -428,7 +519,10 @@ async fn expired_state_is_rejected() {
     let s = start(&shop, "A-12", 80_000).await;
     shop.clock.advance(Duration::minutes(31));
     let result = callback(&shop, &get(&query(&s, "A-12", 80_000), &[&s.cookie])).await;
-    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::ExpiredState)));
+    assert!(matches!(
+        result.outcome,
+        Outcome::Rejected(Rejection::ExpiredState)
+    ));
     assert_eq!(shop.gateway.calls(), 0);
 }
 
@@ -451,13 +545,18 @@ async fn malformed_callback_and_unknown_gateway_are_rejected() {
     let result = callback(&shop, &get("ok=1", &[])).await;
     assert!(matches!(
         result.outcome,
-        Outcome::Rejected(Rejection::MalformedCallback(CallbackError::MissingField("ref")))
+        Outcome::Rejected(Rejection::MalformedCallback(CallbackError::MissingField(
+            "ref"
+        )))
     ));
     let result = shop
         .payments
         .handle_callback(GatewayId::IdPay, &get("", &[]), None)
         .await;
-    assert!(matches!(result.outcome, Outcome::Rejected(Rejection::UnknownGateway)));
+    assert!(matches!(
+        result.outcome,
+        Outcome::Rejected(Rejection::UnknownGateway)
+    ));
     assert_eq!(result.outcome.http_status(), 404);
 }
 
