@@ -29,6 +29,8 @@ mod codes;
 mod cookie;
 mod error;
 mod error_page;
+#[doc(hidden)]
+pub mod fuzzing;
 mod gateway;
 mod gateway_id;
 pub mod gateways;

@@ -124,20 +124,25 @@ impl CanPay {
         ))
     }
 
-    /// Sends `body` and returns the `data` object of a success answer.
+    /// Sends `body` and returns the raw answer.
     async fn call(
         &self,
         operation: Operation,
         url: Url,
         body: Value,
         http: &HttpClient,
-    ) -> Result<(RawResponse, Value), Error> {
+    ) -> Result<RawResponse, Error> {
         let raw = http
             .send(Self::ID, operation, |c| c.post(url.clone()).json(&body))
             .await?;
+        Ok(raw)
+    }
+
+    /// The `data` object of a success answer, or the error the answer stands for.
+    fn data(&self, operation: Operation, raw: &RawResponse) -> Result<Value, Error> {
         let answer: Answer = raw.json(Self::ID, operation)?;
         match answer.status.as_ref().and_then(Scalar::as_bool) {
-            Some(true) if (200..300).contains(&raw.status) => Ok((raw, answer.data)),
+            Some(true) if (200..300).contains(&raw.status) => Ok(answer.data),
             Some(false) => {
                 // The documented error shape always has `code`; without one the HTTP
                 // status stands in for it.
@@ -158,6 +163,38 @@ impl CanPay {
             }
             _ => Err(raw.unexpected(Self::ID, operation).into()),
         }
+    }
+
+    /// Decodes and maps a create (token) answer.
+    pub(crate) fn created(&self, raw: &RawResponse) -> Result<Created, Error> {
+        let op = Operation::Create;
+        let data = self.data(op, raw)?;
+        let malformed = || Error::from(raw.unexpected(Self::ID, op));
+        let data: TokenData = serde_json::from_value(data).map_err(|_| malformed())?;
+        let token = data.token.text().ok_or_else(malformed)?;
+        let url = Url::parse(data.url.trim()).map_err(|_| malformed())?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(malformed());
+        }
+        Ok(Created {
+            gateway_ref: token,
+            redirect: Redirect::Get(url),
+            payable_amount: None,
+        })
+    }
+
+    /// Decodes and maps a verify answer.
+    pub(crate) fn verified(&self, raw: &RawResponse) -> Result<Verified, Error> {
+        let op = Operation::Verify;
+        let data = self.data(op, raw)?;
+        let data: VerifyData =
+            serde_json::from_value(data).map_err(|_| raw.unexpected(Self::ID, op))?;
+        let mut verified = Verified::new();
+        // CanPay reports neither the order id nor the amount on verify, and says success
+        // on every repeat: `already_verified` stays false (see the type's docs).
+        verified.bank_reference = data.reference.and_then(|r| r.text());
+        verified.card_mask = data.card.and_then(|c| c.text()).map(|c| mask_card(&c));
+        Ok(verified)
     }
 }
 
@@ -219,21 +256,10 @@ impl Gateway for CanPay {
             body.insert("mobile".into(), mobile.into());
         }
         let op = Operation::Create;
-        let (raw, data) = self
+        let raw = self
             .call(op, endpoint(base, TOKEN_PATH), Value::Object(body), http)
             .await?;
-        let malformed = || Error::from(raw.unexpected(Self::ID, op));
-        let data: TokenData = serde_json::from_value(data).map_err(|_| malformed())?;
-        let token = data.token.text().ok_or_else(malformed)?;
-        let url = Url::parse(data.url.trim()).map_err(|_| malformed())?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(malformed());
-        }
-        Ok(Created {
-            gateway_ref: token,
-            redirect: Redirect::Get(url),
-            payable_amount: None,
-        })
+        self.created(&raw)
     }
 
     fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
@@ -271,16 +297,9 @@ impl Gateway for CanPay {
             "token": state.gateway_ref(),
         });
         let op = Operation::Verify;
-        let (raw, data) = self
+        let raw = self
             .call(op, endpoint(base, VERIFY_PATH), body, http)
             .await?;
-        let data: VerifyData =
-            serde_json::from_value(data).map_err(|_| raw.unexpected(Self::ID, op))?;
-        let mut verified = Verified::new();
-        // CanPay reports neither the order id nor the amount on verify, and says success
-        // on every repeat: `already_verified` stays false (see the type's docs).
-        verified.bank_reference = data.reference.and_then(|r| r.text());
-        verified.card_mask = data.card.and_then(|c| c.text()).map(|c| mask_card(&c));
-        Ok(verified)
+        self.verified(&raw)
     }
 }

@@ -209,15 +209,15 @@ impl GardeshPay {
             })
     }
 
-    /// Sends `body` (with the merchant token added when one is set) and returns the
-    /// success answer.
+    /// Sends `body` (with the merchant token added when one is set) and returns the raw
+    /// answer.
     async fn call(
         &self,
         operation: Operation,
         base: &Result<Url, ConfigError>,
         path: &str,
         mut body: Map<String, Value>,
-    ) -> Result<(RawResponse, Answer), Error> {
+    ) -> Result<RawResponse, Error> {
         let base = base.as_ref().map_err(Clone::clone)?;
         let url = endpoint(base, &format!("{}{path}", self.path_prefix));
         let http = self.http.get()?;
@@ -228,9 +228,14 @@ impl GardeshPay {
         let raw = http
             .send(Self::ID, operation, |c| c.post(url.clone()).json(&body))
             .await?;
+        Ok(raw)
+    }
+
+    /// A success answer, or the error the answer stands for.
+    fn answer(&self, operation: Operation, raw: &RawResponse) -> Result<Answer, Error> {
         let answer: Answer = raw.json(Self::ID, operation)?;
         match answer.success.as_ref().and_then(Scalar::as_bool) {
-            Some(true) if (200..300).contains(&raw.status) => Ok((raw, answer)),
+            Some(true) if (200..300).contains(&raw.status) => Ok(answer),
             Some(false) => {
                 // The documented error shape always has `code`; without one the HTTP
                 // status stands in for it.
@@ -275,6 +280,61 @@ impl GardeshPay {
         };
         let secret = self.merchant_token.as_ref().map(|t| t.expose_secret());
         message(Some(&Value::String(text)), secret)
+    }
+
+    /// Decodes and maps a create (getToken) answer.
+    pub(crate) fn created(&self, raw: &RawResponse) -> Result<Created, Error> {
+        let op = Operation::Create;
+        let answer = self.answer(op, raw)?;
+        let malformed = || Error::from(raw.unexpected(Self::ID, op));
+        let data: TokenData = serde_json::from_value(answer.data).map_err(|_| malformed())?;
+        let token = data.token.text().ok_or_else(malformed)?;
+        // `{url}/{token}`: the token becomes one more path segment (escaped if need be).
+        let mut redirect = Url::parse(data.url.trim()).map_err(|_| malformed())?;
+        if !matches!(redirect.scheme(), "http" | "https") {
+            return Err(malformed());
+        }
+        redirect
+            .path_segments_mut()
+            .map_err(|()| malformed())?
+            .pop_if_empty()
+            .push(&token);
+        Ok(Created {
+            gateway_ref: token,
+            redirect: Redirect::Get(redirect),
+            payable_amount: None,
+        })
+    }
+
+    /// Decodes and maps a verify answer.
+    pub(crate) fn verified(&self, raw: &RawResponse) -> Result<Verified, Error> {
+        let op = Operation::Verify;
+        let answer = self.answer(op, raw)?;
+        let malformed = || Error::from(raw.unexpected(Self::ID, op));
+        let data: VerifyData = serde_json::from_value(answer.data).map_err(|_| malformed())?;
+        let amount = answer
+            .amount
+            .or(data.amount)
+            .and_then(|a| a.as_u64())
+            .ok_or_else(malformed)?;
+        let order_id = data
+            .invoice_number
+            .and_then(|n| n.text())
+            .ok_or_else(malformed)?;
+        let already_verified = match answer.verified_before.or(data.verified_before) {
+            None => false,
+            Some(v) => v.as_bool().ok_or_else(malformed)?,
+        };
+        let mut verified = Verified::new();
+        verified.order_id = Some(order_id);
+        verified.amount = Some(Rial::new(amount));
+        verified.bank_reference = data.ref_number.and_then(|r| r.text());
+        verified.card_mask = data
+            .card_number
+            .and_then(|c| c.text())
+            .map(|c| mask_card(&c));
+        verified.already_verified = already_verified;
+        Ok(verified)
     }
 }
 
@@ -333,25 +393,8 @@ impl Gateway for GardeshPay {
         }
         body.insert("callback".into(), callback_url.as_str().into());
         let op = Operation::Create;
-        let (raw, answer) = self.call(op, &self.create_base, CREATE_PATH, body).await?;
-        let malformed = || Error::from(raw.unexpected(Self::ID, op));
-        let data: TokenData = serde_json::from_value(answer.data).map_err(|_| malformed())?;
-        let token = data.token.text().ok_or_else(malformed)?;
-        // `{url}/{token}`: the token becomes one more path segment (escaped if need be).
-        let mut redirect = Url::parse(data.url.trim()).map_err(|_| malformed())?;
-        if !matches!(redirect.scheme(), "http" | "https") {
-            return Err(malformed());
-        }
-        redirect
-            .path_segments_mut()
-            .map_err(|()| malformed())?
-            .pop_if_empty()
-            .push(&token);
-        Ok(Created {
-            gateway_ref: token,
-            redirect: Redirect::Get(redirect),
-            payable_amount: None,
-        })
+        let raw = self.call(op, &self.create_base, CREATE_PATH, body).await?;
+        self.created(&raw)
     }
 
     fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
@@ -379,31 +422,7 @@ impl Gateway for GardeshPay {
         let mut body = Map::new();
         body.insert("trackingNumber".into(), tracking_number.into());
         let op = Operation::Verify;
-        let (raw, answer) = self.call(op, &self.verify_base, VERIFY_PATH, body).await?;
-        let malformed = || Error::from(raw.unexpected(Self::ID, op));
-        let data: VerifyData = serde_json::from_value(answer.data).map_err(|_| malformed())?;
-        let amount = answer
-            .amount
-            .or(data.amount)
-            .and_then(|a| a.as_u64())
-            .ok_or_else(malformed)?;
-        let order_id = data
-            .invoice_number
-            .and_then(|n| n.text())
-            .ok_or_else(malformed)?;
-        let already_verified = match answer.verified_before.or(data.verified_before) {
-            None => false,
-            Some(v) => v.as_bool().ok_or_else(malformed)?,
-        };
-        let mut verified = Verified::new();
-        verified.order_id = Some(order_id);
-        verified.amount = Some(Rial::new(amount));
-        verified.bank_reference = data.ref_number.and_then(|r| r.text());
-        verified.card_mask = data
-            .card_number
-            .and_then(|c| c.text())
-            .map(|c| mask_card(&c));
-        verified.already_verified = already_verified;
-        Ok(verified)
+        let raw = self.call(op, &self.verify_base, VERIFY_PATH, body).await?;
+        self.verified(&raw)
     }
 }

@@ -110,6 +110,25 @@ impl IdPayVersion {
             IdPayVersion::V1_1 => "v1.1/payment/inquiry",
         }
     }
+
+    /// The statuses a verify answer confirms, and those of them that mean "before".
+    fn verify_statuses(self) -> (&'static [i64], &'static [i64]) {
+        match self {
+            IdPayVersion::V1 => (&[VERIFIED], &[]),
+            IdPayVersion::V1_1 => (&[VERIFIED, ALREADY_VERIFIED], &[ALREADY_VERIFIED]),
+        }
+    }
+
+    /// The statuses an inquiry answer confirms, and those of them that mean "before".
+    fn inquiry_statuses(self) -> (&'static [i64], &'static [i64]) {
+        match self {
+            IdPayVersion::V1 => (&[VERIFIED], &[]),
+            IdPayVersion::V1_1 => (
+                &[VERIFIED, ALREADY_VERIFIED, PAID_OUT],
+                &[VERIFIED, ALREADY_VERIFIED, PAID_OUT],
+            ),
+        }
+    }
 }
 
 /// The IDPay adapter (`api.idpay.ir`).
@@ -261,13 +280,13 @@ impl IdPay {
         self.base_url.as_ref().map_err(|e| Error::Config(e.clone()))
     }
 
-    /// Sends `body` as JSON with the key headers and reads the answer as JSON.
+    /// Sends `body` as JSON with the key headers and returns the raw answer.
     async fn call(
         &self,
         operation: Operation,
         path: &str,
         body: &Value,
-    ) -> Result<(RawResponse, Value), Error> {
+    ) -> Result<RawResponse, Error> {
         let url = endpoint(self.base()?, path);
         let mut key = HeaderValue::from_str(self.api_key.expose_secret()).map_err(|_| {
             ConfigError::Invalid("the IDPay API key is not a valid HTTP header value")
@@ -286,8 +305,7 @@ impl IdPay {
                 request.json(body)
             })
             .await?;
-        let answer = raw.json::<Value>(GW, operation)?;
-        Ok((raw, answer))
+        Ok(raw)
     }
 
     /// The refusal an `{"error_code", "error_message"}` answer stands for (or the
@@ -334,8 +352,22 @@ impl IdPay {
         repeated: &[i64],
     ) -> Result<Verified, Error> {
         let body = json!({ "id": state.gateway_ref(), "order_id": state.order_id().as_str() });
-        let (raw, answer) = self.call(operation, path, &body).await?;
-        if let Some(refusal) = self.error_answer(operation, &raw, &answer) {
+        let raw = self.call(operation, path, &body).await?;
+        self.payment_answer(operation, state, &raw, confirmed, repeated)
+    }
+
+    /// Decodes and maps a verify or inquiry answer about `state` (see
+    /// [`IdPay::payment_call`]).
+    fn payment_answer(
+        &self,
+        operation: Operation,
+        state: &OrderState,
+        raw: &RawResponse,
+        confirmed: &[i64],
+        repeated: &[i64],
+    ) -> Result<Verified, Error> {
+        let answer = raw.json::<Value>(GW, operation)?;
+        if let Some(refusal) = self.error_answer(operation, raw, &answer) {
             return Err(refusal);
         }
         let malformed = || Error::from(raw.unexpected(GW, operation));
@@ -349,11 +381,63 @@ impl IdPay {
             .and_then(Scalar::as_i64)
             .ok_or_else(malformed)?;
         if !confirmed.contains(&status) {
-            return Err(self.refusal(operation, &raw, status, None));
+            return Err(self.refusal(operation, raw, status, None));
         }
         answer
             .verified(state, repeated.contains(&status))
             .ok_or_else(malformed)
+    }
+
+    /// Decodes and maps a verify answer about `state`.
+    pub(crate) fn verified(
+        &self,
+        state: &OrderState,
+        raw: &RawResponse,
+    ) -> Result<Verified, Error> {
+        let (confirmed, repeated) = self.version.verify_statuses();
+        self.payment_answer(Operation::Verify, state, raw, confirmed, repeated)
+    }
+
+    /// Decodes and maps an inquiry answer about `state`.
+    pub(crate) fn inquired(
+        &self,
+        state: &OrderState,
+        raw: &RawResponse,
+    ) -> Result<Verified, Error> {
+        let (confirmed, repeated) = self.version.inquiry_statuses();
+        self.payment_answer(Operation::Inquiry, state, raw, confirmed, repeated)
+    }
+
+    /// Decodes and maps a create answer.
+    pub(crate) fn created(&self, raw: &RawResponse) -> Result<Created, Error> {
+        let operation = Operation::Create;
+        let answer = raw.json::<Value>(GW, operation)?;
+        if let Some(refusal) = self.error_answer(operation, raw, &answer) {
+            return Err(refusal);
+        }
+        let malformed = || Error::from(raw.unexpected(GW, operation));
+        // The document's table says 201 Created; its example is headed "status 200". Both
+        // are read as success when the body has the documented shape.
+        if !matches!(raw.status, 200 | 201) {
+            return Err(malformed());
+        }
+        let id = answer
+            .get("id")
+            .and_then(scalar)
+            .as_ref()
+            .and_then(Scalar::text)
+            .ok_or_else(malformed)?;
+        let link = answer
+            .get("link")
+            .and_then(Value::as_str)
+            .and_then(|l| Url::parse(l.trim()).ok())
+            .filter(|l| matches!(l.scheme(), "http" | "https"))
+            .ok_or_else(malformed)?;
+        Ok(Created {
+            gateway_ref: id,
+            redirect: Redirect::Get(link),
+            payable_amount: None,
+        })
     }
 }
 
@@ -409,35 +493,10 @@ impl Gateway for IdPay {
         }
         body.insert("callback".into(), callback_url.as_str().into());
         let operation = Operation::Create;
-        let (raw, answer) = self
+        let raw = self
             .call(operation, self.version.create_path(), &Value::Object(body))
             .await?;
-        if let Some(refusal) = self.error_answer(operation, &raw, &answer) {
-            return Err(refusal);
-        }
-        let malformed = || Error::from(raw.unexpected(GW, operation));
-        // The document's table says 201 Created; its example is headed "status 200". Both
-        // are read as success when the body has the documented shape.
-        if !matches!(raw.status, 200 | 201) {
-            return Err(malformed());
-        }
-        let id = answer
-            .get("id")
-            .and_then(scalar)
-            .as_ref()
-            .and_then(Scalar::text)
-            .ok_or_else(malformed)?;
-        let link = answer
-            .get("link")
-            .and_then(Value::as_str)
-            .and_then(|l| Url::parse(l.trim()).ok())
-            .filter(|l| matches!(l.scheme(), "http" | "https"))
-            .ok_or_else(malformed)?;
-        Ok(Created {
-            gateway_ref: id,
-            redirect: Redirect::Get(link),
-            payable_amount: None,
-        })
+        self.created(&raw)
     }
 
     /// Reads `status`, `id` and `order_id` (required), and `track_id`, `amount` and
@@ -482,10 +541,7 @@ impl Gateway for IdPay {
         state: &OrderState,
         _callback: &CallbackData,
     ) -> Result<Verified, Error> {
-        let (confirmed, repeated): (&[i64], &[i64]) = match self.version {
-            IdPayVersion::V1 => (&[VERIFIED], &[]),
-            IdPayVersion::V1_1 => (&[VERIFIED, ALREADY_VERIFIED], &[ALREADY_VERIFIED]),
-        };
+        let (confirmed, repeated) = self.version.verify_statuses();
         self.payment_call(
             Operation::Verify,
             self.version.verify_path(),
@@ -507,13 +563,7 @@ impl Inquiry for IdPay {
     /// Compare the reported `order_id` and `amount` with the state before trusting an
     /// `Ok` outside the [`Payments`](crate::Payments) pipeline.
     async fn inquiry(&self, state: &OrderState) -> Result<Verified, Error> {
-        let (confirmed, repeated): (&[i64], &[i64]) = match self.version {
-            IdPayVersion::V1 => (&[VERIFIED], &[]),
-            IdPayVersion::V1_1 => (
-                &[VERIFIED, ALREADY_VERIFIED, PAID_OUT],
-                &[VERIFIED, ALREADY_VERIFIED, PAID_OUT],
-            ),
-        };
+        let (confirmed, repeated) = self.version.inquiry_statuses();
         self.payment_call(
             Operation::Inquiry,
             self.version.inquiry_path(),

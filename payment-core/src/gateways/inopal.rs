@@ -155,7 +155,7 @@ impl Inopal {
         url: Url,
         body: Value,
         http: &HttpClient,
-    ) -> Result<(RawResponse, Answer), Error> {
+    ) -> Result<RawResponse, Error> {
         let raw = http
             .send(Self::ID, operation, |c| {
                 c.post(url.clone())
@@ -163,8 +163,7 @@ impl Inopal {
                     .json(&body)
             })
             .await?;
-        let answer: Answer = raw.json(Self::ID, operation)?;
-        Ok((raw, answer))
+        Ok(raw)
     }
 
     /// The answer's numeric `status`, or the refusal for the `401` shape whose status is a
@@ -201,6 +200,84 @@ impl Inopal {
                 Some(self.gateway_id.expose_secret()),
             ),
         })
+    }
+
+    /// Decodes and maps a create answer.
+    pub(crate) fn created(&self, raw: &RawResponse) -> Result<Created, Error> {
+        let base = self.base_url.as_ref().map_err(Clone::clone)?;
+        let op = Operation::Create;
+        let answer: Answer = raw.json(Self::ID, op)?;
+        let status = self.status(op, raw, &answer)?;
+        if status != SUCCESS {
+            let code = GatewayCode::lookup(Self::ID, status);
+            return Err(self.refusal(op, raw, code, &answer));
+        }
+        let malformed = || Error::from(raw.unexpected(Self::ID, op));
+        if !(200..300).contains(&raw.status) {
+            return Err(malformed());
+        }
+        let data: CreateData = serde_json::from_value(answer.data).map_err(|_| malformed())?;
+        let token = data.token.text().ok_or_else(malformed)?;
+        let ref_num = data.ref_num.text().ok_or_else(malformed)?;
+        let payable_amount = match data.payment_amount {
+            None => None,
+            Some(amount) => Some(Rial::new(amount.as_u64().ok_or_else(malformed)?)),
+        };
+        Ok(Created {
+            gateway_ref: ref_num,
+            redirect: Redirect::PostForm {
+                action: endpoint(base, PAYMENT_PATH),
+                fields: vec![("token".to_owned(), token)],
+            },
+            payable_amount,
+        })
+    }
+
+    /// Decodes and maps a verify answer for `state`.
+    pub(crate) fn verified(
+        &self,
+        state: &OrderState,
+        callback: &CallbackData,
+        raw: &RawResponse,
+    ) -> Result<Verified, Error> {
+        let ref_num = state.gateway_ref();
+        let op = Operation::Verify;
+        let answer: Answer = raw.json(Self::ID, op)?;
+        let status = self.status(op, raw, &answer)?;
+        let malformed = || Error::from(raw.unexpected(Self::ID, op));
+        let mut verified = Verified::new();
+        // Verify reports only `ref_num` and `price`; the bank's reference and the card
+        // come from the callback.
+        verified.bank_reference = callback.tracking_code.clone();
+        verified.card_mask = callback.card_mask.clone();
+        match status {
+            SUCCESS if (200..300).contains(&raw.status) => {
+                let data: VerifyData =
+                    serde_json::from_value(answer.data).map_err(|_| malformed())?;
+                // An answer about another payment confirms nothing about this one.
+                if data
+                    .ref_num
+                    .and_then(|r| r.text())
+                    .is_some_and(|r| r != ref_num)
+                {
+                    return Err(malformed());
+                }
+                verified.amount = match data.price {
+                    None => None,
+                    Some(price) => Some(Rial::new(price.as_u64().ok_or_else(malformed)?)),
+                };
+                Ok(verified)
+            }
+            SUCCESS => Err(malformed()),
+            RETRY_VERIFICATION => {
+                verified.already_verified = true;
+                Ok(verified)
+            }
+            code => {
+                let code = GatewayCode::lookup(Self::ID, code);
+                Err(self.refusal(op, raw, code, &answer))
+            }
+        }
     }
 }
 
@@ -278,34 +355,15 @@ impl Gateway for Inopal {
                 body.insert(field.into(), value.into());
             }
         }
-        let op = Operation::Create;
-        let (raw, answer) = self
-            .call(op, endpoint(base, CREATE_PATH), Value::Object(body), http)
+        let raw = self
+            .call(
+                Operation::Create,
+                endpoint(base, CREATE_PATH),
+                Value::Object(body),
+                http,
+            )
             .await?;
-        let status = self.status(op, &raw, &answer)?;
-        if status != SUCCESS {
-            let code = GatewayCode::lookup(Self::ID, status);
-            return Err(self.refusal(op, &raw, code, &answer));
-        }
-        let malformed = || Error::from(raw.unexpected(Self::ID, op));
-        if !(200..300).contains(&raw.status) {
-            return Err(malformed());
-        }
-        let data: CreateData = serde_json::from_value(answer.data).map_err(|_| malformed())?;
-        let token = data.token.text().ok_or_else(malformed)?;
-        let ref_num = data.ref_num.text().ok_or_else(malformed)?;
-        let payable_amount = match data.payment_amount {
-            None => None,
-            Some(amount) => Some(Rial::new(amount.as_u64().ok_or_else(malformed)?)),
-        };
-        Ok(Created {
-            gateway_ref: ref_num,
-            redirect: Redirect::PostForm {
-                action: endpoint(base, PAYMENT_PATH),
-                fields: vec![("token".to_owned(), token)],
-            },
-            payable_amount,
-        })
+        self.created(&raw)
     }
 
     fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
@@ -336,44 +394,9 @@ impl Gateway for Inopal {
         let ref_num = state.gateway_ref();
         // The original amount from the signed state: not `payment_amount`, not the callback.
         let body = json!({ "ref_num": ref_num, "amount": state.amount().get() });
-        let op = Operation::Verify;
-        let (raw, answer) = self
-            .call(op, endpoint(base, VERIFY_PATH), body, http)
+        let raw = self
+            .call(Operation::Verify, endpoint(base, VERIFY_PATH), body, http)
             .await?;
-        let status = self.status(op, &raw, &answer)?;
-        let malformed = || Error::from(raw.unexpected(Self::ID, op));
-        let mut verified = Verified::new();
-        // Verify reports only `ref_num` and `price`; the bank's reference and the card
-        // come from the callback.
-        verified.bank_reference = callback.tracking_code.clone();
-        verified.card_mask = callback.card_mask.clone();
-        match status {
-            SUCCESS if (200..300).contains(&raw.status) => {
-                let data: VerifyData =
-                    serde_json::from_value(answer.data).map_err(|_| malformed())?;
-                // An answer about another payment confirms nothing about this one.
-                if data
-                    .ref_num
-                    .and_then(|r| r.text())
-                    .is_some_and(|r| r != ref_num)
-                {
-                    return Err(malformed());
-                }
-                verified.amount = match data.price {
-                    None => None,
-                    Some(price) => Some(Rial::new(price.as_u64().ok_or_else(malformed)?)),
-                };
-                Ok(verified)
-            }
-            SUCCESS => Err(malformed()),
-            RETRY_VERIFICATION => {
-                verified.already_verified = true;
-                Ok(verified)
-            }
-            code => {
-                let code = GatewayCode::lookup(Self::ID, code);
-                Err(self.refusal(op, &raw, code, &answer))
-            }
-        }
+        self.verified(state, callback, &raw)
     }
 }

@@ -183,13 +183,13 @@ impl NovinPal {
         Ok(self.http.get()?)
     }
 
-    /// Sends `fields` (with `api_key` first) as form data and reads the answer.
+    /// Sends `fields` (with `api_key` first) as form data and returns the raw answer.
     async fn call(
         &self,
         operation: Operation,
         path: &str,
         fields: &[(&str, &str)],
-    ) -> Result<(RawResponse, Answer), Error> {
+    ) -> Result<RawResponse, Error> {
         let url = endpoint(self.base()?, path);
         let mut form: Vec<(&str, &str)> = Vec::with_capacity(fields.len() + 1);
         form.push(("api_key", self.api_key.expose_secret()));
@@ -198,8 +198,7 @@ impl NovinPal {
             .http()?
             .send(GW, operation, |c| c.post(url.clone()).form(&form))
             .await?;
-        let answer = Answer::decode(&raw, operation)?;
-        Ok((raw, answer))
+        Ok(raw)
     }
 
     /// The refusal an answer with an `errorCode` (or a non-success `status`) stands for.
@@ -224,14 +223,14 @@ impl NovinPal {
         })
     }
 
-    /// Maps a verify or reverse answer (the two share one shape).
-    fn verified(
+    /// Decodes and maps a verify or reverse answer (the two share one shape).
+    pub(crate) fn verified(
         &self,
         operation: Operation,
         state: &OrderState,
         raw: &RawResponse,
-        answer: &Answer,
     ) -> Result<Verified, Error> {
+        let answer = &Answer::decode(raw, operation)?;
         let malformed = || Error::from(raw.unexpected(GW, operation));
         let status = answer
             .status
@@ -270,6 +269,45 @@ impl NovinPal {
         };
         Ok(verified)
     }
+
+    /// Decodes and maps a create answer.
+    pub(crate) fn created(&self, raw: &RawResponse) -> Result<Created, Error> {
+        let answer = Answer::decode(raw, Operation::Create)?;
+        let malformed = || Error::from(raw.unexpected(GW, Operation::Create));
+        let status = answer
+            .status
+            .as_ref()
+            .map(|s| s.as_i64().ok_or_else(malformed));
+        let status = status.transpose()?;
+        if status != Some(SUCCESS) {
+            return match &answer.error_code {
+                Some(code) => {
+                    let code = code.as_i64().ok_or_else(malformed)?;
+                    Err(self.refusal(Operation::Create, raw, &answer, code))
+                }
+                None => Err(malformed()),
+            };
+        }
+        if !(200..300).contains(&raw.status) {
+            return Err(malformed());
+        }
+        // The document's refIds are digits; anything outside a URL-safe token is not one.
+        let ref_id = answer
+            .ref_id
+            .as_ref()
+            .and_then(Scalar::text)
+            .filter(|r| {
+                r.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+            .ok_or_else(malformed)?;
+        let start = endpoint(self.base()?, &format!("{START_PATH}{ref_id}"));
+        Ok(Created {
+            gateway_ref: ref_id,
+            redirect: Redirect::Get(start),
+            payable_amount: None,
+        })
+    }
 }
 
 impl Gateway for NovinPal {
@@ -298,41 +336,8 @@ impl Gateway for NovinPal {
             ("card_number", order.card_number().map(CardNumber::expose)),
         ];
         fields.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
-        let (raw, answer) = self.call(Operation::Create, REQUEST_PATH, &fields).await?;
-        let malformed = || Error::from(raw.unexpected(GW, Operation::Create));
-        let status = answer
-            .status
-            .as_ref()
-            .map(|s| s.as_i64().ok_or_else(malformed));
-        let status = status.transpose()?;
-        if status != Some(SUCCESS) {
-            return match &answer.error_code {
-                Some(code) => {
-                    let code = code.as_i64().ok_or_else(malformed)?;
-                    Err(self.refusal(Operation::Create, &raw, &answer, code))
-                }
-                None => Err(malformed()),
-            };
-        }
-        if !(200..300).contains(&raw.status) {
-            return Err(malformed());
-        }
-        // The document's refIds are digits; anything outside a URL-safe token is not one.
-        let ref_id = answer
-            .ref_id
-            .as_ref()
-            .and_then(Scalar::text)
-            .filter(|r| {
-                r.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            })
-            .ok_or_else(malformed)?;
-        let start = endpoint(self.base()?, &format!("{START_PATH}{ref_id}"));
-        Ok(Created {
-            gateway_ref: ref_id,
-            redirect: Redirect::Get(start),
-            payable_amount: None,
-        })
+        let raw = self.call(Operation::Create, REQUEST_PATH, &fields).await?;
+        self.created(&raw)
     }
 
     /// Reads `success`, `refId` (both required), and `code`, `invoiceNumber`, `amount`
@@ -374,8 +379,8 @@ impl Gateway for NovinPal {
         _callback: &CallbackData,
     ) -> Result<Verified, Error> {
         let fields = [("ref_id", state.gateway_ref())];
-        let (raw, answer) = self.call(Operation::Verify, VERIFY_PATH, &fields).await?;
-        self.verified(Operation::Verify, state, &raw, &answer)
+        let raw = self.call(Operation::Verify, VERIFY_PATH, &fields).await?;
+        self.verified(Operation::Verify, state, &raw)
     }
 }
 
@@ -385,8 +390,8 @@ impl Reverse for NovinPal {
     /// refund was accepted.
     async fn reverse(&self, state: &OrderState) -> Result<Verified, Error> {
         let fields = [("ref_id", state.gateway_ref())];
-        let (raw, answer) = self.call(Operation::Reverse, REVERSE_PATH, &fields).await?;
-        self.verified(Operation::Reverse, state, &raw, &answer)
+        let raw = self.call(Operation::Reverse, REVERSE_PATH, &fields).await?;
+        self.verified(Operation::Reverse, state, &raw)
     }
 }
 
