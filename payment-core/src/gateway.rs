@@ -91,6 +91,24 @@ pub trait Gateway: Send + Sync + 'static {
         state: &OrderState,
         callback: &CallbackData,
     ) -> impl Future<Output = Result<Verified, Error>> + Send;
+
+    /// Where the gateway can tell without confirming (IDPay's inquiry): whether this
+    /// payment is confirmed already. `Ok` only for a confirmed payment.
+    ///
+    /// The pipeline asks only after verify gave a final "no" to a callback that said
+    /// "paid", to recognise a payment whose earlier verify went through but whose answer
+    /// was lost (IDPay refuses a second verify once its 10-minute window has passed).
+    /// The default answers [`Error::Unsupported`].
+    fn confirmed_status(
+        &self,
+        state: &OrderState,
+    ) -> impl Future<Output = Result<Verified, Error>> + Send {
+        let _ = state;
+        std::future::ready(Err(Error::Unsupported {
+            gateway: Self::ID,
+            operation: crate::Operation::Inquiry,
+        }))
+    }
 }
 
 /// The object-safe form of [`Gateway`], implemented for every `Gateway`.
@@ -112,6 +130,11 @@ pub trait DynGateway: Send + Sync + 'static {
         &'a self,
         state: &'a OrderState,
         callback: &'a CallbackData,
+    ) -> BoxFuture<'a, Result<Verified, Error>>;
+    /// See [`Gateway::confirmed_status`].
+    fn confirmed_status<'a>(
+        &'a self,
+        state: &'a OrderState,
     ) -> BoxFuture<'a, Result<Verified, Error>>;
 }
 
@@ -142,6 +165,13 @@ impl<G: Gateway> DynGateway for G {
         callback: &'a CallbackData,
     ) -> BoxFuture<'a, Result<Verified, Error>> {
         Box::pin(Gateway::verify(self, state, callback))
+    }
+
+    fn confirmed_status<'a>(
+        &'a self,
+        state: &'a OrderState,
+    ) -> BoxFuture<'a, Result<Verified, Error>> {
+        Box::pin(Gateway::confirmed_status(self, state))
     }
 }
 

@@ -578,7 +578,16 @@ impl Payments {
                 reason: FailureReason::NotPaid { code: *code },
             });
         }
-        let outcome = match adapter.verify(state, callback).await {
+        let mut answer = adapter.verify(state, callback).await;
+        if matches!(&answer, Err(Error::Gateway(_))) && callback.status == CallbackStatus::Paid {
+            // A final "no" to a callback that said "paid": if the gateway can tell, check
+            // whether an earlier verify of ours went through and only its answer was lost.
+            if let Ok(confirmed) = adapter.confirmed_status(state).await {
+                tracing::info!("verify refused, but the gateway reports the payment confirmed");
+                answer = Ok(confirmed);
+            }
+        }
+        let outcome = match answer {
             Ok(verified) => {
                 if verified
                     .order_id

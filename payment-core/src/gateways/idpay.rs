@@ -551,6 +551,14 @@ impl Gateway for IdPay {
         )
         .await
     }
+
+    /// IDPay's inquiry: see [`Inquiry::inquiry`].
+    fn confirmed_status(
+        &self,
+        state: &OrderState,
+    ) -> impl Future<Output = Result<Verified, Error>> + Send {
+        Inquiry::inquiry(self, state)
+    }
 }
 
 impl Inquiry for IdPay {
