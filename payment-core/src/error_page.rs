@@ -25,10 +25,26 @@ impl Error {
         }
     }
 
-    /// A small HTML page for the buyer: what happened and what they can do, in Persian
-    /// and English. It names the gateway and its documented reason, never a secret.
+    /// A small HTML page for the buyer with [`Error::buyer_message`].
     pub fn buyer_page(&self) -> String {
-        let (fa, en) = match self {
+        let (fa, en) = self.buyer_message();
+        format!(
+            "<!doctype html>\n<html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>پرداخت آغاز نشد / Payment not started</title><style>body{{font-family:Tahoma,sans-serif;\
+             max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.7}}</style></head><body>\
+             <h1>پرداخت آغاز نشد</h1><h2 lang=\"en\" dir=\"ltr\">Payment not started</h2>\
+             <p>{}</p><p lang=\"en\" dir=\"ltr\">{}</p></body></html>\n",
+            escape(&fa),
+            escape(&en)
+        )
+    }
+
+    /// What happened and what the buyer can do, in Persian and in English (plain text, to
+    /// put in your own page). It names the gateway and its documented reason, never a
+    /// secret.
+    pub fn buyer_message(&self) -> (String, String) {
+        match self {
             Error::InvalidOrder(e) => (
                 format!(
                     "این سفارش را نمی‌توان با {} پرداخت کرد: {}",
@@ -67,17 +83,7 @@ impl Error {
                 "تنظیمات پرداخت فروشگاه کامل نیست.".to_owned(),
                 "The shop's payment settings are incomplete.".to_owned(),
             ),
-        };
-        format!(
-            "<!doctype html>\n<html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>پرداخت آغاز نشد / Payment not started</title><style>body{{font-family:Tahoma,sans-serif;\
-             max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.7}}</style></head><body>\
-             <h1>پرداخت آغاز نشد</h1><h2 lang=\"en\" dir=\"ltr\">Payment not started</h2>\
-             <p>{}</p><p lang=\"en\" dir=\"ltr\">{}</p></body></html>\n",
-            escape(&fa),
-            escape(&en)
-        )
+        }
     }
 }
 

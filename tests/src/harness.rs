@@ -45,6 +45,28 @@ pub struct Log {
 }
 
 impl Log {
+    /// Records a fulfilment and returns the app's answer text.
+    pub fn record_paid(&self, receipt: Receipt) -> String {
+        let text = format!("paid {}", receipt.order_id());
+        self.paid.lock().unwrap().push(receipt);
+        text
+    }
+    pub fn record_failed(&self, failed: FailedPayment) -> String {
+        let text = format!("failed {}", failed.order_id);
+        self.failed.lock().unwrap().push(failed);
+        text
+    }
+    pub fn record_pending(&self, pending: PendingPayment) -> String {
+        let text = format!("pending {}", pending.order_id);
+        self.pending.lock().unwrap().push(pending);
+        text
+    }
+    pub fn record_rejected(&self, rejection: Rejection) -> String {
+        let text = format!("rejected: {}", rejection.english());
+        self.rejected.lock().unwrap().push(rejection);
+        text
+    }
+
     pub fn paid(&self) -> Vec<Receipt> {
         self.paid.lock().unwrap().clone()
     }

@@ -13,8 +13,8 @@ use axum::{
 use payment_axum::{
     PaymentRouter,
     payment_core::{
-        Error, FailedPayment, GatewayId, Order, OrderId, Outcome, Payments, PendingPayment,
-        Receipt, Rejection,
+        FailedPayment, GatewayId, Order, OrderId, Outcome, Payments, PendingPayment, Receipt,
+        Rejection,
     },
     start,
 };
@@ -224,7 +224,7 @@ async fn checkout(State(state): State<AppState>, Form(form): Form<CheckoutForm>)
             }
         },
         Err(e) => {
-            let (fa, en) = start_error_text(e.error());
+            let (fa, en) = e.error().buyer_message();
             tracing::warn!(order = %id, %gateway, error = %e.error(), "payment not started");
             if let Err(db) = state
                 .db
@@ -247,48 +247,6 @@ async fn checkout(State(state): State<AppState>, Form(form): Form<CheckoutForm>)
                 ),
             )
         }
-    }
-}
-
-fn start_error_text(error: &Error) -> (String, String) {
-    match error {
-        Error::InvalidOrder(e) => (
-            format!(
-                "این سفارش را نمی‌توان با {} پرداخت کرد؛ درگاه دیگری را انتخاب کنید.",
-                e.gateway.persian_name()
-            ),
-            format!(
-                "This order cannot be paid with {} ({}); please choose another gateway.",
-                e.gateway.display_name(),
-                e.reason
-            ),
-        ),
-        Error::Gateway(e) => (
-            format!(
-                "درگاه {} درخواست پرداخت را نپذیرفت ({}). لطفا بعدا یا با درگاه دیگری تلاش کنید.",
-                e.gateway.persian_name(),
-                e.code.persian()
-            ),
-            format!(
-                "{} refused the payment ({}). Please try later or choose another gateway.",
-                e.gateway.display_name(),
-                e.code.english()
-            ),
-        ),
-        Error::Transport(e) => (
-            format!(
-                "درگاه {} پاسخ نداد. مبلغی کسر نشده است؛ لطفا دوباره تلاش کنید.",
-                e.gateway.persian_name()
-            ),
-            format!(
-                "{} did not answer. Nothing was charged; please try again.",
-                e.gateway.display_name()
-            ),
-        ),
-        _ => (
-            "تنظیمات پرداخت فروشگاه کامل نیست.".to_owned(),
-            "The shop's payment settings are incomplete.".to_owned(),
-        ),
     }
 }
 

@@ -83,35 +83,19 @@ impl Flavor for ActixScope {
         let scope = PaymentScope::new(payments.clone())
             .on_paid(move |receipt| {
                 let log = l1.clone();
-                async move {
-                    let text = format!("paid {}", receipt.order_id());
-                    log.paid.lock().unwrap().push(receipt);
-                    text
-                }
+                async move { log.record_paid(receipt) }
             })
             .on_failed(move |failed| {
                 let log = l2.clone();
-                async move {
-                    let text = format!("failed {}", failed.order_id);
-                    log.failed.lock().unwrap().push(failed);
-                    text
-                }
+                async move { log.record_failed(failed) }
             })
             .on_pending(move |pending| {
                 let log = l3.clone();
-                async move {
-                    let text = format!("pending {}", pending.order_id);
-                    log.pending.lock().unwrap().push(pending);
-                    text
-                }
+                async move { log.record_pending(pending) }
             })
             .on_rejected(move |rejection| {
                 let log = l4.clone();
-                async move {
-                    let text = format!("rejected: {}", rejection.english());
-                    log.rejected.lock().unwrap().push(rejection);
-                    text
-                }
+                async move { log.record_rejected(rejection) }
             });
         let payments = (*payments).clone();
         serve(listener, move || {
@@ -131,21 +115,19 @@ async fn callback<P: Gateway>(
 ) -> HttpResponse {
     match result {
         Ok(PaymentCallback(receipt)) => {
-            let text = format!("paid {}", receipt.order_id());
-            log.paid.lock().unwrap().push(receipt);
-            let mut response = HttpResponse::Ok().body(text);
+            let mut response = HttpResponse::Ok().body(log.record_paid(receipt));
             cookies.set_on(&mut response);
             response
         }
         Err(rejection) => {
             if let Some(failed) = rejection.failed() {
-                log.failed.lock().unwrap().push(failed.clone());
+                log.record_failed(failed.clone());
             }
             if let Some(pending) = rejection.pending() {
-                log.pending.lock().unwrap().push(pending.clone());
+                log.record_pending(pending.clone());
             }
             if let Some(refused) = rejection.rejection() {
-                log.rejected.lock().unwrap().push(refused.clone());
+                log.record_rejected(refused.clone());
             }
             actix_web::ResponseError::error_response(&rejection)
         }

@@ -72,35 +72,19 @@ impl Flavor for AxumRouter {
         let app = PaymentRouter::new(payments)
             .on_paid(move |receipt| {
                 let log = l1.clone();
-                async move {
-                    let text = format!("paid {}", receipt.order_id());
-                    log.paid.lock().unwrap().push(receipt);
-                    text
-                }
+                async move { log.record_paid(receipt) }
             })
             .on_failed(move |failed| {
                 let log = l2.clone();
-                async move {
-                    let text = format!("failed {}", failed.order_id);
-                    log.failed.lock().unwrap().push(failed);
-                    text
-                }
+                async move { log.record_failed(failed) }
             })
             .on_pending(move |pending| {
                 let log = l3.clone();
-                async move {
-                    let text = format!("pending {}", pending.order_id);
-                    log.pending.lock().unwrap().push(pending);
-                    text
-                }
+                async move { log.record_pending(pending) }
             })
             .on_rejected(move |rejection| {
                 let log = l4.clone();
-                async move {
-                    let text = format!("rejected: {}", rejection.english());
-                    log.rejected.lock().unwrap().push(rejection);
-                    text
-                }
+                async move { log.record_rejected(rejection) }
             })
             .mount(shop);
         serve_router(listener, app)
@@ -126,21 +110,17 @@ async fn callback<P: Gateway>(
     result: Result<PaymentCallback<P>, PaymentRejection>,
 ) -> Response {
     match result {
-        Ok(PaymentCallback(receipt)) => {
-            let text = format!("paid {}", receipt.order_id());
-            state.log.paid.lock().unwrap().push(receipt);
-            (cookies, text).into_response()
-        }
+        Ok(PaymentCallback(receipt)) => (cookies, state.log.record_paid(receipt)).into_response(),
         Err(rejection) => {
             match &rejection {
                 PaymentRejection::Failed { payment, .. } => {
-                    state.log.failed.lock().unwrap().push(payment.clone())
+                    state.log.record_failed(payment.clone());
                 }
                 PaymentRejection::Pending { payment, .. } => {
-                    state.log.pending.lock().unwrap().push(payment.clone())
+                    state.log.record_pending(payment.clone());
                 }
                 PaymentRejection::Rejected { rejection, .. } => {
-                    state.log.rejected.lock().unwrap().push(rejection.clone())
+                    state.log.record_rejected(rejection.clone());
                 }
                 _ => {}
             }
