@@ -85,3 +85,25 @@ pub fn decode_novinpal_reverse(
 ) -> Result<Verified, Error> {
     NovinPal::new(SECRET).verified(crate::Operation::Reverse, state, &raw(status, body))
 }
+
+/// A state with every field given, nonce and times included (`OrderState::new` draws a
+/// random nonce), so generated states are reproducible.
+pub fn state(
+    gateway: GatewayId,
+    order_id: crate::OrderId,
+    amount: crate::Rial,
+    gateway_ref: impl Into<String>,
+    nonce: [u8; crate::NONCE_LEN],
+    issued_at: i64,
+    expires_at: i64,
+) -> OrderState {
+    OrderState {
+        gateway,
+        order_id,
+        amount,
+        gateway_ref: gateway_ref.into(),
+        nonce,
+        issued_at,
+        expires_at,
+    }
+}

@@ -1,0 +1,195 @@
+//! The whole callback pipeline (`Payments::handle_callback`) on arbitrary callbacks,
+//! cookie headers and signed states, with gateways whose verify decodes an arbitrary
+//! answer through the real decoder: never panics, and `Paid` only ever comes with a
+//! valid signed state for the same gateway, order and amount.
+#![no_main]
+
+use std::cell::RefCell;
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use payment_core::{
+    CallbackData, CallbackRequest, Created, Error, Gateway, GatewayId, KeyRing, ManualClock,
+    NONCE_LEN, Operation, Order, OrderId, OrderState, Outcome, Payments, Rial, SigningKey,
+    StateCodec, Verified, fuzzing,
+    time::{Duration, OffsetDateTime},
+    url::Url,
+};
+use payment_core_fuzz::{CallbackInput, adapter, callback_names};
+
+thread_local! {
+    static ANSWER: RefCell<(u16, Vec<u8>)> = const { RefCell::new((200, Vec::new())) };
+    static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+}
+
+macro_rules! fake {
+    ($name:ident, $id:ident) => {
+        /// Parses callbacks with the real adapter; verify decodes the fuzzed answer.
+        struct $name;
+
+        impl Gateway for $name {
+            const ID: GatewayId = GatewayId::$id;
+
+            fn check_order(&self, _order: &Order) -> Result<(), Error> {
+                Ok(())
+            }
+
+            async fn create(&self, _order: &Order, _url: &Url) -> Result<Created, Error> {
+                Err(Error::Unsupported {
+                    gateway: Self::ID,
+                    operation: Operation::Create,
+                })
+            }
+
+            fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
+                adapter(Self::ID).parse_callback(request)
+            }
+
+            async fn verify(
+                &self,
+                state: &OrderState,
+                callback: &CallbackData,
+            ) -> Result<Verified, Error> {
+                let (status, body) = ANSWER.with(|a| a.borrow().clone());
+                fuzzing::decode_verify(state, callback, status, &body)
+            }
+        }
+    };
+}
+
+fake!(FakeIdPay, IdPay);
+fake!(FakeNovinPal, NovinPal);
+fake!(FakeInopal, Inopal);
+fake!(FakeCanPay, CanPay);
+fake!(FakeGardeshPay, GardeshPay);
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    gateway: u8,
+    callback: CallbackInput,
+    cookie_header: String,
+    states: Vec<StateSpec>,
+    answer_status: u16,
+    answer_body: Vec<u8>,
+    path: Option<String>,
+}
+
+/// A signed state to send along; `None` fields take the callback's values.
+#[derive(Arbitrary, Debug)]
+struct StateSpec {
+    other_gateway: Option<u8>,
+    order_id: Option<String>,
+    amount: Option<u64>,
+    gateway_ref: Option<String>,
+    nonce: [u8; NONCE_LEN],
+    issued_minutes_ago: i16,
+    ttl_minutes: i16,
+    name_suffix: Option<String>,
+    tamper: Option<(u16, u8)>,
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
+}
+
+fuzz_target!(|input: Input| {
+    let gateway = GatewayId::ALL[usize::from(input.gateway) % GatewayId::ALL.len()];
+    let Some(request) = input.callback.request(callback_names(gateway)) else {
+        return;
+    };
+    let codec = StateCodec::new(KeyRing::new(SigningKey::new(1, vec![0x42; 32]).unwrap()));
+    let payments = Payments::builder()
+        .public_base_url("https://shop.example")
+        .unwrap()
+        .signing_keys(codec.keys().clone())
+        .clock(ManualClock::at(now()))
+        .gateway(FakeIdPay)
+        .gateway(FakeNovinPal)
+        .gateway(FakeInopal)
+        .gateway(FakeCanPay)
+        .gateway(FakeGardeshPay)
+        .build()
+        .unwrap();
+
+    // What the callback says, to make states that match it.
+    let parsed = adapter(gateway).parse_callback(&request).ok();
+    let mut header = input.cookie_header.clone();
+    let mut good_states = Vec::new();
+    for spec in input.states.iter().take(4) {
+        let state_gateway = spec
+            .other_gateway
+            .map_or(gateway, |g| GatewayId::ALL[usize::from(g) % GatewayId::ALL.len()]);
+        let order_id = spec
+            .order_id
+            .clone()
+            .or_else(|| parsed.as_ref().and_then(|p| p.order_id.clone()))
+            .unwrap_or_else(|| "A1001".to_owned());
+        let Ok(order_id) = OrderId::new(order_id) else {
+            continue;
+        };
+        let amount = spec
+            .amount
+            .or_else(|| parsed.as_ref().and_then(|p| p.amount).map(Rial::get))
+            .unwrap_or(120_000);
+        let gateway_ref = spec
+            .gateway_ref
+            .clone()
+            .or_else(|| parsed.as_ref().and_then(|p| p.reference.clone()))
+            .unwrap_or_default();
+        let issued_at = now().unix_timestamp() - i64::from(spec.issued_minutes_ago) * 60;
+        let state = fuzzing::state(
+            state_gateway,
+            order_id,
+            Rial::new(amount),
+            gateway_ref,
+            spec.nonce,
+            issued_at,
+            issued_at + i64::from(spec.ttl_minutes) * 60,
+        );
+        let hex: String = spec.nonce.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        let name = match &spec.name_suffix {
+            None => format!("pay_{}_{hex}", state_gateway.as_str()),
+            Some(suffix) => format!("pay_{}_{suffix}", state_gateway.as_str()),
+        };
+        let mut value = codec.seal(&state, &name);
+        match spec.tamper {
+            Some((at, byte)) if !value.is_empty() => {
+                let mut bytes = value.into_bytes();
+                let i = usize::from(at) % bytes.len();
+                bytes[i] = byte;
+                value = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            _ => good_states.push(state),
+        }
+        header.push_str(&format!("; {name}={value}"));
+    }
+    let request = request.with_cookie_header(&header);
+    ANSWER.with(|a| *a.borrow_mut() = (input.answer_status, input.answer_body.clone()));
+
+    let result = RUNTIME.with(|rt| {
+        rt.block_on(payments.handle_callback(gateway, &request, input.path.as_deref()))
+    });
+    let _ = result.outcome.default_page();
+    let _ = result.outcome.http_status();
+    match &result.outcome {
+        Outcome::Paid(receipt) => {
+            assert_eq!(receipt.gateway(), gateway);
+            assert!(
+                good_states.iter().any(|s| s.gateway() == gateway
+                    && s.order_id() == receipt.order_id()
+                    && s.amount() == receipt.amount()
+                    && s.gateway_ref() == receipt.gateway_ref()
+                    && !s.is_expired(now())),
+                "paid without a matching valid state: {receipt:?}"
+            );
+        }
+        Outcome::Resubmit(form) => {
+            assert!(form.action.starts_with('/') && !form.action.starts_with("//"));
+            let _ = form.page();
+        }
+        _ => {}
+    }
+});
