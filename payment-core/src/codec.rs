@@ -211,6 +211,10 @@ impl StateCodec {
     }
 
     /// Signs `state` for the cookie called `name`.
+    ///
+    /// A value longer than [`MAX_ENCODED_LEN`] (a gateway reference of several hundred
+    /// bytes) is refused by [`StateCodec::open`]; [`Payments::start`](crate::Payments::start)
+    /// refuses such a payment before the buyer is sent to pay.
     pub fn seal(&self, state: &OrderState, name: &str) -> String {
         let key = self.keys.current();
         let order_id = state.order_id.as_str().as_bytes();

@@ -9,8 +9,9 @@ use url::Url;
 
 use crate::{
     CallbackData, CallbackMethod, CallbackRequest, CallbackStatus, Clock, ConfigError, Created,
-    DynGateway, Error, Gateway, GatewayId, KeyRing, MemoryReplayGuard, Order, OrderState, Receipt,
-    Redirect, ReplayGuard, Rial, SameSite, StateCodec, StateCookie, SystemClock,
+    DynGateway, Error, Gateway, GatewayId, KeyRing, MAX_ENCODED_LEN, MemoryReplayGuard, Operation,
+    Order, OrderState, Receipt, Redirect, ReplayGuard, Rial, SameSite, StateCodec, StateCookie,
+    SystemClock, TransportError, TransportErrorKind,
     codec::StateError,
     outcome::{
         CallbackResult, FailedPayment, FailureReason, Outcome, PendingPayment, PendingReason,
@@ -340,6 +341,19 @@ impl Payments {
         );
         let name = self.cookie_name(gateway, &state);
         let value = self.inner.codec.seal(&state, &name);
+        if value.len() > MAX_ENCODED_LEN {
+            // A reference this long could not be read back from the cookie when the buyer
+            // returns, after paying: refuse now, before the buyer is sent to pay.
+            return Err(TransportError {
+                gateway,
+                operation: Operation::Create,
+                kind: TransportErrorKind::Malformed(format!(
+                    "the gateway's reference ({} bytes) is too long to carry in the order state",
+                    gateway_ref.len()
+                )),
+            }
+            .into());
+        }
         tracing::info!(gateway = %gateway, order_id = %order.id(), "payment started");
         Ok(StartedPayment {
             redirect,
@@ -488,7 +502,7 @@ impl Payments {
         let mut action = path
             .map(str::to_owned)
             .unwrap_or_else(|| self.callback_path(gateway));
-        if !action.starts_with('/') || action.starts_with("//") {
+        if !is_own_origin_path(&action) {
             // Only ever a path on our own origin.
             action = self.callback_path(gateway);
         }
@@ -691,6 +705,16 @@ impl Payments {
         .instrument(span)
         .await
     }
+}
+
+/// Whether `path` can only be read as a path on the page's own origin: it starts with a
+/// single `/` (browsers read `//host` and `/\host` as another host) and holds only
+/// visible ASCII (browsers drop tabs and newlines first, so `/\t/host` is `//host`).
+fn is_own_origin_path(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+        && bytes.iter().all(u8::is_ascii_graphic)
 }
 
 /// Whether `state` is the order state this callback is about: the reference the callback

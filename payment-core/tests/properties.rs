@@ -4,9 +4,8 @@
 
 use payment_core::{
     CallbackData, CallbackMethod, CallbackRequest, CallbackStatus, DynGateway, Error, GardeshPay,
-    GatewayId, IdPay, IdPayVersion, Inopal, KeyRing, MAX_ENCODED_LEN, NONCE_LEN, NovinPal,
-    OrderId, OrderState, Rial, SigningKey, StateCodec, StateError, fuzzing,
-    time::OffsetDateTime,
+    GatewayId, IdPay, IdPayVersion, Inopal, KeyRing, MAX_ENCODED_LEN, NONCE_LEN, NovinPal, OrderId,
+    OrderState, Rial, SigningKey, StateCodec, StateError, fuzzing, time::OffsetDateTime,
 };
 use proptest::{collection::vec, prelude::*, sample::select};
 use serde_json::{Map, Value};
@@ -41,7 +40,12 @@ fn state() -> impl Strategy<Value = OrderState> {
         gateway(),
         order_id(),
         any::<u64>(),
-        prop_oneof!["[0-9]{1,20}", "[A-Za-z0-9_-]{0,64}", "\\PC{0,100}", ".{0,20}"],
+        prop_oneof![
+            "[0-9]{1,20}",
+            "[A-Za-z0-9_-]{0,64}",
+            "\\PC{0,100}",
+            ".{0,20}"
+        ],
         any::<[u8; NONCE_LEN]>(),
         time(),
         time(),
@@ -64,7 +68,11 @@ enum Change {
 
 fn change() -> impl Strategy<Value = Change> {
     let ch = prop_oneof![
-        select("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".chars().collect::<Vec<_>>()),
+        select(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                .chars()
+                .collect::<Vec<_>>()
+        ),
         any::<char>(),
     ];
     prop_oneof![
@@ -155,16 +163,46 @@ proptest! {
 
 /// Field names each gateway's callback reads, and a few more.
 const NAMES: &[&str] = &[
-    "status", "id", "order_id", "track_id", "amount", "card_no", "success", "refId", "code",
-    "invoiceNumber", "ref_num", "tracking_code", "card_number", "token", "invoice_id",
-    "trackingNumber", "_payment_resubmit",
+    "status",
+    "id",
+    "order_id",
+    "track_id",
+    "amount",
+    "card_no",
+    "success",
+    "refId",
+    "code",
+    "invoiceNumber",
+    "ref_num",
+    "tracking_code",
+    "card_number",
+    "token",
+    "invoice_id",
+    "trackingNumber",
+    "_payment_resubmit",
 ];
 
 fn field_value() -> impl Strategy<Value = String> {
     prop_oneof![
         select(vec![
-            "", " ", "0", "1", "-1", "10", "100", "101", "200", "-16", "A1001", "120000",
-            " 120000 ", "10.5", "1e3", "+1", "18446744073709551616", "-9223372036854775808",
+            "",
+            " ",
+            "0",
+            "1",
+            "-1",
+            "10",
+            "100",
+            "101",
+            "200",
+            "-16",
+            "A1001",
+            "120000",
+            " 120000 ",
+            "10.5",
+            "1e3",
+            "+1",
+            "18446744073709551616",
+            "-9223372036854775808",
             "6104337712345678",
         ])
         .prop_map(str::to_owned),
@@ -202,28 +240,70 @@ fn json_answer() -> impl Strategy<Value = Value> {
         any::<u64>().prop_map(Value::from),
         select(vec![-16i64, -2, -1, 0, 1, 10, 100, 101, 200, 120_000]).prop_map(Value::from),
         field_value().prop_map(Value::String),
-        select(vec!["447515262", "REF123", "A1001", "https://x.example/p", "javascript:x"])
-            .prop_map(Value::from),
+        select(vec![
+            "447515262",
+            "REF123",
+            "A1001",
+            "https://x.example/p",
+            "javascript:x"
+        ])
+        .prop_map(Value::from),
     ];
     let keys = select(vec![
-        "status", "success", "data", "message", "errors", "error", "code", "error_code",
-        "error_message", "errorCode", "errorDescription", "id", "link", "order_id", "orderId",
-        "amount", "price", "payment", "payment_amount", "track_id", "card_no", "date", "refId",
-        "ref_num", "refNumber", "paidAt", "cardNumber", "card", "reference", "verifiedBefore",
-        "invoiceNumber", "token", "url",
+        "status",
+        "success",
+        "data",
+        "message",
+        "errors",
+        "error",
+        "code",
+        "error_code",
+        "error_message",
+        "errorCode",
+        "errorDescription",
+        "id",
+        "link",
+        "order_id",
+        "orderId",
+        "amount",
+        "price",
+        "payment",
+        "payment_amount",
+        "track_id",
+        "card_no",
+        "date",
+        "refId",
+        "ref_num",
+        "refNumber",
+        "paidAt",
+        "cardNumber",
+        "card",
+        "reference",
+        "verifiedBefore",
+        "invoiceNumber",
+        "token",
+        "url",
     ]);
     leaf.prop_recursive(3, 24, 6, move |inner| {
         prop_oneof![
             vec(inner.clone(), 0..4).prop_map(Value::Array),
             vec((keys.clone(), inner), 0..6).prop_map(|pairs| {
-                Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map<_, _>>())
+                Value::Object(
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect::<Map<_, _>>(),
+                )
             }),
         ]
     })
 }
 
 fn status() -> impl Strategy<Value = u16> {
-    prop_oneof![select(vec![200u16, 201, 400, 401, 403, 404, 406, 422, 500, 502]), any::<u16>()]
+    prop_oneof![
+        select(vec![200u16, 201, 400, 401, 403, 404, 406, 422, 500, 502]),
+        any::<u16>()
+    ]
 }
 
 fn body() -> impl Strategy<Value = Vec<u8>> {
@@ -231,7 +311,10 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
         json_answer().prop_map(|v| serde_json::to_vec(&v).unwrap()),
         json_answer().prop_map(|v| {
             // NovinPal's documented examples end objects with a trailing comma.
-            serde_json::to_string(&v).unwrap().replace('}', ",}").into_bytes()
+            serde_json::to_string(&v)
+                .unwrap()
+                .replace('}', ",}")
+                .into_bytes()
         }),
         vec(any::<u8>(), 0..200),
         "\\PC{0,100}".prop_map(String::into_bytes),
@@ -240,7 +323,11 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 
 /// The errors a decoder may return, none of which shows the credential.
 fn check_decode_error(error: &Error) -> Result<(), TestCaseError> {
-    prop_assert!(matches!(error, Error::Transport(_) | Error::Gateway(_)), "{:?}", error);
+    prop_assert!(
+        matches!(error, Error::Transport(_) | Error::Gateway(_)),
+        "{:?}",
+        error
+    );
     let shown = format!("{error} {error:?}");
     prop_assert!(!shown.contains(fuzzing::SECRET), "{}", shown);
     Ok(())
@@ -331,4 +418,122 @@ proptest! {
             check_decode_error(&e)?;
         }
     }
+}
+
+// Regressions: what the fuzz targets found, as plain tests.
+
+/// A gateway for the pipeline tests below: create hands out a reference of the given
+/// length; callbacks are NovinPal's.
+struct LongRef(usize);
+
+impl payment_core::Gateway for LongRef {
+    const ID: GatewayId = GatewayId::NovinPal;
+
+    fn check_order(&self, _order: &payment_core::Order) -> Result<(), Error> {
+        Ok(())
+    }
+
+    async fn create(
+        &self,
+        _order: &payment_core::Order,
+        _callback_url: &payment_core::url::Url,
+    ) -> Result<payment_core::Created, Error> {
+        Ok(payment_core::Created {
+            gateway_ref: "7".repeat(self.0),
+            redirect: payment_core::Redirect::Get("https://gateway.example/start".parse().unwrap()),
+            payable_amount: None,
+        })
+    }
+
+    fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
+        payment_core::Gateway::parse_callback(&NovinPal::new(fuzzing::SECRET), request)
+    }
+
+    async fn verify(
+        &self,
+        _state: &OrderState,
+        _callback: &CallbackData,
+    ) -> Result<payment_core::Verified, Error> {
+        Err(Error::Unsupported {
+            gateway: GatewayId::NovinPal,
+            operation: payment_core::Operation::Verify,
+        })
+    }
+}
+
+fn payments(reference_len: usize) -> payment_core::Payments {
+    payment_core::Payments::builder()
+        .public_base_url("https://shop.example")
+        .unwrap()
+        .signing_keys(codec().keys().clone())
+        .gateway(LongRef(reference_len))
+        .build()
+        .unwrap()
+}
+
+/// handle_callback: the re-post page of a cross-site POST took the request's path as its
+/// action when it started with one `/`, so `/p\u{8}?…` (and `/\host`, `/\t/host`, which
+/// browsers read as another host) went into the form.
+#[tokio::test]
+async fn the_repost_form_never_leaves_our_origin() {
+    let payments = payments(9);
+    let request = CallbackRequest::from_post("", b"success=1&refId=447515262").unwrap();
+    let own = payments.callback_path(GatewayId::NovinPal);
+    let cases = [
+        ("/p\u{8}", own.clone()),
+        ("//evil.example/x", own.clone()),
+        ("/\\evil.example/x", own.clone()),
+        ("/\t/evil.example/x", own.clone()),
+        ("/\n/evil.example", own.clone()),
+        ("/pay/callback/novinpal ", own.clone()),
+        ("/pay/callback/نوین", own.clone()),
+        ("https://evil.example/", own.clone()),
+        (
+            "/shop/pay/callback/novinpal",
+            "/shop/pay/callback/novinpal".to_owned(),
+        ),
+    ];
+    for (path, expected) in cases {
+        let result = payments
+            .handle_callback(GatewayId::NovinPal, &request, Some(path))
+            .await;
+        match result.outcome {
+            payment_core::Outcome::Resubmit(form) => assert_eq!(form.action, expected, "{path:?}"),
+            other => panic!("{path:?}: {other:?}"),
+        }
+    }
+}
+
+/// seal → open: a state whose sealed value is longer than `MAX_ENCODED_LEN` (a
+/// reference of a few hundred bytes) is refused by `open`, so a payment started with it
+/// could never be matched when the buyer came back having paid. `start` now refuses it
+/// before the buyer is sent to pay.
+#[tokio::test]
+async fn start_refuses_a_reference_too_long_for_the_state_cookie() {
+    let order = payment_core::Order::new(OrderId::new("A1001").unwrap(), Rial::new(120_000));
+    let started = payments(400)
+        .start(GatewayId::NovinPal, &order)
+        .await
+        .unwrap();
+    assert!(started.cookie.value.len() <= MAX_ENCODED_LEN);
+    let now = OffsetDateTime::now_utc();
+    let state = codec()
+        .open(&started.cookie.value, &started.cookie.name, None, now)
+        .unwrap();
+    assert_eq!(state.gateway_ref(), "7".repeat(400));
+
+    let refused = payments(700)
+        .start(GatewayId::NovinPal, &order)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &refused,
+            Error::Transport(payment_core::TransportError {
+                kind: payment_core::TransportErrorKind::Malformed(_),
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
 }
