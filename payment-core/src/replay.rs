@@ -85,6 +85,7 @@ pub trait ReplayGuard: Send + Sync + 'static {
     fn release<'a>(&'a self, ticket: &'a ClaimTicket) -> BoxFuture<'a, Result<(), GuardError>>;
 }
 
+#[derive(Clone, Copy)]
 enum Entry {
     InFlight { token: u64, until: Instant },
     Done { until: Instant },
@@ -93,7 +94,7 @@ enum Entry {
 /// A [`ReplayGuard`] in this process's memory. Correct for one instance; several
 /// instances need a shared guard (such as the Redis one).
 pub struct MemoryReplayGuard {
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<Entries>,
     next_token: AtomicU64,
     ops: AtomicU64,
 }
@@ -115,11 +116,60 @@ impl fmt::Debug for MemoryReplayGuard {
 /// How many operations between sweeps of lapsed entries.
 const SWEEP_EVERY: u64 = 1024;
 
+/// The claims, and the earliest instant at which one of them lapses.
+///
+/// Completed keys are kept for days, so a busy guard holds hundreds of thousands of them;
+/// walking all of them every [`SWEEP_EVERY`] operations cost more than the rest of a
+/// callback's own work and evicted everything else from the CPU caches. A sweep now runs
+/// only once something can have lapsed.
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    /// No entry lapses before this; `None` when there are no entries.
+    next_lapse: Option<Instant>,
+}
+
+impl Entries {
+    /// Sets `key`'s entry (without allocating when the key is already held).
+    fn set(&mut self, key: &str, entry: Entry) {
+        let until = match entry {
+            Entry::InFlight { until, .. } | Entry::Done { until } => until,
+        };
+        self.next_lapse = Some(self.next_lapse.map_or(until, |t| t.min(until)));
+        match self.map.get_mut(key) {
+            Some(held) => *held = entry,
+            None => {
+                self.map.insert(key.to_owned(), entry);
+            }
+        }
+    }
+
+    /// Drops lapsed entries, at most every [`SWEEP_EVERY`] operations and only when one
+    /// can have lapsed.
+    fn sweep(&mut self, op: u64, now: Instant) {
+        if op % SWEEP_EVERY != SWEEP_EVERY - 1 || self.next_lapse.is_none_or(|t| t > now) {
+            return;
+        }
+        let mut next: Option<Instant> = None;
+        self.map.retain(|_, e| {
+            let until = match e {
+                Entry::InFlight { until, .. } | Entry::Done { until } => *until,
+            };
+            let keep = until > now;
+            if keep {
+                next = Some(next.map_or(until, |t| t.min(until)));
+            }
+            keep
+        });
+        self.next_lapse = next;
+    }
+}
+
 impl MemoryReplayGuard {
     /// An empty guard.
     pub fn new() -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
             next_token: AtomicU64::new(1),
             ops: AtomicU64::new(0),
         }
@@ -127,7 +177,7 @@ impl MemoryReplayGuard {
 
     /// How many keys are held (claimed or completed, lapsed ones included until swept).
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().map.len()
     }
 
     /// Whether no key is held.
@@ -135,7 +185,7 @@ impl MemoryReplayGuard {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // A panic while holding this lock cannot leave an entry half-written (every
         // update is one insert or remove), so a poisoned map is still consistent.
         self.entries
@@ -146,23 +196,14 @@ impl MemoryReplayGuard {
     fn claim_now(&self, key: &str, lease: Duration) -> Claim {
         let now = Instant::now();
         let mut entries = self.lock();
-        if self.ops.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            entries.retain(|_, e| match e {
-                Entry::InFlight { until, .. } | Entry::Done { until } => *until > now,
-            });
-        }
-        match entries.get(key) {
+        entries.sweep(self.ops.fetch_add(1, Ordering::Relaxed), now);
+        match entries.map.get(key) {
             Some(Entry::Done { until }) if *until > now => Claim::Completed,
             Some(Entry::InFlight { until, .. }) if *until > now => Claim::InProgress,
             _ => {
                 let token = self.next_token.fetch_add(1, Ordering::Relaxed);
-                entries.insert(
-                    key.to_owned(),
-                    Entry::InFlight {
-                        token,
-                        until: now + lease,
-                    },
-                );
+                let until = now + lease;
+                entries.set(key, Entry::InFlight { token, until });
                 Claim::Acquired(ClaimTicket::new(key, token))
             }
         }
@@ -170,15 +211,14 @@ impl MemoryReplayGuard {
 
     fn complete_now(&self, ticket: &ClaimTicket, keep_for: Duration) {
         let until = Instant::now() + keep_for;
-        self.lock()
-            .insert(ticket.key.clone(), Entry::Done { until });
+        self.lock().set(&ticket.key, Entry::Done { until });
     }
 
     fn release_now(&self, ticket: &ClaimTicket) {
         let mut entries = self.lock();
-        if matches!(entries.get(&ticket.key), Some(Entry::InFlight { token, .. }) if *token == ticket.token)
+        if matches!(entries.map.get(&ticket.key), Some(Entry::InFlight { token, .. }) if *token == ticket.token)
         {
-            entries.remove(&ticket.key);
+            entries.map.remove(&ticket.key);
         }
     }
 }
@@ -205,5 +245,74 @@ impl ReplayGuard for MemoryReplayGuard {
     fn release<'a>(&'a self, ticket: &'a ClaimTicket) -> BoxFuture<'a, Result<(), GuardError>> {
         self.release_now(ticket);
         Box::pin(async { Ok(()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(guard: &MemoryReplayGuard, key: &str, lease: Duration) -> Claim {
+        guard.claim_now(key, lease)
+    }
+
+    #[test]
+    fn claims_complete_release_and_lapse() {
+        let guard = MemoryReplayGuard::new();
+        let long = Duration::from_secs(60);
+        let Claim::Acquired(ticket) = claim(&guard, "novinpal:1", long) else {
+            panic!("first claim")
+        };
+        assert_eq!(claim(&guard, "novinpal:1", long), Claim::InProgress);
+        guard.release_now(&ticket);
+        assert!(guard.is_empty());
+        let Claim::Acquired(ticket) = claim(&guard, "novinpal:1", long) else {
+            panic!("claim after release")
+        };
+        guard.complete_now(&ticket, long);
+        assert_eq!(claim(&guard, "novinpal:1", long), Claim::Completed);
+        // A stale ticket releases nothing.
+        guard.release_now(&ticket);
+        assert_eq!(claim(&guard, "novinpal:1", long), Claim::Completed);
+        // A lapsed claim can be taken again.
+        let Claim::Acquired(_) = claim(&guard, "novinpal:2", Duration::ZERO) else {
+            panic!("claim")
+        };
+        assert!(matches!(
+            claim(&guard, "novinpal:2", long),
+            Claim::Acquired(_)
+        ));
+        assert_eq!(guard.len(), 2);
+    }
+
+    #[test]
+    fn sweeps_run_only_once_something_lapsed() {
+        let guard = MemoryReplayGuard::new();
+        let keep = Duration::from_secs(3600);
+        for i in 0..SWEEP_EVERY {
+            if let Claim::Acquired(ticket) = claim(&guard, &format!("k{i}"), keep) {
+                guard.complete_now(&ticket, keep);
+            }
+        }
+        // Nothing has lapsed: every key is still held, and the sweep was skipped.
+        assert_eq!(guard.len(), SWEEP_EVERY as usize);
+        assert!(guard.lock().next_lapse.is_some_and(|t| t > Instant::now()));
+
+        // Short leases that lapse: the next sweep drops them and keeps the rest.
+        for i in 0..10 {
+            let _ = claim(&guard, &format!("short{i}"), Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        for i in 0..SWEEP_EVERY {
+            let _ = claim(&guard, &format!("k{i}"), keep);
+        }
+        assert_eq!(guard.len(), SWEEP_EVERY as usize);
+        // The earliest lapse left is a completed key's.
+        assert!(
+            guard
+                .lock()
+                .next_lapse
+                .is_some_and(|t| t > Instant::now() + Duration::from_secs(3000))
+        );
     }
 }
