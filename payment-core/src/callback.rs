@@ -149,7 +149,11 @@ fn parse_pairs(s: &str) -> Result<Vec<(String, String)>, CallbackError> {
     if s.len() > MAX_CALLBACK_FIELDS * MAX_CALLBACK_FIELD_LEN {
         return Err(CallbackError::TooLarge);
     }
-    serde_urlencoded::from_str(s).map_err(|_| CallbackError::MalformedField("query"))
+    // What `serde_urlencoded` does for a list of pairs, without its generic machinery
+    // (percent-decoding is lossy: invalid UTF-8 becomes U+FFFD, as it did there).
+    Ok(url::form_urlencoded::parse(s.as_bytes())
+        .into_owned()
+        .collect())
 }
 
 /// What the callback says about the payment. Only a hint: verify decides.

@@ -56,11 +56,41 @@ struct Inner {
     clock: Arc<dyn Clock>,
     public_base_url: Url,
     mount_path: String,
-    cookie_prefix: String,
     secure_cookies: bool,
     state_ttl: Duration,
     pending_window: Duration,
     verify_lease: StdDuration,
+    /// Per gateway, in [`GatewayId::ALL`] order: built once, read on every callback.
+    routes: [Route; 5],
+    /// The `Path` attribute of state cookies.
+    cookie_path: String,
+}
+
+/// Where one gateway's callbacks arrive, and its state cookies' name prefix.
+struct Route {
+    url: Url,
+    path: String,
+    cookie_prefix: String,
+}
+
+impl Route {
+    fn new(
+        gateway: GatewayId,
+        public_base_url: &Url,
+        mount_path: &str,
+        cookie_prefix: &str,
+    ) -> Self {
+        let path = format!("{mount_path}/callback/{}", gateway.as_str());
+        let mut url = public_base_url.clone();
+        let base = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base}{path}"));
+        url.set_query(None);
+        Self {
+            url,
+            path,
+            cookie_prefix: format!("{cookie_prefix}{}_", gateway.as_str()),
+        }
+    }
 }
 
 impl fmt::Debug for Payments {
@@ -222,6 +252,19 @@ impl PaymentsBuilder {
         let secure_cookies = self
             .secure_cookies
             .unwrap_or(public_base_url.scheme() == "https");
+        let route = |g| Route::new(g, &public_base_url, &self.mount_path, &self.cookie_prefix);
+        let routes = [
+            route(GatewayId::IdPay),
+            route(GatewayId::NovinPal),
+            route(GatewayId::Inopal),
+            route(GatewayId::CanPay),
+            route(GatewayId::GardeshPay),
+        ];
+        let cookie_path = format!(
+            "{}{}/callback",
+            public_base_url.path().trim_end_matches('/'),
+            self.mount_path
+        );
         Ok(Payments {
             inner: Arc::new(Inner {
                 gateways: self.gateways,
@@ -232,11 +275,12 @@ impl PaymentsBuilder {
                 clock: self.clock,
                 public_base_url,
                 mount_path: self.mount_path,
-                cookie_prefix: self.cookie_prefix,
                 secure_cookies,
                 state_ttl: self.state_ttl,
                 pending_window: self.pending_window,
                 verify_lease: self.verify_lease,
+                routes,
+                cookie_path,
             }),
         })
     }
@@ -285,22 +329,23 @@ impl Payments {
 
     /// The path callbacks for `gateway` arrive at: `{mount_path}/callback/{gateway}`.
     pub fn callback_path(&self, gateway: GatewayId) -> String {
-        format!("{}/callback/{}", self.inner.mount_path, gateway.as_str())
+        self.route(gateway).path.clone()
     }
 
     /// The absolute callback URL given to `gateway`.
     pub fn callback_url(&self, gateway: GatewayId) -> Url {
-        let mut url = self.inner.public_base_url.clone();
-        let base = url.path().trim_end_matches('/').to_owned();
-        url.set_path(&format!("{base}{}", self.callback_path(gateway)));
-        url.set_query(None);
-        url
+        self.route(gateway).url.clone()
     }
 
-    /// The `Path` attribute of state cookies: the callback routes only.
-    fn cookie_path(&self) -> String {
-        let base = self.inner.public_base_url.path().trim_end_matches('/');
-        format!("{base}{}/callback", self.inner.mount_path)
+    fn route(&self, gateway: GatewayId) -> &Route {
+        let [idpay, novinpal, inopal, canpay, gardeshpay] = &self.inner.routes;
+        match gateway {
+            GatewayId::IdPay => idpay,
+            GatewayId::NovinPal => novinpal,
+            GatewayId::Inopal => inopal,
+            GatewayId::CanPay => canpay,
+            GatewayId::GardeshPay => gardeshpay,
+        }
     }
 
     /// The clock in use.
@@ -371,18 +416,14 @@ impl Payments {
             .take(6)
             .map(|b| format!("{b:02x}"))
             .collect();
-        format!("{}{suffix}", self.state_cookie_prefix(gateway))
-    }
-
-    fn state_cookie_prefix(&self, gateway: GatewayId) -> String {
-        format!("{}{}_", self.inner.cookie_prefix, gateway.as_str())
+        format!("{}{suffix}", self.route(gateway).cookie_prefix)
     }
 
     fn cookie(&self, name: String, value: String, max_age: i64) -> StateCookie {
         StateCookie {
             name,
             value,
-            path: self.cookie_path(),
+            path: self.inner.cookie_path.clone(),
             max_age,
             secure: self.inner.secure_cookies,
             http_only: true,
@@ -522,11 +563,11 @@ impl Payments {
         request: &CallbackRequest,
         callback: &CallbackData,
     ) -> FoundState {
-        let prefix = self.state_cookie_prefix(gateway);
+        let prefix = &self.route(gateway).cookie_prefix;
         let now = self.now();
         let mut found = FoundState::default();
         for (name, value) in request.cookies() {
-            if !name.starts_with(&prefix) {
+            if !name.starts_with(prefix.as_str()) {
                 continue;
             }
             found.any_cookie = true;
