@@ -523,13 +523,13 @@ impl Payments {
             return reject(Rejection::AmountMismatch, cookies);
         }
         let outcome = self
-            .claim_and_verify(adapter.as_ref(), &state, &callback, &name, &value)
+            .claim_and_verify(adapter.as_ref(), &state, &callback, name, value)
             .await;
         if !matches!(
             outcome,
             Outcome::Pending(_) | Outcome::Rejected(Rejection::InProgress)
         ) {
-            cookies.push(self.removal(&name));
+            cookies.push(self.removal(name));
         }
         CallbackResult { outcome, cookies }
     }
@@ -557,12 +557,12 @@ impl Payments {
         ResubmitForm { action, fields }
     }
 
-    fn find_state(
+    fn find_state<'r>(
         &self,
         gateway: GatewayId,
-        request: &CallbackRequest,
+        request: &'r CallbackRequest,
         callback: &CallbackData,
-    ) -> FoundState {
+    ) -> FoundState<'r> {
         let prefix = &self.route(gateway).cookie_prefix;
         let now = self.now();
         let mut found = FoundState::default();
@@ -578,7 +578,7 @@ impl Payments {
                         found.invalid.push(name.clone());
                         found.expired_match |= matches;
                     } else if matches && found.selected.is_none() {
-                        found.selected = Some((name.clone(), value.clone(), state));
+                        found.selected = Some((name.as_str(), value.as_str(), state));
                     } else {
                         found.any_valid = true;
                     }
@@ -777,9 +777,10 @@ fn claim_key(state: &OrderState, callback: &CallbackData) -> String {
     format!("{}:{reference}", state.gateway().as_str())
 }
 
+/// The state cookies of a callback request, sorted out. Borrows from the request.
 #[derive(Default)]
-struct FoundState {
-    selected: Option<(String, String, OrderState)>,
+struct FoundState<'r> {
+    selected: Option<(&'r str, &'r str, OrderState)>,
     invalid: Vec<String>,
     tampered: Option<StateError>,
     expired_match: bool,
