@@ -1,7 +1,7 @@
 //! Medians and ratios from the lines `scripts/bench` collects:
 //!
 //! ```text
-//! RESULT kind=callback side=router round=1 requests=41000 duration_us=5000000 rps=8200.0 p50_us=3500 p99_us=9000 errors=0 status_errors=0 wrapped=0
+//! RESULT kind=callback side=router round=1 requests=41000 duration_us=5000000 rps=8200.0 p50_us=3500 p99_us=9000 errors=0 status_errors=0 wrapped=0 fresh=41000 app_cpu_us=45.0 sandbox_cpu_us=20.1
 //! RSS side=router phase=after_start pending=60000 vmrss_kb=14000 vmhwm_kb=15000
 //! ```
 
@@ -20,6 +20,8 @@ struct Run {
     errors: f64,
     status_errors: f64,
     wrapped: f64,
+    app_cpu_us: f64,
+    sandbox_cpu_us: f64,
 }
 
 /// One memory reading.
@@ -60,6 +62,8 @@ fn parse(text: &str) -> (Vec<Run>, Vec<Rss>) {
                 errors: num(&map, "errors"),
                 status_errors: num(&map, "status_errors"),
                 wrapped: num(&map, "wrapped"),
+                app_cpu_us: num(&map, "app_cpu_us"),
+                sandbox_cpu_us: num(&map, "sandbox_cpu_us"),
             });
         } else if line.starts_with("RSS ") {
             rss.push(Rss {
@@ -97,8 +101,17 @@ fn render(runs: &[Run], rss: &[Rss]) -> String {
         }
     }
     out.push_str(&format!(
-        "{:<16} {:<9} {:>6} {:>10} {:>9} {:>9} {:>9}  {}\n",
-        "what", "side", "rounds", "req/s", "p50 ms", "p99 ms", "requests", "rounds' req/s"
+        "{:<16} {:<9} {:>6} {:>8} {:>7} {:>7} {:>8} {:>8} {:>8}  {}\n",
+        "what",
+        "side",
+        "rounds",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "app µs",
+        "sbx µs",
+        "requests",
+        "rounds' req/s"
     ));
     for kind in &kinds {
         let mut sides: Vec<&str> = Vec::new();
@@ -114,13 +127,15 @@ fn render(runs: &[Run], rss: &[Rss]) -> String {
                 .collect();
             let each: Vec<String> = of.iter().map(|r| format!("{:.0}", r.rps)).collect();
             out.push_str(&format!(
-                "{:<16} {:<9} {:>6} {:>10.0} {:>9.2} {:>9.2} {:>9.0}  {}\n",
+                "{:<16} {:<9} {:>6} {:>8.0} {:>7.2} {:>7.2} {:>8.1} {:>8.1} {:>8.0}  {}\n",
                 kind,
                 side,
                 of.len(),
                 median(of.iter().map(|r| r.rps).collect()),
                 median(of.iter().map(|r| r.p50_us).collect()) / 1000.0,
                 median(of.iter().map(|r| r.p99_us).collect()) / 1000.0,
+                median(of.iter().map(|r| r.app_cpu_us).collect()),
+                median(of.iter().map(|r| r.sandbox_cpu_us).collect()),
                 of.iter().map(|r| r.requests).sum::<f64>(),
                 each.join(" "),
             ));
@@ -147,13 +162,20 @@ fn render(runs: &[Run], rss: &[Rss]) -> String {
     }
     out.push('\n');
     for kind in &kinds {
-        let paired: Vec<(f64, f64, f64)> = runs
+        let paired: Vec<(f64, f64, f64, f64)> = runs
             .iter()
             .filter(|r| r.kind == *kind && r.side == "router")
             .filter_map(|r| {
                 runs.iter()
                     .find(|b| b.kind == *kind && b.side == "baseline" && b.round == r.round)
-                    .map(|b| (r.rps / b.rps, r.p50_us / b.p50_us, r.p99_us / b.p99_us))
+                    .map(|b| {
+                        (
+                            r.rps / b.rps,
+                            r.p50_us / b.p50_us,
+                            r.p99_us / b.p99_us,
+                            r.app_cpu_us / b.app_cpu_us,
+                        )
+                    })
             })
             .collect();
         if paired.is_empty() {
@@ -162,12 +184,13 @@ fn render(runs: &[Run], rss: &[Rss]) -> String {
         let each: Vec<String> = paired.iter().map(|p| format!("{:.3}", p.0)).collect();
         out.push_str(&format!(
             "{kind}: router/baseline throughput {:.3} (median of {} paired rounds: {}), \
-             p50 latency {:.3}, p99 latency {:.3}\n",
+             p50 latency {:.3}, p99 latency {:.3}, app CPU per request {:.3}\n",
             median(paired.iter().map(|p| p.0).collect()),
             paired.len(),
             each.join(" "),
             median(paired.iter().map(|p| p.1).collect()),
             median(paired.iter().map(|p| p.2).collect()),
+            median(paired.iter().map(|p| p.3).collect()),
         ));
     }
     if !rss.is_empty() {
@@ -219,8 +242,8 @@ mod tests {
     #[test]
     fn medians_and_paired_ratios() {
         let text = "\
-RESULT kind=callback side=router round=1 requests=900 rps=900 p50_us=1000 p99_us=3000 errors=0 status_errors=0 wrapped=0
-RESULT kind=callback side=baseline round=1 requests=1000 rps=1000 p50_us=1000 p99_us=2000 errors=0 status_errors=0 wrapped=0
+RESULT kind=callback side=router round=1 requests=900 rps=900 p50_us=1000 p99_us=3000 errors=0 status_errors=0 wrapped=0 app_cpu_us=50
+RESULT kind=callback side=baseline round=1 requests=1000 rps=1000 p50_us=1000 p99_us=2000 errors=0 status_errors=0 wrapped=0 app_cpu_us=40
 RESULT kind=callback side=router round=2 requests=950 rps=950 p50_us=1000 p99_us=3000 errors=0 status_errors=0 wrapped=0
 RESULT kind=callback side=baseline round=2 requests=1000 rps=1000 p50_us=1000 p99_us=2000 errors=0 status_errors=0 wrapped=0
 RESULT kind=callback side=router round=3 requests=1000 rps=1000 p50_us=1000 p99_us=3000 errors=0 status_errors=2 wrapped=0
@@ -236,6 +259,7 @@ RSS side=router phase=start_3 pending=3000 vmrss_kb=10000 vmhwm_kb=11000
             "{report}"
         );
         assert!(report.contains("p99 latency 1.500"), "{report}");
+        assert!(report.contains("app CPU per request"), "{report}");
         assert!(report.contains("HTTP >= 400 2"), "{report}");
         assert!(report.contains("+0.0 bytes per pending order"), "{report}");
         assert_eq!(median(vec![3.0, 1.0, 2.0, 10.0]), 2.5);

@@ -43,6 +43,7 @@ function init(args)
    else
       requests[1] = wrk.format("GET")
    end
+   total = #requests
 end
 
 function request()
@@ -58,16 +59,22 @@ function request()
 end
 
 function done(summary, latency, reqs)
+   -- `fresh`: how many of the file's first lines every thread got through (thread i sent
+   -- lines i, i+THREADS, ...), so that the first `fresh` lines were all sent at least once.
    local wrapped_total = 0
+   local fresh = nil
    for _, thread in ipairs(threads) do
       wrapped_total = wrapped_total + (thread:get("wrapped") or 0)
+      local sent = thread:get("exhausted") and thread:get("total") or thread:get("index")
+      if fresh == nil or sent < fresh then fresh = sent end
    end
+   fresh = (fresh or 0) * #threads
    local e = summary.errors
    local label = threads[1] and threads[1]:get("label") or ""
    io.write(string.format(
-      "RESULT %s requests=%d duration_us=%d rps=%.1f p50_us=%d p99_us=%d errors=%d status_errors=%d wrapped=%d\n",
+      "RESULT %s requests=%d duration_us=%d rps=%.1f p50_us=%d p99_us=%d errors=%d status_errors=%d wrapped=%d fresh=%d\n",
       label, summary.requests, summary.duration,
       summary.requests / (summary.duration / 1e6),
       latency:percentile(50), latency:percentile(99),
-      e.connect + e.read + e.write + e.timeout, e.status, wrapped_total))
+      e.connect + e.read + e.write + e.timeout, e.status, wrapped_total, fresh))
 end
