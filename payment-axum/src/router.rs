@@ -65,7 +65,7 @@ where
 /// **Where to mount it.** Callbacks are sent to
 /// [`Payments::callback_url`] — the public base URL, then the configured
 /// [`mount_path`](payment_core::PaymentsBuilder::mount_path), then
-/// `/callback/{gateway}`. [`mount`](Self::mount) nests the router at exactly that path
+/// `/callback/{gateway}`. [`mount`](Self::mount) adds the routes at exactly that path
 /// so you write it once. If you nest it yourself, use the same path: a callback that
 /// arrives at any other path is answered with 500 ([`Rejection::Misconfigured`]) and an
 /// error is logged once, so a wrong callback URL cannot go unnoticed. Both the full public
@@ -210,6 +210,14 @@ impl PaymentRouter {
     where
         S: Clone + Send + Sync + 'static,
     {
+        self.routes_at("")
+    }
+
+    /// The callback route at `{prefix}/callback/{gateway}`, with its state applied.
+    fn routes_at<S>(self, prefix: &str) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
         let shared = Arc::new(Shared {
             payments: self.payments,
             on_paid: self.on_paid,
@@ -220,7 +228,10 @@ impl PaymentRouter {
             misconfigured_logged: AtomicBool::new(false),
         });
         Router::new()
-            .route("/callback/{gateway}", get(handle).post(handle))
+            .route(
+                &format!("{prefix}/callback/{{gateway}}"),
+                get(handle).post(handle),
+            )
             .with_state(shared)
     }
 
@@ -238,13 +249,10 @@ impl PaymentRouter {
     where
         S: Clone + Send + Sync + 'static,
     {
+        // Merged at the full path rather than nested: the same routes, without a nested
+        // router's second dispatch and URI rewrite on every callback.
         let path = self.payments.mount_path().to_owned();
-        let routes = self.into_router();
-        if path.is_empty() {
-            app.merge(routes)
-        } else {
-            app.nest(&path, routes)
-        }
+        app.merge(self.routes_at(&path))
     }
 }
 
