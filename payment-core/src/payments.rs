@@ -410,13 +410,15 @@ impl Payments {
 
     fn cookie_name(&self, gateway: GatewayId, state: &OrderState) -> String {
         // One cookie per pending order, so two tabs paying two orders keep both states.
-        let suffix: String = state
-            .nonce()
-            .iter()
-            .take(6)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        format!("{}{suffix}", self.route(gateway).cookie_prefix)
+        use std::fmt::Write;
+        let prefix = &self.route(gateway).cookie_prefix;
+        let mut name = String::with_capacity(prefix.len() + 12);
+        name.push_str(prefix);
+        for b in state.nonce().iter().take(6) {
+            // Writing to a String cannot fail.
+            let _ = write!(name, "{b:02x}");
+        }
+        name
     }
 
     fn cookie(&self, name: String, value: String, max_age: i64) -> StateCookie {
