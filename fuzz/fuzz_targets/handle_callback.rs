@@ -15,10 +15,11 @@ use payment_core::{
     time::{Duration, OffsetDateTime},
     url::Url,
 };
+use serde_json::json;
 use payment_core_fuzz::{CallbackInput, adapter, callback_names};
 
 thread_local! {
-    static ANSWER: RefCell<(u16, Vec<u8>)> = const { RefCell::new((200, Vec::new())) };
+    static ANSWER: RefCell<Answer> = const { RefCell::new(Answer::Raw { status: 200, body: Vec::new() }) };
     static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -53,7 +54,7 @@ macro_rules! fake {
                 state: &OrderState,
                 callback: &CallbackData,
             ) -> Result<Verified, Error> {
-                let (status, body) = ANSWER.with(|a| a.borrow().clone());
+                let (status, body) = ANSWER.with(|a| a.borrow().to_http(state));
                 fuzzing::decode_verify(state, callback, status, &body)
             }
         }
@@ -66,14 +67,58 @@ fake!(FakeInopal, Inopal);
 fake!(FakeCanPay, CanPay);
 fake!(FakeGardeshPay, GardeshPay);
 
+/// What verify answers: any HTTP status and body, or the gateway's documented success
+/// for the state, with the order id or amount it reports changed if given.
+#[derive(Arbitrary, Debug, Clone)]
+enum Answer {
+    Raw { status: u16, body: Vec<u8> },
+    Success { order_id: Option<String>, amount: Option<u64>, before: bool },
+}
+
+impl Answer {
+    fn to_http(&self, state: &OrderState) -> (u16, Vec<u8>) {
+        let (order_id, amount, before) = match self {
+            Answer::Raw { status, body } => return (*status, body.clone()),
+            Answer::Success { order_id, amount, before } => (
+                order_id.clone().unwrap_or_else(|| state.order_id().to_string()),
+                amount.unwrap_or(state.amount().get()),
+                *before,
+            ),
+        };
+        let reference = state.gateway_ref();
+        let body = match state.gateway() {
+            GatewayId::IdPay => json!({
+                "status": if before { 101 } else { 100 }, "id": reference, "order_id": order_id,
+                "amount": amount.to_string(), "track_id": "10012",
+                "payment": {"track_id": "888001", "amount": amount, "card_no": "123456******1234"},
+            }),
+            GatewayId::NovinPal => json!({
+                "status": 1, "refId": reference, "orderId": order_id, "amount": amount,
+                "refNumber": "638060399619297999", "verifiedBefore": before,
+            }),
+            GatewayId::Inopal if before => json!({"status": -16, "message": "retryVerification", "data": []}),
+            GatewayId::Inopal => json!({
+                "status": 1, "message": "Ok", "data": {"ref_num": reference, "price": amount},
+            }),
+            GatewayId::CanPay => json!({
+                "status": true, "data": {"card": "6037997412345678", "reference": "123456789"},
+            }),
+            GatewayId::GardeshPay => json!({
+                "success": true, "amount": amount, "verifiedBefore": before,
+                "data": {"invoiceNumber": order_id, "refNumber": "111"},
+            }),
+        };
+        (200, serde_json::to_vec(&body).unwrap())
+    }
+}
+
 #[derive(Arbitrary, Debug)]
 struct Input {
     gateway: u8,
     callback: CallbackInput,
     cookie_header: String,
     states: Vec<StateSpec>,
-    answer_status: u16,
-    answer_body: Vec<u8>,
+    answer: Answer,
     path: Option<String>,
 }
 
@@ -154,20 +199,21 @@ fuzz_target!(|input: Input| {
             None => format!("pay_{}_{hex}", state_gateway.as_str()),
             Some(suffix) => format!("pay_{}_{suffix}", state_gateway.as_str()),
         };
-        let mut value = codec.seal(&state, &name);
-        match spec.tamper {
-            Some((at, byte)) if !value.is_empty() => {
-                let mut bytes = value.into_bytes();
-                let i = usize::from(at) % bytes.len();
-                bytes[i] = byte;
-                value = String::from_utf8_lossy(&bytes).into_owned();
-            }
-            _ => good_states.push(state),
+        let sealed = codec.seal(&state, &name);
+        let mut value = sealed.clone();
+        if let Some((at, byte)) = spec.tamper {
+            let mut bytes = value.into_bytes();
+            let i = usize::from(at) % bytes.len();
+            bytes[i] = byte;
+            value = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        if value == sealed {
+            good_states.push(state);
         }
         header.push_str(&format!("; {name}={value}"));
     }
     let request = request.with_cookie_header(&header);
-    ANSWER.with(|a| *a.borrow_mut() = (input.answer_status, input.answer_body.clone()));
+    ANSWER.with(|a| *a.borrow_mut() = input.answer.clone());
 
     let result = RUNTIME.with(|rt| {
         rt.block_on(payments.handle_callback(gateway, &request, input.path.as_deref()))
@@ -185,6 +231,21 @@ fuzz_target!(|input: Input| {
                     && !s.is_expired(now())),
                 "paid without a matching valid state: {receipt:?}"
             );
+            // An answer that reports another order or amount than the state's is never
+            // paid, where the gateway reports them.
+            if let Answer::Success { order_id, amount, before } = &input.answer {
+                let reports_order = matches!(
+                    gateway,
+                    GatewayId::IdPay | GatewayId::NovinPal | GatewayId::GardeshPay
+                );
+                let reports_amount = reports_order || (gateway == GatewayId::Inopal && !before);
+                if reports_order && let Some(id) = order_id {
+                    assert_eq!(id.as_str(), receipt.order_id().as_str());
+                }
+                if reports_amount && let Some(amount) = amount {
+                    assert_eq!(*amount, receipt.amount().get());
+                }
+            }
         }
         Outcome::Resubmit(form) => {
             // A path on our own origin: browsers read `//host` and `/\host` as another
