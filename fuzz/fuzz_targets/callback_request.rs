@@ -34,7 +34,7 @@ fn check(request: &CallbackRequest) {
         assert!(!name.is_empty());
         assert_eq!(name.trim(), name);
         assert!(!name.contains(';') && !value.contains(';'));
-        assert_eq!(request.cookie(name).is_some(), true);
+        assert!(request.cookie(name).is_some());
     }
 }
 
@@ -47,7 +47,11 @@ fuzz_target!(|input: Input| {
     if let Ok(request) = parsed {
         assert_eq!(
             request.method(),
-            if input.post { CallbackMethod::Post } else { CallbackMethod::Get }
+            if input.post {
+                CallbackMethod::Post
+            } else {
+                CallbackMethod::Get
+            }
         );
         let request = request.with_cookie_header(&input.cookie_header);
         check(&request);

@@ -15,8 +15,8 @@ use payment_core::{
     time::{Duration, OffsetDateTime},
     url::Url,
 };
-use serde_json::json;
 use payment_core_fuzz::{CallbackInput, adapter, callback_names};
+use serde_json::json;
 
 thread_local! {
     static ANSWER: RefCell<Answer> = const { RefCell::new(Answer::Raw { status: 200, body: Vec::new() }) };
@@ -71,16 +71,29 @@ fake!(FakeGardeshPay, GardeshPay);
 /// for the state, with the order id or amount it reports changed if given.
 #[derive(Arbitrary, Debug, Clone)]
 enum Answer {
-    Raw { status: u16, body: Vec<u8> },
-    Success { order_id: Option<String>, amount: Option<u64>, before: bool },
+    Raw {
+        status: u16,
+        body: Vec<u8>,
+    },
+    Success {
+        order_id: Option<String>,
+        amount: Option<u64>,
+        before: bool,
+    },
 }
 
 impl Answer {
     fn to_http(&self, state: &OrderState) -> (u16, Vec<u8>) {
         let (order_id, amount, before) = match self {
             Answer::Raw { status, body } => return (*status, body.clone()),
-            Answer::Success { order_id, amount, before } => (
-                order_id.clone().unwrap_or_else(|| state.order_id().to_string()),
+            Answer::Success {
+                order_id,
+                amount,
+                before,
+            } => (
+                order_id
+                    .clone()
+                    .unwrap_or_else(|| state.order_id().to_string()),
                 amount.unwrap_or(state.amount().get()),
                 *before,
             ),
@@ -96,7 +109,9 @@ impl Answer {
                 "status": 1, "refId": reference, "orderId": order_id, "amount": amount,
                 "refNumber": "638060399619297999", "verifiedBefore": before,
             }),
-            GatewayId::Inopal if before => json!({"status": -16, "message": "retryVerification", "data": []}),
+            GatewayId::Inopal if before => {
+                json!({"status": -16, "message": "retryVerification", "data": []})
+            }
             GatewayId::Inopal => json!({
                 "status": 1, "message": "Ok", "data": {"ref_num": reference, "price": amount},
             }),
@@ -164,9 +179,9 @@ fuzz_target!(|input: Input| {
     let mut header = input.cookie_header.clone();
     let mut good_states = Vec::new();
     for spec in input.states.iter().take(4) {
-        let state_gateway = spec
-            .other_gateway
-            .map_or(gateway, |g| GatewayId::ALL[usize::from(g) % GatewayId::ALL.len()]);
+        let state_gateway = spec.other_gateway.map_or(gateway, |g| {
+            GatewayId::ALL[usize::from(g) % GatewayId::ALL.len()]
+        });
         let order_id = spec
             .order_id
             .clone()
@@ -194,7 +209,12 @@ fuzz_target!(|input: Input| {
             issued_at,
             issued_at + i64::from(spec.ttl_minutes) * 60,
         );
-        let hex: String = spec.nonce.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        let hex: String = spec
+            .nonce
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let name = match &spec.name_suffix {
             None => format!("pay_{}_{hex}", state_gateway.as_str()),
             Some(suffix) => format!("pay_{}_{suffix}", state_gateway.as_str()),
@@ -215,9 +235,8 @@ fuzz_target!(|input: Input| {
     let request = request.with_cookie_header(&header);
     ANSWER.with(|a| *a.borrow_mut() = input.answer.clone());
 
-    let result = RUNTIME.with(|rt| {
-        rt.block_on(payments.handle_callback(gateway, &request, input.path.as_deref()))
-    });
+    let result = RUNTIME
+        .with(|rt| rt.block_on(payments.handle_callback(gateway, &request, input.path.as_deref())));
     let _ = result.outcome.default_page();
     let _ = result.outcome.http_status();
     match &result.outcome {
@@ -233,7 +252,12 @@ fuzz_target!(|input: Input| {
             );
             // An answer that reports another order or amount than the state's is never
             // paid, where the gateway reports them.
-            if let Answer::Success { order_id, amount, before } = &input.answer {
+            if let Answer::Success {
+                order_id,
+                amount,
+                before,
+            } = &input.answer
+            {
                 let reports_order = matches!(
                     gateway,
                     GatewayId::IdPay | GatewayId::NovinPal | GatewayId::GardeshPay
@@ -252,8 +276,16 @@ fuzz_target!(|input: Input| {
             // host, and drop tabs and newlines from URLs before reading them.
             let action = form.action.as_bytes();
             assert_eq!(action.first(), Some(&b'/'), "action {:?}", form.action);
-            assert!(!matches!(action.get(1), Some(b'/' | b'\\')), "action {:?}", form.action);
-            assert!(action.iter().all(u8::is_ascii_graphic), "action {:?}", form.action);
+            assert!(
+                !matches!(action.get(1), Some(b'/' | b'\\')),
+                "action {:?}",
+                form.action
+            );
+            assert!(
+                action.iter().all(u8::is_ascii_graphic),
+                "action {:?}",
+                form.action
+            );
             let page = form.page();
             assert_eq!(page.matches("<form").count(), 1);
             assert_eq!(page.matches("<script").count(), 1);

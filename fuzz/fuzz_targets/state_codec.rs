@@ -7,8 +7,8 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use payment_core::{
-    GatewayId, KeyRing, MAX_ENCODED_LEN, NONCE_LEN, OrderId, Rial, SigningKey, StateCodec,
-    fuzzing, time::OffsetDateTime,
+    GatewayId, KeyRing, MAX_ENCODED_LEN, NONCE_LEN, OrderId, Rial, SigningKey, StateCodec, fuzzing,
+    time::OffsetDateTime,
 };
 
 const NAME: &str = "pay_novinpal_0a1b2c3d4e5f";
@@ -69,7 +69,10 @@ fuzz_target!(|input: Input| {
             let now = OffsetDateTime::UNIX_EPOCH;
             let _ = codec.open(&value, name, Some(GatewayId::NovinPal), now);
         }
-        Input::Seal { state: spec, change } => {
+        Input::Seal {
+            state: spec,
+            change,
+        } => {
             let gateway = GatewayId::ALL[usize::from(spec.gateway) % GatewayId::ALL.len()];
             let Ok(order_id) = OrderId::new(spec.order_id) else {
                 return;
@@ -124,7 +127,11 @@ fuzz_target!(|input: Input| {
                         return; // the same key
                     }
                     let key = SigningKey::new(id, vec![byte; 32]).unwrap();
-                    (sealed.clone(), NAME.to_owned(), Some(StateCodec::new(KeyRing::new(key))))
+                    (
+                        sealed.clone(),
+                        NAME.to_owned(),
+                        Some(StateCodec::new(KeyRing::new(key))),
+                    )
                 }
             };
             let opener = other_codec.as_ref().unwrap_or(&codec);

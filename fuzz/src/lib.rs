@@ -3,18 +3,43 @@
 
 use arbitrary::Arbitrary;
 use payment_core::{
-    CallbackData, CallbackMethod, CallbackRequest, CanPay, Created, DynGateway, Error,
-    GardeshPay, GatewayId, IdPay, Inopal, NovinPal, OrderId, OrderState, Redirect, Rial,
-    Verified, fuzzing,
+    CallbackData, CallbackMethod, CallbackRequest, CanPay, Created, DynGateway, Error, GardeshPay,
+    GatewayId, IdPay, Inopal, NovinPal, OrderId, OrderState, Redirect, Rial, Verified, fuzzing,
     time::{Duration, OffsetDateTime},
 };
 
 /// Field values worth trying in every callback field.
 const VALUES: &[&str] = &[
-    "", " ", "0", "1", "-1", "10", "100", "101", "109", "200", "2", "7", "-12", "-16",
-    "A1001", "447515262", "120000", " 120000 ", "10.5", "1e3", "+1", "true",
-    "18446744073709551615", "18446744073709551616", "-9223372036854775808",
-    "9223372036854775808", "6104337712345678", "6104-33**-****-6047", "٠١٢", "س",
+    "",
+    " ",
+    "0",
+    "1",
+    "-1",
+    "10",
+    "100",
+    "101",
+    "109",
+    "200",
+    "2",
+    "7",
+    "-12",
+    "-16",
+    "A1001",
+    "447515262",
+    "120000",
+    " 120000 ",
+    "10.5",
+    "1e3",
+    "+1",
+    "true",
+    "18446744073709551615",
+    "18446744073709551616",
+    "-9223372036854775808",
+    "9223372036854775808",
+    "6104337712345678",
+    "6104-33**-****-6047",
+    "٠١٢",
+    "س",
 ];
 
 /// A field name: one the gateway reads, or any string.
@@ -58,10 +83,14 @@ impl CallbackInput {
     /// `callback_request` target checks on its own).
     pub fn request(&self, names: &[&str]) -> Option<CallbackRequest> {
         match self {
-            CallbackInput::Raw { post: false, query, .. } => CallbackRequest::from_get(query).ok(),
-            CallbackInput::Raw { post: true, query, body } => {
-                CallbackRequest::from_post(query, body).ok()
-            }
+            CallbackInput::Raw {
+                post: false, query, ..
+            } => CallbackRequest::from_get(query).ok(),
+            CallbackInput::Raw {
+                post: true,
+                query,
+                body,
+            } => CallbackRequest::from_post(query, body).ok(),
             CallbackInput::Fields { post, fields } => {
                 let (mut query, mut form) = (Vec::new(), Vec::new());
                 for field in fields {
@@ -78,7 +107,11 @@ impl CallbackInput {
                     };
                     if field.in_form { &mut form } else { &mut query }.push((name, value));
                 }
-                let method = if *post { CallbackMethod::Post } else { CallbackMethod::Get };
+                let method = if *post {
+                    CallbackMethod::Post
+                } else {
+                    CallbackMethod::Get
+                };
                 CallbackRequest::new(method, query, form).ok()
             }
         }
@@ -88,9 +121,17 @@ impl CallbackInput {
 /// The callback fields each gateway reads (and a few it does not).
 pub fn callback_names(gateway: GatewayId) -> &'static [&'static str] {
     match gateway {
-        GatewayId::IdPay => &["status", "id", "order_id", "track_id", "amount", "card_no", "date"],
+        GatewayId::IdPay => &[
+            "status", "id", "order_id", "track_id", "amount", "card_no", "date",
+        ],
         GatewayId::NovinPal => &["success", "refId", "code", "invoiceNumber", "amount"],
-        GatewayId::Inopal => &["status", "order_id", "ref_num", "tracking_code", "card_number"],
+        GatewayId::Inopal => &[
+            "status",
+            "order_id",
+            "ref_num",
+            "tracking_code",
+            "card_number",
+        ],
         GatewayId::CanPay => &["success", "token", "amount", "invoice_id"],
         GatewayId::GardeshPay => &["trackingNumber", "invoiceNumber", "token"],
     }
@@ -194,20 +235,42 @@ pub fn fuzz_decode(gateway: GatewayId, data: &[u8]) {
     callback.tracking_code = Some("tracking-1".to_owned());
     match op % 4 {
         0 => check_created(gateway, fuzzing::decode_create(gateway, status, body)),
-        1 => check_verified(gateway, status, fuzzing::decode_verify(&state, &callback, status, body)),
+        1 => check_verified(
+            gateway,
+            status,
+            fuzzing::decode_verify(&state, &callback, status, body),
+        ),
         2 if gateway == GatewayId::IdPay => {
             let version = payment_core::IdPayVersion::V1;
-            check_verified(gateway, status, fuzzing::decode_idpay_verify(version, &state, status, body));
-            check_verified(gateway, status, fuzzing::decode_idpay_inquiry(version, &state, status, body));
+            check_verified(
+                gateway,
+                status,
+                fuzzing::decode_idpay_verify(version, &state, status, body),
+            );
+            check_verified(
+                gateway,
+                status,
+                fuzzing::decode_idpay_inquiry(version, &state, status, body),
+            );
         }
         3 if gateway == GatewayId::IdPay => {
             let version = payment_core::IdPayVersion::V1_1;
-            check_verified(gateway, status, fuzzing::decode_idpay_inquiry(version, &state, status, body));
+            check_verified(
+                gateway,
+                status,
+                fuzzing::decode_idpay_inquiry(version, &state, status, body),
+            );
         }
-        _ if gateway == GatewayId::NovinPal => {
-            check_verified(gateway, status, fuzzing::decode_novinpal_reverse(&state, status, body))
-        }
-        _ => check_verified(gateway, status, fuzzing::decode_verify(&state, &callback, status, body)),
+        _ if gateway == GatewayId::NovinPal => check_verified(
+            gateway,
+            status,
+            fuzzing::decode_novinpal_reverse(&state, status, body),
+        ),
+        _ => check_verified(
+            gateway,
+            status,
+            fuzzing::decode_verify(&state, &callback, status, body),
+        ),
     }
 }
 
@@ -235,7 +298,10 @@ fn check_verified(gateway: GatewayId, status: u16, result: Result<Verified, Erro
             );
             // Where the pipeline compares the answer with the state, the answer must
             // carry what is compared.
-            if matches!(gateway, GatewayId::IdPay | GatewayId::NovinPal | GatewayId::GardeshPay) {
+            if matches!(
+                gateway,
+                GatewayId::IdPay | GatewayId::NovinPal | GatewayId::GardeshPay
+            ) {
                 assert!(verified.order_id.is_some(), "no order id: {verified:?}");
                 assert!(verified.amount.is_some(), "no amount: {verified:?}");
             }
@@ -246,12 +312,22 @@ fn check_verified(gateway: GatewayId, status: u16, result: Result<Verified, Erro
 
 /// No error shows our credential, and gateway messages are bounded.
 pub fn check_error(error: &Error) {
-    assert!(!error.to_string().contains(fuzzing::SECRET), "secret in {error}");
-    assert!(!format!("{error:?}").contains(fuzzing::SECRET), "secret in {error:?}");
+    assert!(
+        !error.to_string().contains(fuzzing::SECRET),
+        "secret in {error}"
+    );
+    assert!(
+        !format!("{error:?}").contains(fuzzing::SECRET),
+        "secret in {error:?}"
+    );
     if let Error::Gateway(g) = error
         && let Some(message) = &g.message
     {
-        assert!(message.chars().count() <= 300, "message of {} chars", message.chars().count());
+        assert!(
+            message.chars().count() <= 300,
+            "message of {} chars",
+            message.chars().count()
+        );
         assert!(!message.is_empty());
     }
     assert!(
