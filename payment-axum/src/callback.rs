@@ -32,7 +32,8 @@ pub(crate) async fn run(
 ) -> CallbackResult {
     let (parts, body) = req.into_parts();
     // The public path: what the gateways were given and where a re-post must go.
-    let public_path = payments.callback_url(gateway).path().to_owned();
+    let public_url = payments.callback_url(gateway);
+    let public_path = public_url.path();
     let arrived = arrived_path(&parts);
     // Behind a proxy that strips the public base URL's path the app sees only
     // `callback_path`; otherwise it sees the whole public path. Both are right.
@@ -55,7 +56,7 @@ pub(crate) async fn run(
     match build_request(&parts, body, body_limit).await {
         Ok(request) => {
             payments
-                .handle_callback(gateway, &request, Some(&public_path))
+                .handle_callback(gateway, &request, Some(public_path))
                 .await
         }
         Err(e) => rejected(Rejection::MalformedCallback(e)),
@@ -71,12 +72,11 @@ pub(crate) fn rejected(rejection: Rejection) -> CallbackResult {
 }
 
 /// The full path the request arrived at, before any `nest` stripped a prefix.
-fn arrived_path(parts: &Parts) -> String {
+fn arrived_path(parts: &Parts) -> &str {
     parts
         .extensions
         .get::<OriginalUri>()
         .map_or_else(|| parts.uri.path(), |original| original.0.path())
-        .to_owned()
 }
 
 async fn build_request(
