@@ -10,12 +10,14 @@
 //! - `prepare`: starts N payments through an app's start endpoint, pays each one at the
 //!   sandbox and writes the legitimate callback requests (path and query, and the state
 //!   cookie the app set) to a file that the wrk script replays, one request per payment.
+//! - `replay`: sends each line of a request file once (exact counts, for callgrind).
 //! - `report`: reads the result lines the script collected and prints medians and ratios.
 //!
 //! The sandbox itself runs as its own process (`payment-sandbox`).
 
 mod baseline;
 mod prepare;
+mod replay;
 mod report;
 mod router;
 
@@ -39,6 +41,8 @@ enum Command {
     Baseline(ServeArgs),
     /// Start and pay N payments through an app; write the callbacks to replay.
     Prepare(prepare::PrepareArgs),
+    /// Send each line of a request file once.
+    Replay(replay::ReplayArgs),
     /// Print medians and ratios from the collected result lines.
     Report {
         /// The results file written by scripts/bench.
@@ -95,6 +99,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 serve_until_stopped(serve.addr(), app).await
             }
             Command::Prepare(prepare) => prepare::run(prepare).await,
+            Command::Replay(replay) => replay::run(replay).await,
             Command::Report { .. } => Ok(()),
         }
     })
