@@ -155,7 +155,7 @@ async fn run<P: Gateway>(req: &HttpRequest, payload: dev::Payload) -> payment_co
     if !payments.has_gateway(P::ID) {
         return refuse(glue::not_configured(&NOT_CONFIGURED_LOGGED, P::ID));
     }
-    if !glue::path_is_configured(&payments, P::ID, req.path()) {
+    if !payments.is_callback_path(P::ID, req.path()) {
         let expected = payments.callback_path(P::ID);
         return refuse(glue::misconfigured(
             &MISMOUNTED_LOGGED,

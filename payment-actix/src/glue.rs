@@ -52,11 +52,6 @@ pub(crate) fn prefix_is_configured(payments: &Payments, prefix: &str) -> bool {
     accepted_prefixes(payments).iter().any(|p| p == prefix)
 }
 
-/// Whether a callback for `gateway` arrived at exactly its configured path.
-pub(crate) fn path_is_configured(payments: &Payments, gateway: GatewayId, path: &str) -> bool {
-    path == payments.callback_path(gateway) || path == public_callback_path(payments, gateway)
-}
-
 /// The rejection for routes mounted elsewhere than the configuration says; logs once per
 /// `logged` flag, so a misconfigured app does not flood its logs.
 pub(crate) fn misconfigured(logged: &AtomicBool, arrived: &str, expected: &str) -> Rejection {
@@ -139,10 +134,7 @@ pub(crate) async fn process(
             };
         }
     };
-    let action = public_callback_path(payments, gateway);
-    payments
-        .handle_callback(gateway, &request, Some(&action))
-        .await
+    payments.handle_callback(gateway, &request, None).await
 }
 
 /// An HTTP status from the pipeline's number.

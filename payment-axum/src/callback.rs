@@ -31,13 +31,10 @@ pub(crate) async fn run(
     logged: &AtomicBool,
 ) -> CallbackResult {
     let (parts, body) = req.into_parts();
-    // The public path: what the gateways were given and where a re-post must go.
-    let public_url = payments.callback_url(gateway);
-    let public_path = public_url.path();
     let arrived = arrived_path(&parts);
-    // Behind a proxy that strips the public base URL's path the app sees only
-    // `callback_path`; otherwise it sees the whole public path. Both are right.
-    if arrived != public_path && arrived != payments.callback_path(gateway) {
+    if !payments.is_callback_path(gateway, arrived) {
+        let public_url = payments.callback_url(gateway);
+        let public_path = public_url.path();
         if !logged.swap(true, Ordering::Relaxed) {
             tracing::error!(
                 gateway = %gateway,
@@ -54,11 +51,7 @@ pub(crate) async fn run(
         )));
     }
     match build_request(&parts, body, body_limit).await {
-        Ok(request) => {
-            payments
-                .handle_callback(gateway, &request, Some(public_path))
-                .await
-        }
+        Ok(request) => payments.handle_callback(gateway, &request, None).await,
         Err(e) => rejected(Rejection::MalformedCallback(e)),
     }
 }

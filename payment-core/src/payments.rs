@@ -337,6 +337,15 @@ impl Payments {
         self.route(gateway).url.clone()
     }
 
+    /// Whether a callback for `gateway` that arrived at `path` came where the gateways were
+    /// told to send it: the public path ([`Payments::callback_url`]'s), or
+    /// [`Payments::callback_path`] behind a proxy that strips the public base URL's path.
+    /// Framework crates refuse anything else as a misconfigured mount.
+    pub fn is_callback_path(&self, gateway: GatewayId, path: &str) -> bool {
+        let route = self.route(gateway);
+        path == route.path || path == route.url.path()
+    }
+
     fn route(&self, gateway: GatewayId) -> &Route {
         let [idpay, novinpal, inopal, canpay, gardeshpay] = &self.inner.routes;
         match gateway {
@@ -441,8 +450,9 @@ impl Payments {
     /// payment, verifies it with the state's amount, compares the answer with the state,
     /// and returns the outcome with the cookies to set.
     ///
-    /// `path` is the request's path (used for the same-origin re-post of a cross-site
-    /// `POST` that arrived without its cookie); `None` uses [`Payments::callback_path`].
+    /// `path` is where the same-origin re-post of a cross-site `POST` that arrived without
+    /// its cookie goes; `None` (what the framework crates pass) uses the public callback
+    /// path, [`Payments::callback_url`]'s.
     pub async fn handle_callback(
         &self,
         gateway: GatewayId,
@@ -542,12 +552,12 @@ impl Payments {
         request: &CallbackRequest,
         path: Option<&str>,
     ) -> ResubmitForm {
-        let mut action = path
-            .map(str::to_owned)
-            .unwrap_or_else(|| self.callback_path(gateway));
+        // The path the buyer's browser sees (the public base URL's path included), unless
+        // the caller names another; only ever a path on our own origin.
+        let public = self.route(gateway).url.path();
+        let mut action = path.unwrap_or(public).to_owned();
         if !is_own_origin_path(&action) {
-            // Only ever a path on our own origin.
-            action = self.callback_path(gateway);
+            action = public.to_owned();
         }
         if !request.query().is_empty()
             && let Ok(query) = serde_urlencoded::to_string(request.query())
