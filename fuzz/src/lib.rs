@@ -182,7 +182,6 @@ pub fn check_callback(gateway: GatewayId, request: &CallbackRequest, parsed: &Ca
         assert!(
             request
                 .query()
-                .iter()
                 .chain(request.form())
                 .any(|(_, v)| v.contains(value.as_str())),
             "a value that is not in the request: {value:?}"

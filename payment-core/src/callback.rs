@@ -28,13 +28,33 @@ pub enum CallbackMethod {
 ///     .with_cookie_header("a=1; b=2");
 /// assert_eq!(req.param("refId"), Some("9"));
 /// assert_eq!(req.cookie("b"), Some("2"));
+/// assert_eq!(req.query().count(), 5);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CallbackRequest {
     method: CallbackMethod,
-    query: Vec<(String, String)>,
-    form: Vec<(String, String)>,
-    cookies: Vec<(String, String)>,
+    // Every decoded name and value back to back, with `fields` pointing into it: a
+    // callback is read once and dropped, and two allocations serve all of its fields
+    // instead of two per field.
+    text: String,
+    fields: Vec<Field>,
+}
+
+/// Where a field came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Query,
+    Form,
+    Cookie,
+}
+
+/// One field: its name is `text[start..split]`, its value `text[split..end]`.
+#[derive(Debug, Clone, Copy)]
+struct Field {
+    part: Part,
+    start: usize,
+    split: usize,
+    end: usize,
 }
 
 impl CallbackRequest {
@@ -44,36 +64,85 @@ impl CallbackRequest {
         query: Vec<(String, String)>,
         form: Vec<(String, String)>,
     ) -> Result<Self, CallbackError> {
-        let fields = query.iter().chain(form.iter());
-        if query.len() + form.len() > MAX_CALLBACK_FIELDS
-            || fields
-                .clone()
-                .any(|(k, v)| k.len() > MAX_CALLBACK_FIELD_LEN || v.len() > MAX_CALLBACK_FIELD_LEN)
-        {
-            return Err(CallbackError::TooLarge);
+        let mut request = Self::empty(method, 0, query.len() + form.len());
+        for (part, pairs) in [(Part::Query, query), (Part::Form, form)] {
+            for (name, value) in pairs {
+                request.push_field(part, &name, &value)?;
+            }
         }
-        Ok(Self {
-            method,
-            query,
-            form,
-            cookies: Vec::new(),
-        })
+        Ok(request)
     }
 
     /// A `GET` callback from its raw query string (without `?`).
     pub fn from_get(query: &str) -> Result<Self, CallbackError> {
-        Self::new(CallbackMethod::Get, parse_pairs(query)?, Vec::new())
+        let mut request = Self::empty(CallbackMethod::Get, query.len(), estimate_pairs(query));
+        request.push_pairs(Part::Query, query)?;
+        Ok(request)
     }
 
     /// A `POST` callback from its raw query string and its
     /// `application/x-www-form-urlencoded` body.
     pub fn from_post(query: &str, body: &[u8]) -> Result<Self, CallbackError> {
         let body = std::str::from_utf8(body).map_err(|_| CallbackError::MalformedField("body"))?;
-        Self::new(
+        let mut request = Self::empty(
             CallbackMethod::Post,
-            parse_pairs(query)?,
-            parse_pairs(body)?,
-        )
+            query.len() + body.len(),
+            estimate_pairs(query) + estimate_pairs(body),
+        );
+        request.push_pairs(Part::Query, query)?;
+        request.push_pairs(Part::Form, body)?;
+        Ok(request)
+    }
+
+    fn empty(method: CallbackMethod, text: usize, fields: usize) -> Self {
+        // Room for a few cookies too, which usually follow.
+        Self {
+            method,
+            text: String::with_capacity(text + 512),
+            fields: Vec::with_capacity(fields.min(MAX_CALLBACK_FIELDS) + 4),
+        }
+    }
+
+    /// Decodes `raw` (`a=1&b=2`, percent-encoded, `+` for space) into fields of `part`.
+    fn push_pairs(&mut self, part: Part, raw: &str) -> Result<(), CallbackError> {
+        if raw.len() > MAX_CALLBACK_FIELDS * MAX_CALLBACK_FIELD_LEN {
+            return Err(CallbackError::TooLarge);
+        }
+        // Percent-decoding is lossy: invalid UTF-8 becomes U+FFFD.
+        for (name, value) in url::form_urlencoded::parse(raw.as_bytes()) {
+            self.push_field(part, &name, &value)?;
+        }
+        Ok(())
+    }
+
+    /// Adds a query or form field, refusing a callback with too many or too long ones.
+    fn push_field(&mut self, part: Part, name: &str, value: &str) -> Result<(), CallbackError> {
+        let fields = self
+            .fields
+            .iter()
+            .filter(|f| f.part != Part::Cookie)
+            .count();
+        if fields >= MAX_CALLBACK_FIELDS
+            || name.len() > MAX_CALLBACK_FIELD_LEN
+            || value.len() > MAX_CALLBACK_FIELD_LEN
+        {
+            return Err(CallbackError::TooLarge);
+        }
+        self.push(part, name, value);
+        Ok(())
+    }
+
+    fn push(&mut self, part: Part, name: &str, value: &str) {
+        let start = self.text.len();
+        self.text.push_str(name);
+        let split = self.text.len();
+        self.text.push_str(value);
+        self.fields.push(Field {
+            part,
+            start,
+            split,
+            end: self.text.len(),
+        });
     }
 
     /// Adds the cookies of a `Cookie` request header (`a=1; b=2`). Malformed pairs are
@@ -82,9 +151,9 @@ impl CallbackRequest {
         for pair in header.split(';') {
             if let Some((name, value)) = pair.trim().split_once('=') {
                 let value = value.trim().trim_matches('"');
-                if !name.is_empty() && self.cookies.len() < MAX_CALLBACK_FIELDS {
-                    self.cookies
-                        .push((name.trim().to_owned(), value.to_owned()));
+                let name = name.trim();
+                if !name.is_empty() && self.cookies().count() < MAX_CALLBACK_FIELDS {
+                    self.push(Part::Cookie, name, value);
                 }
             }
         }
@@ -92,9 +161,9 @@ impl CallbackRequest {
     }
 
     /// Adds one cookie.
-    pub fn with_cookie(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        if self.cookies.len() < MAX_CALLBACK_FIELDS {
-            self.cookies.push((name.into(), value.into()));
+    pub fn with_cookie(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        if self.cookies().count() < MAX_CALLBACK_FIELDS {
+            self.push(Part::Cookie, name.as_ref(), value.as_ref());
         }
         self
     }
@@ -106,11 +175,8 @@ impl CallbackRequest {
 
     /// A field by name: from the form body first, then the query string.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.form
-            .iter()
-            .chain(self.query.iter())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.find(Part::Form, name)
+            .or_else(|| self.find(Part::Query, name))
     }
 
     /// A field that must be present and non-empty.
@@ -121,39 +187,70 @@ impl CallbackRequest {
         }
     }
 
-    /// The query-string pairs.
-    pub fn query(&self) -> &[(String, String)] {
-        &self.query
+    /// The query-string pairs, in order.
+    pub fn query(&self) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
+        self.pairs(Part::Query)
     }
 
-    /// The form-body pairs.
-    pub fn form(&self) -> &[(String, String)] {
-        &self.form
+    /// The form-body pairs, in order.
+    pub fn form(&self) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
+        self.pairs(Part::Form)
     }
 
-    /// A cookie by name.
+    /// A cookie by name (the first of that name).
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.cookies
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.find(Part::Cookie, name)
     }
 
-    /// All cookies.
-    pub fn cookies(&self) -> &[(String, String)] {
-        &self.cookies
+    /// All cookies, in order.
+    pub fn cookies(&self) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
+        self.pairs(Part::Cookie)
+    }
+
+    fn pairs(&self, part: Part) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
+        self.fields
+            .iter()
+            .filter(move |f| f.part == part)
+            .map(|f| self.pair(f))
+    }
+
+    fn find(&self, part: Part, name: &str) -> Option<&str> {
+        self.pairs(part).find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    fn pair(&self, field: &Field) -> (&str, &str) {
+        // The offsets were taken at char boundaries of this same string.
+        (
+            self.text.get(field.start..field.split).unwrap_or_default(),
+            self.text.get(field.split..field.end).unwrap_or_default(),
+        )
     }
 }
 
-fn parse_pairs(s: &str) -> Result<Vec<(String, String)>, CallbackError> {
-    if s.len() > MAX_CALLBACK_FIELDS * MAX_CALLBACK_FIELD_LEN {
-        return Err(CallbackError::TooLarge);
+impl std::fmt::Debug for CallbackRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Pairs<'a>(&'a CallbackRequest, Part);
+        impl std::fmt::Debug for Pairs<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_list().entries(self.0.pairs(self.1)).finish()
+            }
+        }
+        f.debug_struct("CallbackRequest")
+            .field("method", &self.method)
+            .field("query", &Pairs(self, Part::Query))
+            .field("form", &Pairs(self, Part::Form))
+            .field("cookies", &Pairs(self, Part::Cookie))
+            .finish()
     }
-    // What `serde_urlencoded` does for a list of pairs, without its generic machinery
-    // (percent-decoding is lossy: invalid UTF-8 becomes U+FFFD, as it did there).
-    Ok(url::form_urlencoded::parse(s.as_bytes())
-        .into_owned()
-        .collect())
+}
+
+/// How many pairs `raw` holds at most (one more than its separators).
+fn estimate_pairs(raw: &str) -> usize {
+    if raw.is_empty() {
+        0
+    } else {
+        raw.bytes().filter(|b| *b == b'&').count() + 1
+    }
 }
 
 /// What the callback says about the payment. Only a hint: verify decides.
@@ -258,7 +355,10 @@ mod tests {
             .with_cookie_header(" a=1;b=\"2\"; junk; =x; a=3");
         assert_eq!(req.cookie("a"), Some("1"));
         assert_eq!(req.cookie("b"), Some("2"));
-        assert_eq!(req.cookies().len(), 3);
+        assert_eq!(
+            req.cookies().collect::<Vec<_>>(),
+            [("a", "1"), ("b", "2"), ("a", "3")]
+        );
     }
 
     #[test]

@@ -62,12 +62,18 @@ impl StateCookie {
     ///     "pay_x=v; Path=/pay/callback; Max-Age=1800; HttpOnly; Secure; SameSite=Lax");
     /// ```
     pub fn to_header_value(&self) -> String {
-        let mut out = format!(
-            "{}={}; Path={}; Max-Age={}",
-            self.name, self.value, self.path, self.max_age
-        );
+        const EXPIRED: &str = "; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
+        // Sized once: this runs for every start and callback.
+        let mut out =
+            String::with_capacity(self.name.len() + self.value.len() + self.path.len() + 100);
+        out.push_str(&self.name);
+        out.push('=');
+        out.push_str(&self.value);
+        out.push_str("; Path=");
+        out.push_str(&self.path);
+        let _ = write!(out, "; Max-Age={}", self.max_age);
         if self.max_age == 0 {
-            out.push_str("; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+            out.push_str(EXPIRED);
         }
         if self.http_only {
             out.push_str("; HttpOnly");
@@ -75,7 +81,8 @@ impl StateCookie {
         if self.secure {
             out.push_str("; Secure");
         }
-        let _ = write!(out, "; SameSite={}", self.same_site.as_str());
+        out.push_str("; SameSite=");
+        out.push_str(self.same_site.as_str());
         out
     }
 }

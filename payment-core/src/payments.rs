@@ -559,12 +559,16 @@ impl Payments {
         if !is_own_origin_path(&action) {
             action = public.to_owned();
         }
-        if !request.query().is_empty()
-            && let Ok(query) = serde_urlencoded::to_string(request.query())
+        let query: Vec<(&str, &str)> = request.query().collect();
+        if !query.is_empty()
+            && let Ok(query) = serde_urlencoded::to_string(&query)
         {
             action = format!("{action}?{query}");
         }
-        let mut fields = request.form().to_vec();
+        let mut fields: Vec<(String, String)> = request
+            .form()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
         fields.push((RESUBMIT_FIELD.to_owned(), "1".to_owned()));
         ResubmitForm { action, fields }
     }
@@ -587,16 +591,16 @@ impl Payments {
                 Ok(state) => {
                     let matches = state.gateway() == gateway && belongs(&state, callback);
                     if state.is_expired(now) {
-                        found.invalid.push(name.clone());
+                        found.invalid.push(name);
                         found.expired_match |= matches;
                     } else if matches && found.selected.is_none() {
-                        found.selected = Some((name.as_str(), value.as_str(), state));
+                        found.selected = Some((name, value, state));
                     } else {
                         found.any_valid = true;
                     }
                 }
                 Err(e) => {
-                    found.invalid.push(name.clone());
+                    found.invalid.push(name);
                     found.tampered.get_or_insert(e);
                 }
             }
@@ -786,14 +790,19 @@ fn claim_key(state: &OrderState, callback: &CallbackData) -> String {
         .verify_reference
         .as_deref()
         .unwrap_or(state.gateway_ref());
-    format!("{}:{reference}", state.gateway().as_str())
+    let gateway = state.gateway().as_str();
+    let mut key = String::with_capacity(gateway.len() + 1 + reference.len());
+    key.push_str(gateway);
+    key.push(':');
+    key.push_str(reference);
+    key
 }
 
 /// The state cookies of a callback request, sorted out. Borrows from the request.
 #[derive(Default)]
 struct FoundState<'r> {
     selected: Option<(&'r str, &'r str, OrderState)>,
-    invalid: Vec<String>,
+    invalid: Vec<&'r str>,
     tampered: Option<StateError>,
     expired_match: bool,
     any_valid: bool,
