@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::{
-    LazyHttp, Scalar, base_url, check_amount, endpoint,
+    ApiBase, LazyHttp, Scalar, base_url, check_amount, endpoint,
     wire::{mask_card, message, optional},
 };
 use crate::{
@@ -23,6 +23,8 @@ use crate::{
 const API_PATH: &str = "/api/ipg/";
 const TOKEN_PATH: &str = "api/ipg/token";
 const VERIFY_PATH: &str = "api/ipg/verify";
+/// The endpoints joined to the base URL when it is set.
+const FIXED_PATHS: &[&str] = &[TOKEN_PATH, VERIFY_PATH];
 
 /// The CanPay adapter (`canpay.ir/api/ipg/`).
 ///
@@ -65,14 +67,17 @@ const VERIFY_PATH: &str = "api/ipg/verify";
 pub struct CanPay {
     merchant: SecretString,
     // A `Result` so that `new` cannot fail; the default always parses.
-    base_url: Result<Url, ConfigError>,
+    base_url: Result<ApiBase, ConfigError>,
     http: LazyHttp,
 }
 
 impl fmt::Debug for CanPay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CanPay")
-            .field("base_url", &self.base_url.as_ref().map(Url::as_str).ok())
+            .field(
+                "base_url",
+                &self.base_url.as_ref().map(|b| b.url().as_str()).ok(),
+            )
             .field("merchant", &"[redacted]")
             .finish_non_exhaustive()
     }
@@ -93,7 +98,8 @@ impl CanPay {
     pub fn new(merchant: impl Into<String>) -> Self {
         Self {
             merchant: SecretString::from(merchant.into()),
-            base_url: base_url(Self::DEFAULT_BASE_URL, "CanPay base URL"),
+            base_url: base_url(Self::DEFAULT_BASE_URL, "CanPay base URL")
+                .map(|url| ApiBase::new(url, FIXED_PATHS)),
             http: LazyHttp::default(),
         }
     }
@@ -107,7 +113,7 @@ impl CanPay {
             let origin = format!("{origin}/");
             base.set_path(&origin);
         }
-        self.base_url = Ok(base);
+        self.base_url = Ok(ApiBase::new(base, FIXED_PATHS));
         Ok(self)
     }
 
@@ -117,7 +123,7 @@ impl CanPay {
         self
     }
 
-    fn setup(&self) -> Result<(&Url, &HttpClient), ConfigError> {
+    fn setup(&self) -> Result<(&ApiBase, &HttpClient), ConfigError> {
         Ok((
             self.base_url.as_ref().map_err(Clone::clone)?,
             self.http.get()?,
@@ -278,9 +284,9 @@ impl Gateway for CanPay {
         // taken when present (and an amount must then be a whole number).
         let mut data = CallbackData::new(Self::ID, status);
         data.reference = Some(token);
-        data.order_id = optional(request, "invoice_id");
+        data.order_id = optional(request, "invoice_id").map(str::to_owned);
         data.amount = optional(request, "amount")
-            .map(|a| parse_amount(&a, "amount"))
+            .map(|a| parse_amount(a, "amount"))
             .transpose()?;
         Ok(data)
     }

@@ -12,7 +12,7 @@ use time::{UtcOffset, macros::format_description, macros::offset};
 use url::Url;
 
 use super::{
-    LazyHttp, Scalar, base_url, check_amount, endpoint,
+    ApiBase, LazyHttp, Scalar, base_url, check_amount, endpoint,
     wire::{mask_card, message},
 };
 use crate::{
@@ -78,8 +78,8 @@ const TEHRAN: UtcOffset = offset!(+3:30);
 pub struct GardeshPay {
     merchant_token: Option<SecretString>,
     // `Result`s so that `new` cannot fail; the defaults always parse.
-    create_base: Result<Url, ConfigError>,
-    verify_base: Result<Url, ConfigError>,
+    create_base: Result<ApiBase, ConfigError>,
+    verify_base: Result<ApiBase, ConfigError>,
     /// `""` or the prefix with a trailing slash (`"v1/"`).
     path_prefix: String,
     clock: Arc<dyn Clock>,
@@ -91,11 +91,11 @@ impl fmt::Debug for GardeshPay {
         f.debug_struct("GardeshPay")
             .field(
                 "create_base_url",
-                &self.create_base.as_ref().map(Url::as_str).ok(),
+                &self.create_base.as_ref().map(|b| b.url().as_str()).ok(),
             )
             .field(
                 "verify_base_url",
-                &self.verify_base.as_ref().map(Url::as_str).ok(),
+                &self.verify_base.as_ref().map(|b| b.url().as_str()).ok(),
             )
             .field("path_prefix", &self.path_prefix)
             .field(
@@ -128,8 +128,10 @@ impl GardeshPay {
     pub fn new() -> Self {
         Self {
             merchant_token: None,
-            create_base: base_url(Self::DEFAULT_CREATE_BASE_URL, "GardeshPay create base URL"),
-            verify_base: base_url(Self::DEFAULT_VERIFY_BASE_URL, "GardeshPay verify base URL"),
+            create_base: base_url(Self::DEFAULT_CREATE_BASE_URL, "GardeshPay create base URL")
+                .map(|url| ApiBase::new(url, &[CREATE_PATH])),
+            verify_base: base_url(Self::DEFAULT_VERIFY_BASE_URL, "GardeshPay verify base URL")
+                .map(|url| ApiBase::new(url, &[VERIFY_PATH])),
             path_prefix: String::new(),
             clock: Arc::new(SystemClock),
             http: LazyHttp::default(),
@@ -145,9 +147,11 @@ impl GardeshPay {
     /// Uses these origins for create (`getToken`) and verify. `provider/payment/…` (after
     /// the path prefix) is joined to them; a path in a URL is kept.
     pub fn with_base_urls(mut self, create: &str, verify: &str) -> Result<Self, ConfigError> {
-        self.create_base = Ok(base_url(create, "GardeshPay create base URL")?);
-        self.verify_base = Ok(base_url(verify, "GardeshPay verify base URL")?);
-        Ok(self)
+        let create = base_url(create, "GardeshPay create base URL")?;
+        let verify = base_url(verify, "GardeshPay verify base URL")?;
+        self.create_base = Ok(ApiBase::new(create, &[]));
+        self.verify_base = Ok(ApiBase::new(verify, &[]));
+        Ok(self.with_endpoints_joined())
     }
 
     /// A path prefix before `provider/payment/…`, such as `"v1"` (what public client code
@@ -157,7 +161,7 @@ impl GardeshPay {
         let prefix = prefix.trim().trim_matches('/');
         if prefix.is_empty() {
             self.path_prefix = String::new();
-            return Ok(self);
+            return Ok(self.with_endpoints_joined());
         }
         let valid = prefix.split('/').all(|segment| {
             !segment.is_empty()
@@ -173,7 +177,21 @@ impl GardeshPay {
             ));
         }
         self.path_prefix = format!("{prefix}/");
-        Ok(self)
+        Ok(self.with_endpoints_joined())
+    }
+
+    /// Joins the endpoints (after the path prefix) to the base URLs once, here, instead
+    /// of on every call.
+    fn with_endpoints_joined(mut self) -> Self {
+        let prefixed = |path: &str| format!("{}{path}", self.path_prefix);
+        let (create, verify) = (prefixed(CREATE_PATH), prefixed(VERIFY_PATH));
+        if let Ok(base) = &mut self.create_base {
+            *base = ApiBase::new(base.url().clone(), &[&create]);
+        }
+        if let Ok(base) = &mut self.verify_base {
+            *base = ApiBase::new(base.url().clone(), &[&verify]);
+        }
+        self
     }
 
     /// Sends this merchant (provider) token as the `token` field of getToken and verify.
@@ -214,7 +232,7 @@ impl GardeshPay {
     async fn call(
         &self,
         operation: Operation,
-        base: &Result<Url, ConfigError>,
+        base: &Result<ApiBase, ConfigError>,
         path: &str,
         mut body: Map<String, Value>,
     ) -> Result<RawResponse, Error> {

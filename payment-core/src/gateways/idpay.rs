@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::{
-    LazyHttp, Scalar, base_url, check_amount, check_order_id_len, endpoint,
+    ApiBase, LazyHttp, Scalar, base_url, check_amount, check_order_id_len, endpoint,
     wire::{message, optional},
 };
 use crate::{
@@ -88,6 +88,15 @@ pub enum IdPayVersion {
     #[default]
     V1_1,
 }
+
+/// The endpoints of both versions, joined to the base URL when it is set.
+const FIXED_PATHS: &[&str] = &[
+    "v1/payment",
+    "v1/payment/inquiry",
+    "v1.1/payment",
+    "v1.1/payment/verify",
+    "v1.1/payment/inquiry",
+];
 
 impl IdPayVersion {
     fn create_path(self) -> &'static str {
@@ -206,7 +215,7 @@ impl IdPayVersion {
 pub struct IdPay {
     api_key: SecretString,
     // A `Result` so that `new` cannot fail; the default URL always parses.
-    base_url: Result<Url, ConfigError>,
+    base_url: Result<ApiBase, ConfigError>,
     http: LazyHttp,
     sandbox: bool,
     version: IdPayVersion,
@@ -215,7 +224,10 @@ pub struct IdPay {
 impl fmt::Debug for IdPay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IdPay")
-            .field("base_url", &self.base_url.as_ref().map(Url::as_str).ok())
+            .field(
+                "base_url",
+                &self.base_url.as_ref().map(|b| b.url().as_str()).ok(),
+            )
             .field("version", &self.version)
             .field("sandbox", &self.sandbox)
             .field("api_key", &"[redacted]")
@@ -243,7 +255,8 @@ impl IdPay {
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
             api_key: SecretString::from(api_key.into()),
-            base_url: base_url(Self::DEFAULT_BASE_URL, "IDPay base URL"),
+            base_url: base_url(Self::DEFAULT_BASE_URL, "IDPay base URL")
+                .map(|url| ApiBase::new(url, FIXED_PATHS)),
             http: LazyHttp::default(),
             sandbox: false,
             version: IdPayVersion::default(),
@@ -253,7 +266,7 @@ impl IdPay {
     /// Points the adapter at another base URL (the sandbox: `http://127.0.0.1:8085/idpay`).
     /// `v1/…` and `v1.1/…` are joined to it; a path in `url` is kept.
     pub fn with_base_url(mut self, url: &str) -> Result<Self, ConfigError> {
-        self.base_url = Ok(base_url(url, "IDPay base URL")?);
+        self.base_url = Ok(ApiBase::new(base_url(url, "IDPay base URL")?, FIXED_PATHS));
         Ok(self)
     }
 
@@ -276,7 +289,7 @@ impl IdPay {
         self
     }
 
-    fn base(&self) -> Result<&Url, Error> {
+    fn base(&self) -> Result<&ApiBase, Error> {
         self.base_url.as_ref().map_err(|e| Error::Config(e.clone()))
     }
 
@@ -424,7 +437,6 @@ impl IdPay {
         let id = answer
             .get("id")
             .and_then(scalar)
-            .as_ref()
             .and_then(Scalar::text)
             .ok_or_else(malformed)?;
         let link = answer
@@ -522,11 +534,11 @@ impl Gateway for IdPay {
         let mut data = CallbackData::new(GW, status);
         data.reference = Some(id);
         data.order_id = Some(order_id);
-        data.tracking_code = optional(request, "track_id");
+        data.tracking_code = optional(request, "track_id").map(str::to_owned);
         data.amount = optional(request, "amount")
-            .map(|a| parse_amount(&a, "amount"))
+            .map(|a| parse_amount(a, "amount"))
             .transpose()?;
-        data.card_mask = optional(request, "card_no");
+        data.card_mask = optional(request, "card_no").map(str::to_owned);
         Ok(data)
     }
 
@@ -616,41 +628,46 @@ struct PaymentPart {
 impl PaymentAnswer {
     /// What the answer reports, or `None` if it is about another payment or lacks the
     /// order id or a readable amount.
-    fn verified(self, state: &OrderState, already_verified: bool) -> Option<Verified> {
-        let text = |v: &Option<Scalar>| v.as_ref().and_then(Scalar::text);
+    fn verified(mut self, state: &OrderState, already_verified: bool) -> Option<Verified> {
+        let text = |v: &mut Option<Scalar>| v.take().and_then(Scalar::text);
         // An answer about another payment confirms nothing about this one.
-        if text(&self.id).is_some_and(|id| id != state.gateway_ref()) {
+        if self
+            .id
+            .as_ref()
+            .is_some_and(|id| !id.text_is("") && !id.text_is(state.gateway_ref()))
+        {
             return None;
         }
-        let amount = |v: &Option<Scalar>| match text(v) {
+        let amount = |v: &mut Option<Scalar>| match text(v) {
             None => Some(None),
             Some(a) => a.parse::<u64>().ok().map(Some),
         };
-        let payment = match &self.payment {
+        let mut payment = match &self.payment {
             Some(p @ Value::Object(_)) => Some(PaymentPart::deserialize(p).ok()?),
             _ => None,
         };
-        let paid = match &payment {
-            Some(p) => amount(&p.amount)?,
+        let paid = match &mut payment {
+            Some(p) => amount(&mut p.amount)?,
             None => None,
         };
         let mut verified = Verified::new();
-        verified.order_id = Some(text(&self.order_id)?);
+        verified.order_id = Some(text(&mut self.order_id)?);
         // What was paid (v1.1 `payment.amount`), else the amount registered at create.
-        verified.amount = Some(Rial::new(paid.or(amount(&self.amount)?)?));
+        verified.amount = Some(Rial::new(paid.or(amount(&mut self.amount)?)?));
         verified.already_verified = already_verified;
         match payment {
-            Some(p) => {
+            Some(mut p) => {
                 // v1.1: `payment.track_id` is the bank's reference, the top-level one
                 // IDPay's own tracking code.
-                verified.bank_reference = text(&p.track_id).or_else(|| text(&self.track_id));
-                verified.card_mask = text(&p.card_no);
-                verified.paid_at = text(&p.date);
+                verified.bank_reference =
+                    text(&mut p.track_id).or_else(|| text(&mut self.track_id));
+                verified.card_mask = text(&mut p.card_no);
+                verified.paid_at = text(&mut p.date);
             }
             None => {
-                verified.bank_reference = text(&self.track_id);
-                verified.card_mask = text(&self.card_no);
-                verified.paid_at = text(&self.date);
+                verified.bank_reference = text(&mut self.track_id);
+                verified.card_mask = text(&mut self.card_no);
+                verified.paid_at = text(&mut self.date);
             }
         }
         Some(verified)

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::{
-    LazyHttp, Scalar, base_url, check_amount, check_order_id_len, endpoint,
+    ApiBase, LazyHttp, Scalar, base_url, check_amount, check_order_id_len, endpoint,
     wire::{mask_card, message, optional},
 };
 use crate::{
@@ -49,6 +49,8 @@ code_table! {
 const CREATE_PATH: &str = "api/pardakht/create";
 const PAYMENT_PATH: &str = "api/pardakht/payment";
 const VERIFY_PATH: &str = "api/pardakht/verify";
+/// The endpoints joined to the base URL when it is set.
+const FIXED_PATHS: &[&str] = &[CREATE_PATH, PAYMENT_PATH, VERIFY_PATH];
 
 /// The Inopal adapter (`core.inopal.ir`).
 ///
@@ -92,14 +94,17 @@ const VERIFY_PATH: &str = "api/pardakht/verify";
 pub struct Inopal {
     gateway_id: SecretString,
     // A `Result` so that `new` cannot fail; the default always parses.
-    base_url: Result<Url, ConfigError>,
+    base_url: Result<ApiBase, ConfigError>,
     http: LazyHttp,
 }
 
 impl fmt::Debug for Inopal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Inopal")
-            .field("base_url", &self.base_url.as_ref().map(Url::as_str).ok())
+            .field(
+                "base_url",
+                &self.base_url.as_ref().map(|b| b.url().as_str()).ok(),
+            )
             .field("gateway_id", &"[redacted]")
             .finish_non_exhaustive()
     }
@@ -124,7 +129,8 @@ impl Inopal {
     pub fn new(gateway_id: impl Into<String>) -> Self {
         Self {
             gateway_id: SecretString::from(gateway_id.into()),
-            base_url: base_url(Self::DEFAULT_BASE_URL, "Inopal base URL"),
+            base_url: base_url(Self::DEFAULT_BASE_URL, "Inopal base URL")
+                .map(|url| ApiBase::new(url, FIXED_PATHS)),
             http: LazyHttp::default(),
         }
     }
@@ -132,7 +138,7 @@ impl Inopal {
     /// Points the adapter at another origin (the sandbox: `http://127.0.0.1:8085/inopal`).
     /// `api/pardakht/…` is joined to it; a path in `url` is kept.
     pub fn with_base_url(mut self, url: &str) -> Result<Self, ConfigError> {
-        self.base_url = Ok(base_url(url, "Inopal base URL")?);
+        self.base_url = Ok(ApiBase::new(base_url(url, "Inopal base URL")?, FIXED_PATHS));
         Ok(self)
     }
 
@@ -142,7 +148,7 @@ impl Inopal {
         self
     }
 
-    fn setup(&self) -> Result<(&Url, &HttpClient), ConfigError> {
+    fn setup(&self) -> Result<(&ApiBase, &HttpClient), ConfigError> {
         Ok((
             self.base_url.as_ref().map_err(Clone::clone)?,
             self.http.get()?,
@@ -384,8 +390,8 @@ impl Gateway for Inopal {
         let mut data = CallbackData::new(Self::ID, status);
         data.order_id = Some(order_id);
         data.reference = Some(ref_num);
-        data.tracking_code = optional(request, "tracking_code");
-        data.card_mask = optional(request, "card_number").map(|c| mask_card(&c));
+        data.tracking_code = optional(request, "tracking_code").map(str::to_owned);
+        data.card_mask = optional(request, "card_number").map(mask_card);
         Ok(data)
     }
 

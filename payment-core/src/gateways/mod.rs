@@ -129,15 +129,29 @@ impl Scalar {
         }
     }
 
-    /// The value as text (numbers in decimal); `None` for an empty string.
-    pub(crate) fn text(&self) -> Option<String> {
+    /// The value as text (numbers in decimal); `None` for an empty string. A string that
+    /// needs no trimming is moved out, not copied.
+    pub(crate) fn text(self) -> Option<String> {
         let text = match self {
             Scalar::Int(n) => n.to_string(),
             Scalar::UInt(n) => n.to_string(),
             Scalar::Bool(b) => b.to_string(),
+            Scalar::Str(s) if s.trim().len() == s.len() => s,
             Scalar::Str(s) => s.trim().to_owned(),
         };
         (!text.is_empty()).then_some(text)
+    }
+
+    /// Whether the value, read as [`text`](Self::text), is exactly `expected`, without copying
+    /// a string.
+    pub(crate) fn text_is(&self, expected: &str) -> bool {
+        match self {
+            Scalar::Str(s) => s.trim() == expected,
+            // Numbers are rare in the fields compared; their text is built.
+            Scalar::Int(n) => n.to_string() == expected,
+            Scalar::UInt(n) => n.to_string() == expected,
+            Scalar::Bool(b) => expected == if *b { "true" } else { "false" },
+        }
     }
 }
 
@@ -189,8 +203,40 @@ pub(crate) fn base_url(url: &str, what: &'static str) -> Result<Url, ConfigError
     Ok(parsed)
 }
 
-/// `base` joined with a relative `path` (no leading slash).
-pub(crate) fn endpoint(base: &Url, path: &str) -> Url {
+/// A gateway's base URL with its fixed endpoints joined to it once, when it is
+/// configured, rather than parsed again on every call.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiBase {
+    url: Url,
+    joined: Vec<(String, Url)>,
+}
+
+impl ApiBase {
+    /// `url` (from [`base_url`]) with each of `paths` joined in advance.
+    pub(crate) fn new(url: Url, paths: &[&str]) -> Self {
+        let joined = paths
+            .iter()
+            .map(|p| ((*p).to_owned(), join(&url, p)))
+            .collect();
+        Self { url, joined }
+    }
+
+    /// The base URL itself.
+    pub(crate) fn url(&self) -> &Url {
+        &self.url
+    }
+}
+
+/// `base` joined with a relative `path` (no leading slash): the URL joined in advance
+/// for a fixed path, else joined now.
+pub(crate) fn endpoint(base: &ApiBase, path: &str) -> Url {
+    match base.joined.iter().find(|(p, _)| *p == path) {
+        Some((_, url)) => url.clone(),
+        None => join(&base.url, path),
+    }
+}
+
+fn join(base: &Url, path: &str) -> Url {
     // `base` always ends with '/', and `path` is one of our own constants, so joining
     // cannot fail; fall back to the base rather than panic.
     base.join(path.trim_start_matches('/'))
@@ -214,6 +260,11 @@ mod tests {
         assert_eq!(parse("true").as_bool(), Some(true));
         assert_eq!(parse("\"false\"").as_bool(), Some(false));
         assert_eq!(parse("\"\"").text(), None);
+        assert_eq!(parse("\" 12 \"").text().as_deref(), Some("12"));
+        assert!(parse("\" 12 \"").text_is("12"));
+        assert!(parse("12").text_is("12"));
+        assert!(!parse("12").text_is("012"));
+        assert!(parse("true").text_is("true"));
         assert_eq!(parse("447515262").text().as_deref(), Some("447515262"));
         assert!(serde_json::from_str::<Scalar>("1.5").is_err());
         assert!(serde_json::from_str::<Scalar>("null").is_err());
@@ -235,10 +286,15 @@ mod tests {
 
     #[test]
     fn base_urls_keep_their_path() {
-        let base = base_url("http://127.0.0.1:8085/idpay", "idpay").unwrap();
+        let url = base_url("http://127.0.0.1:8085/idpay", "idpay").unwrap();
+        let base = ApiBase::new(url, &["v1.1/payment/verify"]);
         assert_eq!(
             endpoint(&base, "v1.1/payment/verify").as_str(),
             "http://127.0.0.1:8085/idpay/v1.1/payment/verify"
+        );
+        assert_eq!(
+            endpoint(&base, "v1/payment").as_str(),
+            "http://127.0.0.1:8085/idpay/v1/payment"
         );
         assert!(base_url("ftp://x", "x").is_err());
         assert!(base_url("not a url", "x").is_err());

@@ -6,13 +6,14 @@
 
 use std::fmt;
 
+use reqwest::header::CONTENT_TYPE;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
 use super::{
-    LazyHttp, Scalar, base_url, check_amount, endpoint,
+    ApiBase, LazyHttp, Scalar, base_url, check_amount, endpoint,
     wire::{message, optional},
 };
 use crate::{
@@ -63,6 +64,8 @@ const REQUEST_PATH: &str = "invoice/request";
 const START_PATH: &str = "invoice/start/";
 const VERIFY_PATH: &str = "invoice/verify";
 const REVERSE_PATH: &str = "invoice/reverse";
+/// The endpoints joined to the base URL when it is set.
+const FIXED_PATHS: &[&str] = &[REQUEST_PATH, VERIFY_PATH, REVERSE_PATH];
 
 /// `status` of a successful call.
 const SUCCESS: i64 = 1;
@@ -131,14 +134,17 @@ const SUCCESS: i64 = 1;
 pub struct NovinPal {
     api_key: SecretString,
     // A `Result` so that `new` cannot fail; the default URL always parses.
-    base_url: Result<Url, ConfigError>,
+    base_url: Result<ApiBase, ConfigError>,
     http: LazyHttp,
 }
 
 impl fmt::Debug for NovinPal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NovinPal")
-            .field("base_url", &self.base_url.as_ref().map(Url::as_str).ok())
+            .field(
+                "base_url",
+                &self.base_url.as_ref().map(|b| b.url().as_str()).ok(),
+            )
             .field("api_key", &"[redacted]")
             .finish_non_exhaustive()
     }
@@ -156,7 +162,8 @@ impl NovinPal {
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
             api_key: SecretString::from(api_key.into()),
-            base_url: base_url(Self::DEFAULT_BASE_URL, "NovinPal base URL"),
+            base_url: base_url(Self::DEFAULT_BASE_URL, "NovinPal base URL")
+                .map(|url| ApiBase::new(url, FIXED_PATHS)),
             http: LazyHttp::default(),
         }
     }
@@ -165,7 +172,10 @@ impl NovinPal {
     /// `http://127.0.0.1:8085/novinpal`). `invoice/…` is joined to it; a path in `url` is
     /// kept.
     pub fn with_base_url(mut self, url: &str) -> Result<Self, ConfigError> {
-        self.base_url = Ok(base_url(url, "NovinPal base URL")?);
+        self.base_url = Ok(ApiBase::new(
+            base_url(url, "NovinPal base URL")?,
+            FIXED_PATHS,
+        ));
         Ok(self)
     }
 
@@ -175,7 +185,7 @@ impl NovinPal {
         self
     }
 
-    fn base(&self) -> Result<&Url, Error> {
+    fn base(&self) -> Result<&ApiBase, Error> {
         self.base_url.as_ref().map_err(|e| Error::Config(e.clone()))
     }
 
@@ -191,12 +201,18 @@ impl NovinPal {
         fields: &[(&str, &str)],
     ) -> Result<RawResponse, Error> {
         let url = endpoint(self.base()?, path);
-        let mut form: Vec<(&str, &str)> = Vec::with_capacity(fields.len() + 1);
-        form.push(("api_key", self.api_key.expose_secret()));
-        form.extend_from_slice(fields);
+        // Encoded once, here, rather than by every attempt.
+        let form = url::form_urlencoded::Serializer::new(String::with_capacity(128))
+            .append_pair("api_key", self.api_key.expose_secret())
+            .extend_pairs(fields)
+            .finish();
         let raw = self
             .http()?
-            .send(GW, operation, |c| c.post(url.clone()).form(&form))
+            .send(GW, operation, |c| {
+                c.post(url.clone())
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(form.clone())
+            })
             .await?;
         Ok(raw)
     }
@@ -230,7 +246,7 @@ impl NovinPal {
         state: &OrderState,
         raw: &RawResponse,
     ) -> Result<Verified, Error> {
-        let answer = &Answer::decode(raw, operation)?;
+        let mut answer = Answer::decode(raw, operation)?;
         let malformed = || Error::from(raw.unexpected(GW, operation));
         let status = answer
             .status
@@ -241,28 +257,32 @@ impl NovinPal {
             && let Some(code) = &answer.error_code
         {
             let code = code.as_i64().ok_or_else(malformed)?;
-            return Err(self.refusal(operation, raw, answer, code));
+            return Err(self.refusal(operation, raw, &answer, code));
         }
         match status {
             Some(SUCCESS) if (200..300).contains(&raw.status) => {}
             // 0 awaiting payment (no errorCode), -1 failed, -2 server error.
-            Some(code @ -2..=0) => return Err(self.refusal(operation, raw, answer, code)),
+            Some(code @ -2..=0) => return Err(self.refusal(operation, raw, &answer, code)),
             _ => return Err(malformed()),
         }
-        let text = |v: &Option<Scalar>| v.as_ref().and_then(Scalar::text);
+        let text = |v: &mut Option<Scalar>| v.take().and_then(Scalar::text);
         // An answer about another payment confirms nothing about this one.
-        if text(&answer.ref_id).is_some_and(|r| r != state.gateway_ref()) {
+        if answer
+            .ref_id
+            .as_ref()
+            .is_some_and(|r| !r.text_is("") && !r.text_is(state.gateway_ref()))
+        {
             return Err(malformed());
         }
         let mut verified = Verified::new();
         // The verify call carries no amount: what the answer reports is all the pipeline
         // can compare with the state, so a success without it is not the documented one.
-        verified.order_id = Some(text(&answer.order_id).ok_or_else(malformed)?);
+        verified.order_id = Some(text(&mut answer.order_id).ok_or_else(malformed)?);
         let amount = answer.amount.as_ref().and_then(Scalar::as_u64);
         verified.amount = Some(Rial::new(amount.ok_or_else(malformed)?));
-        verified.bank_reference = text(&answer.ref_number);
-        verified.card_mask = text(&answer.card_number);
-        verified.paid_at = text(&answer.paid_at);
+        verified.bank_reference = text(&mut answer.ref_number);
+        verified.card_mask = text(&mut answer.card_number);
+        verified.paid_at = text(&mut answer.paid_at);
         verified.already_verified = match &answer.verified_before {
             None => false,
             Some(v) => v.as_bool().ok_or_else(malformed)?,
@@ -294,7 +314,6 @@ impl NovinPal {
         // The document's refIds are digits; anything outside a URL-safe token is not one.
         let ref_id = answer
             .ref_id
-            .as_ref()
             .and_then(Scalar::text)
             .filter(|r| {
                 r.bytes()
@@ -363,9 +382,9 @@ impl Gateway for NovinPal {
         };
         let mut data = CallbackData::new(GW, status);
         data.reference = Some(ref_id.to_owned());
-        data.order_id = optional(request, "invoiceNumber");
+        data.order_id = optional(request, "invoiceNumber").map(str::to_owned);
         data.amount = optional(request, "amount")
-            .map(|a| parse_amount(&a, "amount"))
+            .map(|a| parse_amount(a, "amount"))
             .transpose()?;
         Ok(data)
     }

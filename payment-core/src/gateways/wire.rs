@@ -10,12 +10,8 @@ use crate::CallbackRequest;
 pub(crate) const MAX_MESSAGE_CHARS: usize = 300;
 
 /// A callback field that may be absent or empty.
-pub(crate) fn optional(request: &CallbackRequest, name: &str) -> Option<String> {
-    request
-        .param(name)
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
+pub(crate) fn optional<'r>(request: &'r CallbackRequest, name: &str) -> Option<&'r str> {
+    request.param(name).map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// A card number as shown to people: a full number (only digits) is masked to its first
