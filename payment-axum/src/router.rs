@@ -8,7 +8,7 @@ use std::{
 
 use axum::{
     Router,
-    extract::{Path, Request, State, rejection::PathRejection},
+    extract::{Request, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::get,
@@ -227,12 +227,23 @@ impl PaymentRouter {
             body_limit: self.body_limit,
             misconfigured_logged: AtomicBool::new(false),
         });
-        Router::new()
-            .route(
-                &format!("{prefix}/callback/{{gateway}}"),
-                get(handle).post(handle),
-            )
-            .with_state(shared)
+        // One static route per configured gateway, so a callback carries no path
+        // parameter to extract; any other name falls to the catch-all and is refused.
+        let gateways: Vec<GatewayId> = shared.payments.gateways().collect();
+        let mut router = Router::new().route(
+            &format!("{prefix}/callback/{{gateway}}"),
+            get(unknown_gateway).post(unknown_gateway),
+        );
+        for gateway in gateways {
+            let handler = move |State(shared): State<Arc<Shared>>, req: Request| async move {
+                shared.handle(gateway, req).await
+            };
+            router = router.route(
+                &format!("{prefix}/callback/{}", gateway.as_str()),
+                get(handler).post(handler),
+            );
+        }
+        router.with_state(shared)
     }
 
     /// Adds the routes to `app` at the configured [`Payments::mount_path`] — the path the
@@ -275,34 +286,27 @@ struct Shared {
     misconfigured_logged: AtomicBool,
 }
 
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    gateway: Result<Path<String>, PathRejection>,
-    req: Request,
-) -> Response {
-    // Exactly the lowercase name that callback URLs carry; anything else is unknown.
-    let gateway = gateway.ok().and_then(|Path(name)| {
-        name.parse::<GatewayId>()
-            .ok()
-            .filter(|id| id.as_str() == name)
-    });
-    let result = match gateway {
-        Some(gateway) => {
-            callback::run(
-                &shared.payments,
-                gateway,
-                req,
-                shared.body_limit,
-                &shared.misconfigured_logged,
-            )
-            .await
-        }
-        None => callback::rejected(Rejection::UnknownGateway),
-    };
-    shared.respond(result).await
+/// A callback for a gateway that is not configured (or not spelled as callback URLs
+/// spell it).
+async fn unknown_gateway(State(shared): State<Arc<Shared>>) -> Response {
+    shared
+        .respond(callback::rejected(Rejection::UnknownGateway))
+        .await
 }
 
 impl Shared {
+    async fn handle(&self, gateway: GatewayId, req: Request) -> Response {
+        let result = callback::run(
+            &self.payments,
+            gateway,
+            req,
+            self.body_limit,
+            &self.misconfigured_logged,
+        )
+        .await;
+        self.respond(result).await
+    }
+
     async fn respond(&self, result: CallbackResult) -> Response {
         let CallbackResult { outcome, cookies } = result;
         let status = outcome.http_status();
