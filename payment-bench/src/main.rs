@@ -15,6 +15,12 @@
 //!
 //! The sandbox itself runs as its own process (`payment-sandbox`).
 
+/// With the `mimalloc` feature both apps allocate through mimalloc, which shows how much
+/// of the difference between them is the system allocator's (BENCHMARKS.md).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod baseline;
 mod prepare;
 mod replay;
