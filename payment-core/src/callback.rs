@@ -215,7 +215,13 @@ impl CallbackRequest {
     }
 
     fn find(&self, part: Part, name: &str) -> Option<&str> {
-        self.pairs(part).find(|(k, _)| *k == name).map(|(_, v)| v)
+        // Names are compared as bytes before any field is sliced: most fields differ in
+        // length already.
+        let text = self.text.as_bytes();
+        self.fields
+            .iter()
+            .find(|f| f.part == part && text.get(f.start..f.split) == Some(name.as_bytes()))
+            .map(|f| self.pair(f).1)
     }
 
     fn pair(&self, field: &Field) -> (&str, &str) {
