@@ -634,7 +634,7 @@ impl PaymentAnswer {
         if self
             .id
             .as_ref()
-            .is_some_and(|id| !id.text_is("") && !id.text_is(state.gateway_ref()))
+            .is_some_and(|id| id.names_other_than(state.gateway_ref()))
         {
             return None;
         }

@@ -142,15 +142,19 @@ impl Scalar {
         (!text.is_empty()).then_some(text)
     }
 
-    /// Whether the value, read as [`text`](Self::text), is exactly `expected`, without copying
-    /// a string.
-    pub(crate) fn text_is(&self, expected: &str) -> bool {
+    /// Whether the value, read as [`text`](Self::text), is a reference other than
+    /// `expected`: present, not empty, and different. This is how an answer about another
+    /// payment is told apart, without copying a string.
+    pub(crate) fn names_other_than(&self, expected: &str) -> bool {
         match self {
-            Scalar::Str(s) => s.trim() == expected,
+            Scalar::Str(s) => {
+                let s = s.trim();
+                !s.is_empty() && s != expected
+            }
             // Numbers are rare in the fields compared; their text is built.
-            Scalar::Int(n) => n.to_string() == expected,
-            Scalar::UInt(n) => n.to_string() == expected,
-            Scalar::Bool(b) => expected == if *b { "true" } else { "false" },
+            Scalar::Int(n) => n.to_string() != expected,
+            Scalar::UInt(n) => n.to_string() != expected,
+            Scalar::Bool(b) => expected != if *b { "true" } else { "false" },
         }
     }
 }
@@ -261,10 +265,12 @@ mod tests {
         assert_eq!(parse("\"false\"").as_bool(), Some(false));
         assert_eq!(parse("\"\"").text(), None);
         assert_eq!(parse("\" 12 \"").text().as_deref(), Some("12"));
-        assert!(parse("\" 12 \"").text_is("12"));
-        assert!(parse("12").text_is("12"));
-        assert!(!parse("12").text_is("012"));
-        assert!(parse("true").text_is("true"));
+        assert!(!parse("\" 12 \"").names_other_than("12"));
+        assert!(!parse("12").names_other_than("12"));
+        assert!(parse("12").names_other_than("012"));
+        assert!(parse("\"13\"").names_other_than("12"));
+        assert!(!parse("\" \"").names_other_than("12"));
+        assert!(!parse("true").names_other_than("true"));
         assert_eq!(parse("447515262").text().as_deref(), Some("447515262"));
         assert!(serde_json::from_str::<Scalar>("1.5").is_err());
         assert!(serde_json::from_str::<Scalar>("null").is_err());

@@ -270,7 +270,7 @@ impl NovinPal {
         if answer
             .ref_id
             .as_ref()
-            .is_some_and(|r| !r.text_is("") && !r.text_is(state.gateway_ref()))
+            .is_some_and(|r| r.names_other_than(state.gateway_ref()))
         {
             return Err(malformed());
         }
