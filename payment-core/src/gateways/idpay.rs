@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -59,6 +59,10 @@ code_table! {
 }
 
 const GW: GatewayId = GatewayId::IdPay;
+/// The header the API key goes in.
+const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
+/// The header that sends a call to IDPay's sandbox.
+const SANDBOX_HEADER: HeaderName = HeaderName::from_static("x-sandbox");
 
 /// Transaction status: payment verified (v1: confirmed).
 const VERIFIED: i64 = 100;
@@ -309,9 +313,9 @@ impl IdPay {
             .http
             .get()?
             .send(GW, operation, |c| {
-                let request = c.post(url.clone()).header("X-API-KEY", key.clone());
+                let request = c.post(url.clone()).header(API_KEY_HEADER, key.clone());
                 let request = if self.sandbox {
-                    request.header("X-SANDBOX", "true")
+                    request.header(SANDBOX_HEADER, HeaderValue::from_static("true"))
                 } else {
                     request
                 };

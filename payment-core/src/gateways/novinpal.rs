@@ -6,7 +6,8 @@
 
 use std::fmt;
 
-use reqwest::header::CONTENT_TYPE;
+use bytes::Bytes;
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
@@ -201,16 +202,21 @@ impl NovinPal {
         fields: &[(&str, &str)],
     ) -> Result<RawResponse, Error> {
         let url = endpoint(self.base()?, path);
-        // Encoded once, here, rather than by every attempt.
-        let form = url::form_urlencoded::Serializer::new(String::with_capacity(128))
-            .append_pair("api_key", self.api_key.expose_secret())
-            .extend_pairs(fields)
-            .finish();
+        // Encoded once, here, rather than by every attempt; each attempt shares it.
+        let form = Bytes::from(
+            url::form_urlencoded::Serializer::new(String::with_capacity(128))
+                .append_pair("api_key", self.api_key.expose_secret())
+                .extend_pairs(fields)
+                .finish(),
+        );
         let raw = self
             .http()?
             .send(GW, operation, |c| {
                 c.post(url.clone())
-                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("application/x-www-form-urlencoded"),
+                    )
                     .body(form.clone())
             })
             .await?;
