@@ -4,10 +4,14 @@
 //! Every rule about what a valid callback is lives in `payment-core`; this module only
 //! moves bytes between axum and [`Payments::handle_callback`].
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::atomic::{AtomicBool, Ordering},
+};
 
 use axum::{
-    body::{Body, to_bytes},
+    body::to_bytes,
     extract::{OriginalUri, Request},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts},
     response::{Html, IntoResponse, Response},
@@ -17,19 +21,34 @@ use payment_core::{
     StateCookie,
 };
 
-/// Runs the callback pipeline for `gateway` on an axum request.
+/// A callback read from an axum request, ready for the pipeline, or the answer to give
+/// instead.
+///
+/// Reading is synchronous for `GET` (everything is in the URL and headers), so that the
+/// future awaiting the pipeline does not carry the request: axum boxes every handler's
+/// future, and one under ~1 KiB is served from the allocator's per-thread cache.
+pub(crate) enum Read {
+    /// A callback request, ready for the pipeline.
+    Ready(CallbackRequest),
+    /// A `POST` whose body is still to be read.
+    Post(Pin<Box<dyn Future<Output = Result<CallbackRequest, CallbackError>> + Send>>),
+    /// Not a callback this route can take.
+    Refused(Rejection),
+}
+
+/// Reads the callback for `gateway` from an axum request.
 ///
 /// Refuses (without touching any payment) a request that arrived at another path than the
 /// one the gateways are given, so a router mounted at the wrong prefix is found at once
 /// instead of silently handing gateways a callback URL that goes nowhere. `logged` makes
 /// the error log line appear once per router (or once per process for the extractor).
-pub(crate) async fn run(
+pub(crate) fn read(
     payments: &Payments,
     gateway: GatewayId,
     req: Request,
     body_limit: usize,
     logged: &AtomicBool,
-) -> CallbackResult {
+) -> Read {
     let (parts, body) = req.into_parts();
     let arrived = arrived_path(&parts);
     if !payments.is_callback_path(gateway, arrived) {
@@ -46,13 +65,44 @@ pub(crate) async fn run(
                  (PaymentRouter::mount does it) or change Payments::builder().mount_path"
             );
         }
-        return rejected(Rejection::Misconfigured(format!(
+        return Read::Refused(Rejection::Misconfigured(format!(
             "callback for {gateway} arrived at {arrived}, expected {public_path}"
         )));
     }
-    match build_request(&parts, body, body_limit).await {
-        Ok(request) => payments.handle_callback(gateway, &request, None).await,
-        Err(e) => rejected(Rejection::MalformedCallback(e)),
+    let query = parts.uri.query().unwrap_or("");
+    match parts.method {
+        Method::GET => match CallbackRequest::from_get(query) {
+            Ok(request) => Read::Ready(with_cookies(request, &parts.headers)),
+            Err(e) => Read::Refused(Rejection::MalformedCallback(e)),
+        },
+        Method::POST => Read::Post(Box::pin(async move {
+            let bytes = to_bytes(body, body_limit)
+                .await
+                .map_err(|_| CallbackError::TooLarge)?;
+            let query = parts.uri.query().unwrap_or("");
+            let request = CallbackRequest::from_post(query, &bytes)?;
+            Ok(with_cookies(request, &parts.headers))
+        })),
+        // A HEAD (link checker, prefetch) must not consume the payment; gateways only
+        // ever send GET or POST.
+        _ => Read::Refused(Rejection::MalformedCallback(CallbackError::MalformedField(
+            "method",
+        ))),
+    }
+}
+
+impl Read {
+    /// Runs the callback pipeline for `gateway` on the request read.
+    pub(crate) async fn run(self, payments: &Payments, gateway: GatewayId) -> CallbackResult {
+        let request = match self {
+            Read::Ready(request) => request,
+            Read::Post(body) => match body.await {
+                Ok(request) => request,
+                Err(e) => return rejected(Rejection::MalformedCallback(e)),
+            },
+            Read::Refused(rejection) => return rejected(rejection),
+        };
+        payments.handle_callback(gateway, &request, None).await
     }
 }
 
@@ -72,30 +122,13 @@ fn arrived_path(parts: &Parts) -> &str {
         .map_or_else(|| parts.uri.path(), |original| original.0.path())
 }
 
-async fn build_request(
-    parts: &Parts,
-    body: Body,
-    limit: usize,
-) -> Result<CallbackRequest, CallbackError> {
-    let query = parts.uri.query().unwrap_or("");
-    let request = match parts.method {
-        Method::GET => CallbackRequest::from_get(query)?,
-        Method::POST => {
-            let bytes = to_bytes(body, limit)
-                .await
-                .map_err(|_| CallbackError::TooLarge)?;
-            CallbackRequest::from_post(query, &bytes)?
-        }
-        // A HEAD (link checker, prefetch) must not consume the payment; gateways only
-        // ever send GET or POST.
-        _ => return Err(CallbackError::MalformedField("method")),
-    };
-    Ok(parts
-        .headers
+/// `request` with the cookies of every `Cookie` header.
+fn with_cookies(request: CallbackRequest, headers: &HeaderMap) -> CallbackRequest {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .fold(request, CallbackRequest::with_cookie_header))
+        .fold(request, CallbackRequest::with_cookie_header)
 }
 
 /// An HTML page with the given status (`text/html; charset=utf-8`).

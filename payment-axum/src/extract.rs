@@ -144,13 +144,14 @@ where
         let payments = Payments::from_ref(state);
         let slot = req.extensions().get::<CallbackCookies>().cloned();
         let result = if payments.has_gateway(P::ID) {
-            callback::run(
+            callback::read(
                 &payments,
                 P::ID,
                 req,
                 EXTRACTOR_BODY_LIMIT,
                 &EXTRACTOR_MISCONFIGURED_LOGGED,
             )
+            .run(&payments, P::ID)
             .await
         } else {
             tracing::error!(gateway = %P::ID, "PaymentCallback used for a gateway that is not configured");

@@ -235,8 +235,20 @@ impl PaymentRouter {
             get(unknown_gateway).post(unknown_gateway),
         );
         for gateway in gateways {
-            let handler = move |State(shared): State<Arc<Shared>>, req: Request| async move {
-                shared.handle(gateway, req).await
+            let handler = move |State(shared): State<Arc<Shared>>, req: Request| {
+                // Read before the future is made, so that the future (boxed by axum) does
+                // not carry the request; see `callback::Read`.
+                let read = callback::read(
+                    &shared.payments,
+                    gateway,
+                    req,
+                    shared.body_limit,
+                    &shared.misconfigured_logged,
+                );
+                async move {
+                    let result = read.run(&shared.payments, gateway).await;
+                    shared.respond(result).await
+                }
             };
             router = router.route(
                 &format!("{prefix}/callback/{}", gateway.as_str()),
@@ -295,18 +307,6 @@ async fn unknown_gateway(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 impl Shared {
-    async fn handle(&self, gateway: GatewayId, req: Request) -> Response {
-        let result = callback::run(
-            &self.payments,
-            gateway,
-            req,
-            self.body_limit,
-            &self.misconfigured_logged,
-        )
-        .await;
-        self.respond(result).await
-    }
-
     async fn respond(&self, result: CallbackResult) -> Response {
         let CallbackResult { outcome, cookies } = result;
         let status = outcome.http_status();

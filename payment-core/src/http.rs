@@ -193,7 +193,10 @@ impl HttpClient {
         async {
             let mut attempt = 1;
             loop {
-                let result = self.send_once(gateway, operation, &build).await;
+                // Boxed: an attempt (reqwest's response and body futures) is most of this
+                // future, and keeping each allocation under ~1 KiB keeps it in the
+                // allocator's per-thread cache when the adapter's future is boxed.
+                let result = Box::pin(self.send_once(gateway, operation, &build)).await;
                 let retry = match &result {
                     Err(e) => e.kind == TransportErrorKind::Connect,
                     Ok(r) => matches!(r.status, 502..=504),

@@ -205,8 +205,9 @@ pub struct PendingPayment {
     pub(crate) state: String,
     /// The cookie name the state is bound to.
     pub(crate) state_name: String,
-    /// The parsed callback.
-    pub(crate) callback: CallbackData,
+    /// The parsed callback (boxed: it is the largest part, and every `Outcome` is as
+    /// large as its largest variant).
+    pub(crate) callback: Box<CallbackData>,
 }
 
 /// Why a callback was refused.

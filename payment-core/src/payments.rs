@@ -460,10 +460,14 @@ impl Payments {
         path: Option<&str>,
     ) -> CallbackResult {
         let span = tracing::info_span!("payment_callback", gateway = %gateway, order_id = tracing::field::Empty, outcome = tracing::field::Empty);
-        let result = self
-            .handle_callback_inner(gateway, request, path)
-            .instrument(span.clone())
-            .await;
+        // Boxed so that every future that awaits a callback stays small: the framework
+        // crates' handler futures are boxed by the framework, and allocations above ~1 KiB
+        // miss the allocator's per-thread cache.
+        let result = Box::pin(
+            self.handle_callback_inner(gateway, request, path)
+                .instrument(span.clone()),
+        )
+        .await;
         span.record("outcome", result.outcome.kind());
         tracing::info!(parent: &span, gateway = %gateway, outcome = result.outcome.kind(), status = result.outcome.http_status(), "callback handled");
         result
@@ -534,9 +538,8 @@ impl Payments {
         if callback.amount.is_some_and(|a| a != state.amount()) {
             return reject(Rejection::AmountMismatch, cookies);
         }
-        let outcome = self
-            .claim_and_verify(adapter.as_ref(), &state, &callback, name, value)
-            .await;
+        let outcome =
+            Box::pin(self.claim_and_verify(adapter.as_ref(), state, &callback, name, value)).await;
         if !matches!(
             outcome,
             Outcome::Pending(_) | Outcome::Rejected(Rejection::InProgress)
@@ -608,10 +611,11 @@ impl Payments {
         found
     }
 
+    /// Takes the state by value: a paid outcome's receipt keeps its strings.
     async fn claim_and_verify(
         &self,
         adapter: &dyn DynGateway,
-        state: &OrderState,
+        state: OrderState,
         callback: &CallbackData,
         name: &str,
         value: &str,
@@ -624,10 +628,10 @@ impl Payments {
                 reason,
                 state: value.to_owned(),
                 state_name: name.to_owned(),
-                callback: callback.clone(),
+                callback: Box::new(callback.clone()),
             })
         };
-        let key = claim_key(state, callback);
+        let key = claim_key(&state, callback);
         let guard = &self.inner.guard;
         let ticket = match guard.claim(&key, self.inner.verify_lease).await {
             Ok(Claim::Acquired(ticket)) => ticket,
@@ -649,11 +653,11 @@ impl Payments {
                 reason: FailureReason::NotPaid { code: *code },
             });
         }
-        let mut answer = adapter.verify(state, callback).await;
+        let mut answer = adapter.verify(&state, callback).await;
         if matches!(&answer, Err(Error::Gateway(_))) && callback.status == CallbackStatus::Paid {
             // A final "no" to a callback that said "paid": if the gateway can tell, check
             // whether an earlier verify of ours went through and only its answer was lost.
-            if let Ok(confirmed) = adapter.confirmed_status(state).await {
+            if let Ok(confirmed) = adapter.confirmed_status(&state).await {
                 tracing::info!("verify refused, but the gateway reports the payment confirmed");
                 answer = Ok(confirmed);
             }
@@ -750,7 +754,7 @@ impl Payments {
             let outcome = self
                 .claim_and_verify(
                     adapter.as_ref(),
-                    &state,
+                    state,
                     &pending.callback,
                     &pending.state_name,
                     &pending.state,

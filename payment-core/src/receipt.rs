@@ -55,12 +55,12 @@ pub struct Receipt {
 }
 
 impl Receipt {
-    pub(crate) fn new(state: &OrderState, verified: Verified, verified_at: OffsetDateTime) -> Self {
+    pub(crate) fn new(state: OrderState, verified: Verified, verified_at: OffsetDateTime) -> Self {
         Self {
-            gateway: state.gateway(),
-            order_id: state.order_id().clone(),
-            amount: state.amount(),
-            gateway_ref: state.gateway_ref().to_owned(),
+            gateway: state.gateway,
+            order_id: state.order_id,
+            amount: state.amount,
+            gateway_ref: state.gateway_ref,
             bank_reference: verified.bank_reference,
             card_mask: verified.card_mask,
             paid_at: verified.paid_at,
