@@ -108,9 +108,18 @@ impl CallbackRequest {
         if raw.len() > MAX_CALLBACK_FIELDS * MAX_CALLBACK_FIELD_LEN {
             return Err(CallbackError::TooLarge);
         }
-        // Percent-decoding is lossy: invalid UTF-8 becomes U+FFFD.
-        for (name, value) in url::form_urlencoded::parse(raw.as_bytes()) {
-            self.push_field(part, &name, &value)?;
+        for pair in raw.split('&').filter(|pair| !pair.is_empty()) {
+            if pair.contains(['%', '+']) {
+                // Percent-decoding is lossy: invalid UTF-8 becomes U+FFFD.
+                for (name, value) in url::form_urlencoded::parse(pair.as_bytes()) {
+                    self.push_field(part, &name, &value)?;
+                }
+            } else {
+                // Most gateway fields (digits, letters, `-`) have nothing to decode: taken
+                // as they are, which is what decoding gives.
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                self.push_field(part, name, value)?;
+            }
         }
         Ok(())
     }

@@ -363,6 +363,20 @@ proptest! {
         ],
         cookies in prop_oneof!["\\PC{0,200}", "( ?[a-z_0-9\"]{0,8}=[a-zA-Z0-9_\"= -]{0,12};?){0,10}"],
     ) {
+        // Fields read are exactly what form decoding gives, wherever they come from.
+        let decoded = |raw: &[u8]| -> Vec<(String, String)> {
+            url::form_urlencoded::parse(raw).into_owned().collect()
+        };
+        let owned = |pairs: Vec<(&str, &str)>| -> Vec<(String, String)> {
+            pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+        };
+        if let Ok(request) = CallbackRequest::from_get(&query) {
+            prop_assert_eq!(owned(request.query().collect()), decoded(query.as_bytes()));
+        }
+        if let Ok(request) = CallbackRequest::from_post(&query, &body) {
+            prop_assert_eq!(owned(request.query().collect()), decoded(query.as_bytes()));
+            prop_assert_eq!(owned(request.form().collect()), decoded(&body));
+        }
         let requests = [CallbackRequest::from_get(&query), CallbackRequest::from_post(&query, &body)];
         for request in requests.into_iter().flatten() {
             let request = request.with_cookie_header(&cookies);
