@@ -101,7 +101,7 @@ fn render(runs: &[Run], rss: &[Rss]) -> String {
         }
     }
     out.push_str(&format!(
-        "{:<16} {:<9} {:>6} {:>8} {:>7} {:>7} {:>8} {:>8} {:>8}  {}\n",
+        "{:<17} {:<9} {:>6} {:>8} {:>7} {:>7} {:>8} {:>8} {:>8}  {}\n",
         "what",
         "side",
         "rounds",
@@ -127,7 +127,7 @@ fn render(runs: &[Run], rss: &[Rss]) -> String {
                 .collect();
             let each: Vec<String> = of.iter().map(|r| format!("{:.0}", r.rps)).collect();
             out.push_str(&format!(
-                "{:<16} {:<9} {:>6} {:>8.0} {:>7.2} {:>7.2} {:>8.1} {:>8.1} {:>8.0}  {}\n",
+                "{:<17} {:<9} {:>6} {:>8.0} {:>7.2} {:>7.2} {:>8.1} {:>8.1} {:>8.0}  {}\n",
                 kind,
                 side,
                 of.len(),
@@ -146,14 +146,14 @@ fn render(runs: &[Run], rss: &[Rss]) -> String {
                 // Every replay is expected to be refused (409) by the router; the baseline
                 // answers "paid" again, which is the bug the library exists to prevent.
                 out.push_str(&format!(
-                    "{:<16} {:<9} answered HTTP >= 400: {status:.0} of {:.0}\n",
+                    "{:<17} {:<9} answered HTTP >= 400: {status:.0} of {:.0}\n",
                     "",
                     "",
                     of.iter().map(|r| r.requests).sum::<f64>()
                 ));
             } else if errors + status + wrapped > 0.0 {
                 out.push_str(&format!(
-                    "{:<16} {:<9} !! socket errors {errors:.0}, HTTP >= 400 {status:.0}, \
+                    "{:<17} {:<9} !! socket errors {errors:.0}, HTTP >= 400 {status:.0}, \
                      callbacks replayed after the prepared ones ran out {wrapped:.0}\n",
                     "", ""
                 ));
