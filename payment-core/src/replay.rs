@@ -98,7 +98,9 @@ pub struct MemoryReplayGuard {
     entries: Mutex<Entries>,
     next_token: AtomicU64,
     ops: AtomicU64,
-    /// Two independent keys for [`Digest`]s, random per guard.
+    /// The two hash keys of [`Digest`]s. std seeds a thread's first key from the OS and
+    /// derives each later one by adding one, so the two differ; SipHash's outputs under
+    /// different keys are unrelated.
     seeds: (RandomState, RandomState),
 }
 

@@ -129,13 +129,14 @@ impl GardeshPay {
         Self {
             merchant_token: None,
             create_base: base_url(Self::DEFAULT_CREATE_BASE_URL, "GardeshPay create base URL")
-                .map(|url| ApiBase::new(url, &[CREATE_PATH])),
+                .map(|url| ApiBase::new(url, &[])),
             verify_base: base_url(Self::DEFAULT_VERIFY_BASE_URL, "GardeshPay verify base URL")
-                .map(|url| ApiBase::new(url, &[VERIFY_PATH])),
+                .map(|url| ApiBase::new(url, &[])),
             path_prefix: String::new(),
             clock: Arc::new(SystemClock),
             http: LazyHttp::default(),
         }
+        .with_endpoints_joined()
     }
 
     /// Uses one origin for create and verify (the sandbox:
