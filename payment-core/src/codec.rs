@@ -33,6 +33,9 @@ const HEADER_LEN: usize = 1 + 1 + 1 + 8 + 8 + 8 + NONCE_LEN;
 pub const MIN_KEY_LEN: usize = 32;
 /// The longest encoded value accepted; anything longer is refused before decoding.
 pub const MAX_ENCODED_LEN: usize = 1024;
+/// What a value of [`MAX_ENCODED_LEN`] characters decodes to, at most (unpadded base64:
+/// three bytes for every four characters).
+const MAX_DECODED_LEN: usize = MAX_ENCODED_LEN / 4 * 3;
 
 /// A secret key for signing order states, with a one-byte id for rotation.
 ///
@@ -267,9 +270,13 @@ impl StateCodec {
         if value.len() > MAX_ENCODED_LEN {
             return Err(StateError::Malformed);
         }
-        let raw = URL_SAFE_NO_PAD
-            .decode(value)
+        // Decoded on the stack: a value within the limit decodes to at most 768 bytes, and
+        // this runs for every callback.
+        let mut decoded = [0u8; MAX_DECODED_LEN];
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(value, &mut decoded)
             .map_err(|_| StateError::Malformed)?;
+        let raw = &decoded[..len];
         if raw.len() < HEADER_LEN + 3 + MAC_LEN {
             return Err(StateError::Malformed);
         }

@@ -105,6 +105,45 @@ fn truncated_and_garbage_values_are_rejected() {
 }
 
 #[test]
+fn every_value_up_to_the_length_limit_opens() {
+    // Gateway references of every length around the limit: each sealed value opens if it
+    // is within MAX_ENCODED_LEN and is refused (not a panic) past it.
+    let limit = payment_core::MAX_ENCODED_LEN;
+    let (mut opened, mut refused, mut at_limit) = (0, 0, false);
+    for ref_len in 600..800 {
+        let gateway_ref = "7".repeat(ref_len);
+        let state = OrderState::new(
+            GatewayId::NovinPal,
+            "INV-1001".parse().unwrap(),
+            Rial::new(1_250_000),
+            gateway_ref.as_str(),
+            now(),
+            Duration::minutes(30),
+        );
+        let value = codec().seal(&state, NAME);
+        let opened_back = codec().open(&value, NAME, None, now());
+        if value.len() <= limit {
+            assert_eq!(opened_back.unwrap().gateway_ref(), gateway_ref);
+            opened += 1;
+        } else {
+            assert_eq!(
+                opened_back,
+                Err(StateError::Malformed),
+                "{} chars",
+                value.len()
+            );
+            refused += 1;
+        }
+        at_limit |= value.len() == limit;
+    }
+    assert!(at_limit, "no value of exactly {limit} characters was tried");
+    assert!(
+        opened > 0 && refused > 0,
+        "{opened} opened, {refused} refused"
+    );
+}
+
+#[test]
 fn expired_state_is_rejected() {
     let value = codec().seal(&state(), NAME);
     let at_expiry = now() + Duration::minutes(30);
