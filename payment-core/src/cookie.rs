@@ -63,9 +63,31 @@ impl StateCookie {
     /// ```
     pub fn to_header_value(&self) -> String {
         const EXPIRED: &str = "; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
-        // Sized once: this runs for every start and callback.
-        let mut out =
-            String::with_capacity(self.name.len() + self.value.len() + self.path.len() + 100);
+        // Sized exactly: this runs for every start and callback, and a string whose length
+        // is its capacity becomes an HTTP header value without another allocation.
+        let max_age_digits = self
+            .max_age
+            .unsigned_abs()
+            .checked_ilog10()
+            .map_or(1, |log| log as usize + 1)
+            + usize::from(self.max_age < 0);
+        let len = self.name.len()
+            + 1
+            + self.value.len()
+            + "; Path=".len()
+            + self.path.len()
+            + "; Max-Age=".len()
+            + max_age_digits
+            + if self.max_age == 0 { EXPIRED.len() } else { 0 }
+            + if self.http_only {
+                "; HttpOnly".len()
+            } else {
+                0
+            }
+            + if self.secure { "; Secure".len() } else { 0 }
+            + "; SameSite=".len()
+            + self.same_site.as_str().len();
+        let mut out = String::with_capacity(len);
         out.push_str(&self.name);
         out.push('=');
         out.push_str(&self.value);
@@ -83,6 +105,7 @@ impl StateCookie {
         }
         out.push_str("; SameSite=");
         out.push_str(self.same_site.as_str());
+        debug_assert_eq!(out.len(), len);
         out
     }
 }
@@ -97,5 +120,41 @@ impl std::fmt::Debug for StateCookie {
             .field("secure", &self.secure)
             .field("same_site", &self.same_site)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_value_is_sized_exactly() {
+        for (max_age, secure, same_site) in [
+            (0, true, SameSite::Lax),
+            (9, false, SameSite::Strict),
+            (10, true, SameSite::None),
+            (1800, true, SameSite::Lax),
+            (-1, false, SameSite::Lax),
+            (-10, true, SameSite::Lax),
+            (i64::MAX, true, SameSite::Lax),
+            (i64::MIN, false, SameSite::Lax),
+        ] {
+            let cookie = StateCookie {
+                name: "pay_novinpal_0011aabbccdd".into(),
+                value: if max_age == 0 {
+                    String::new()
+                } else {
+                    "AQEC".into()
+                },
+                path: "/pay/callback".into(),
+                max_age,
+                secure,
+                http_only: max_age != 9,
+                same_site,
+            };
+            let value = cookie.to_header_value();
+            assert_eq!(value.capacity(), value.len(), "{value}");
+            assert!(value.contains(&format!("; Max-Age={max_age}")), "{value}");
+        }
     }
 }

@@ -419,13 +419,13 @@ impl Payments {
 
     fn cookie_name(&self, gateway: GatewayId, state: &OrderState) -> String {
         // One cookie per pending order, so two tabs paying two orders keep both states.
-        use std::fmt::Write;
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let prefix = &self.route(gateway).cookie_prefix;
         let mut name = String::with_capacity(prefix.len() + 12);
         name.push_str(prefix);
         for b in state.nonce().iter().take(6) {
-            // Writing to a String cannot fail.
-            let _ = write!(name, "{b:02x}");
+            name.push(char::from(HEX[usize::from(b >> 4)]));
+            name.push(char::from(HEX[usize::from(b & 0x0f)]));
         }
         name
     }

@@ -146,6 +146,16 @@ async fn start(shop: &Shop, order_id: &str, amount: u64) -> Started {
     assert_eq!(started.cookie.path, "/shop/pay/callback");
     assert!(started.cookie.http_only);
     assert!(!started.cookie.secure, "plain-http development origin");
+    // One cookie per order: the prefix and the first six bytes of the state's nonce.
+    let state =
+        payment_core::StateCodec::new(KeyRing::new(SigningKey::new(1, vec![42; 32]).unwrap()))
+            .open_ignoring_expiry(&started.cookie.value, &started.cookie.name)
+            .unwrap();
+    let nonce_hex: String = state.nonce()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(started.cookie.name, format!("pay_novinpal_{nonce_hex}"));
     assert_eq!(
         shop.gateway.callback_urls.lock().unwrap().last().unwrap(),
         "http://localhost:3000/shop/pay/callback/novinpal"
