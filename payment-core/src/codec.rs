@@ -276,7 +276,7 @@ impl StateCodec {
         let len = URL_SAFE_NO_PAD
             .decode_slice(value, &mut decoded)
             .map_err(|_| StateError::Malformed)?;
-        let raw = &decoded[..len];
+        let raw = decoded.get(..len).ok_or(StateError::Malformed)?;
         if raw.len() < HEADER_LEN + 3 + MAC_LEN {
             return Err(StateError::Malformed);
         }

@@ -419,13 +419,14 @@ impl Payments {
 
     fn cookie_name(&self, gateway: GatewayId, state: &OrderState) -> String {
         // One cookie per pending order, so two tabs paying two orders keep both states.
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let prefix = &self.route(gateway).cookie_prefix;
         let mut name = String::with_capacity(prefix.len() + 12);
         name.push_str(prefix);
         for b in state.nonce().iter().take(6) {
-            name.push(char::from(HEX[usize::from(b >> 4)]));
-            name.push(char::from(HEX[usize::from(b & 0x0f)]));
+            for half in [b >> 4, b & 0x0f] {
+                // Both halves are below 16: always a (lowercase) hex digit.
+                name.extend(char::from_digit(u32::from(half), 16));
+            }
         }
         name
     }
