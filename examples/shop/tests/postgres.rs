@@ -1,7 +1,8 @@
 //! The same shop on PostgreSQL. These tests run when `SHOP_TEST_POSTGRES_URL` names a
 //! server and a role that may create databases (e.g.
 //! `postgres://shop:shop@127.0.0.1/shop`); each test makes a fresh database there.
-//! Without it they only say that they were skipped.
+//! `scripts/test` starts a private server and sets it; without it (a bare `cargo test`)
+//! they only say that they were skipped.
 
 mod common;
 
