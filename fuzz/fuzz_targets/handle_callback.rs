@@ -46,7 +46,7 @@ macro_rules! fake {
             }
 
             fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
-                adapter(Self::ID).parse_callback(request)
+                adapter(Self::ID).dyn_parse_callback(request)
             }
 
             async fn verify(
@@ -175,7 +175,7 @@ fuzz_target!(|input: Input| {
         .unwrap();
 
     // What the callback says, to make states that match it.
-    let parsed = adapter(gateway).parse_callback(&request).ok();
+    let parsed = adapter(gateway).dyn_parse_callback(&request).ok();
     let mut header = input.cookie_header.clone();
     let mut good_states = Vec::new();
     for spec in input.states.iter().take(4) {

@@ -157,7 +157,7 @@ pub fn fuzz_callback(gateway: GatewayId, data: &[u8]) {
         return;
     };
     let adapter = adapter(gateway);
-    match adapter.parse_callback(&request) {
+    match adapter.dyn_parse_callback(&request) {
         Ok(parsed) => check_callback(gateway, &request, &parsed),
         Err(Error::Callback(_)) => {}
         Err(other) => panic!("parse_callback returned a non-callback error: {other:?}"),

@@ -148,10 +148,10 @@ fn callbacks(c: &mut Criterion) {
         let adapter = adapter(gateway);
         let req = request(query, body);
         adapter
-            .parse_callback(&req)
+            .dyn_parse_callback(&req)
             .expect("a documented callback parses");
         group.bench_function(gateway.as_str(), |b| {
-            b.iter(|| adapter.parse_callback(black_box(&req)).unwrap())
+            b.iter(|| adapter.dyn_parse_callback(black_box(&req)).unwrap())
         });
     }
     group.finish();
@@ -162,7 +162,7 @@ fn callbacks(c: &mut Criterion) {
         group.bench_function(gateway.as_str(), |b| {
             b.iter(|| {
                 adapter
-                    .parse_callback(&request(black_box(query), black_box(body)))
+                    .dyn_parse_callback(&request(black_box(query), black_box(body)))
                     .unwrap()
             })
         });
@@ -175,7 +175,7 @@ fn verify_decode(c: &mut Criterion) {
     for (gateway, state, body) in verify_answers() {
         let (_, query, form) = CALLBACKS.iter().find(|(g, ..)| *g == gateway).unwrap();
         let callback = adapter(gateway)
-            .parse_callback(&request(query, form))
+            .dyn_parse_callback(&request(query, form))
             .unwrap();
         let verified = fuzzing::decode_verify(&state, &callback, 200, body.as_bytes());
         assert!(verified.is_ok(), "{gateway}: {verified:?}");

@@ -111,28 +111,47 @@ pub trait Gateway: Send + Sync + 'static {
     }
 }
 
-/// The object-safe form of [`Gateway`], implemented for every `Gateway`.
+/// The object-safe form of [`Gateway`], implemented for every `Gateway`: what
+/// [`Payments`](crate::Payments) holds, one `Arc<dyn DynGateway>` per configured gateway.
+///
+/// Its methods carry a `dyn_` prefix so that they never clash with [`Gateway`]'s: with
+/// both traits in scope (`use payment_core::*`), `novinpal.verify(..)` is the adapter's
+/// own method, not an ambiguous call.
+///
+/// ```
+/// use std::sync::Arc;
+/// use payment_core::*;
+///
+/// let novinpal = NovinPal::new("my-api-key");
+/// let order = Order::new("A-1".parse().unwrap(), Rial::new(120_000));
+/// // The adapter's own method, with both traits imported.
+/// assert!(novinpal.check_order(&order).is_ok());
+/// // The same adapter behind the object-safe trait, as `Payments` holds it.
+/// let chosen: Arc<dyn DynGateway> = Arc::new(novinpal);
+/// assert_eq!(chosen.id(), GatewayId::NovinPal);
+/// assert!(chosen.dyn_check_order(&order).is_ok());
+/// ```
 pub trait DynGateway: Send + Sync + 'static {
     /// Which gateway this is.
     fn id(&self) -> GatewayId;
     /// See [`Gateway::check_order`].
-    fn check_order(&self, order: &Order) -> Result<(), Error>;
+    fn dyn_check_order(&self, order: &Order) -> Result<(), Error>;
     /// See [`Gateway::create`].
-    fn create<'a>(
+    fn dyn_create<'a>(
         &'a self,
         order: &'a Order,
         callback_url: &'a Url,
     ) -> BoxFuture<'a, Result<Created, Error>>;
     /// See [`Gateway::parse_callback`].
-    fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error>;
+    fn dyn_parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error>;
     /// See [`Gateway::verify`].
-    fn verify<'a>(
+    fn dyn_verify<'a>(
         &'a self,
         state: &'a OrderState,
         callback: &'a CallbackData,
     ) -> BoxFuture<'a, Result<Verified, Error>>;
     /// See [`Gateway::confirmed_status`].
-    fn confirmed_status<'a>(
+    fn dyn_confirmed_status<'a>(
         &'a self,
         state: &'a OrderState,
     ) -> BoxFuture<'a, Result<Verified, Error>>;
@@ -143,11 +162,11 @@ impl<G: Gateway> DynGateway for G {
         G::ID
     }
 
-    fn check_order(&self, order: &Order) -> Result<(), Error> {
+    fn dyn_check_order(&self, order: &Order) -> Result<(), Error> {
         Gateway::check_order(self, order)
     }
 
-    fn create<'a>(
+    fn dyn_create<'a>(
         &'a self,
         order: &'a Order,
         callback_url: &'a Url,
@@ -155,11 +174,11 @@ impl<G: Gateway> DynGateway for G {
         Box::pin(Gateway::create(self, order, callback_url))
     }
 
-    fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
+    fn dyn_parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
         Gateway::parse_callback(self, request)
     }
 
-    fn verify<'a>(
+    fn dyn_verify<'a>(
         &'a self,
         state: &'a OrderState,
         callback: &'a CallbackData,
@@ -167,7 +186,7 @@ impl<G: Gateway> DynGateway for G {
         Box::pin(Gateway::verify(self, state, callback))
     }
 
-    fn confirmed_status<'a>(
+    fn dyn_confirmed_status<'a>(
         &'a self,
         state: &'a OrderState,
     ) -> BoxFuture<'a, Result<Verified, Error>> {

@@ -374,7 +374,7 @@ impl Payments {
     /// The order's amount is what verify will use: decide it on the server.
     pub async fn start(&self, gateway: GatewayId, order: &Order) -> Result<StartedPayment, Error> {
         let adapter = self.gateway(gateway)?;
-        adapter.check_order(order)?;
+        adapter.dyn_check_order(order)?;
         let callback_url = self.callback_url(gateway);
         let span = tracing::info_span!("payment_start", gateway = %gateway, order_id = %order.id());
         let Created {
@@ -382,7 +382,7 @@ impl Payments {
             redirect,
             payable_amount,
         } = adapter
-            .create(order, &callback_url)
+            .dyn_create(order, &callback_url)
             .instrument(span)
             .await?;
         let state = OrderState::new(
@@ -487,7 +487,7 @@ impl Payments {
         let Ok(adapter) = self.gateway(gateway) else {
             return reject(Rejection::UnknownGateway, Vec::new());
         };
-        let callback = match adapter.parse_callback(request) {
+        let callback = match adapter.dyn_parse_callback(request) {
             Ok(c) => c,
             Err(Error::Callback(e)) => return reject(Rejection::MalformedCallback(e), Vec::new()),
             Err(e) => return reject(Rejection::Misconfigured(e.to_string()), Vec::new()),
@@ -654,11 +654,11 @@ impl Payments {
                 reason: FailureReason::NotPaid { code: *code },
             });
         }
-        let mut answer = adapter.verify(&state, callback).await;
+        let mut answer = adapter.dyn_verify(&state, callback).await;
         if matches!(&answer, Err(Error::Gateway(_))) && callback.status == CallbackStatus::Paid {
             // A final "no" to a callback that said "paid": if the gateway can tell, check
             // whether an earlier verify of ours went through and only its answer was lost.
-            if let Ok(confirmed) = adapter.confirmed_status(&state).await {
+            if let Ok(confirmed) = adapter.dyn_confirmed_status(&state).await {
                 tracing::info!("verify refused, but the gateway reports the payment confirmed");
                 answer = Ok(confirmed);
             }

@@ -347,7 +347,7 @@ proptest! {
             return Ok(());
         };
         for adapter in adapters() {
-            match adapter.parse_callback(&request) {
+            match adapter.dyn_parse_callback(&request) {
                 Ok(parsed) => prop_assert_eq!(parsed.gateway, adapter.id()),
                 Err(e) => prop_assert!(matches!(e, Error::Callback(_)), "{:?}", e),
             }
@@ -383,7 +383,7 @@ proptest! {
             prop_assert!(request.cookies().count() <= payment_core::MAX_CALLBACK_FIELDS);
             prop_assert!(request.cookies().all(|(name, _)| !name.is_empty()));
             for adapter in adapters() {
-                let _ = adapter.parse_callback(&request);
+                let _ = adapter.dyn_parse_callback(&request);
             }
         }
     }
