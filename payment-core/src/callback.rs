@@ -38,6 +38,10 @@ pub struct CallbackRequest {
     // instead of two per field.
     text: String,
     fields: Vec<Field>,
+    /// How many of `fields` are query or form fields, and how many are cookies (each
+    /// capped at [`MAX_CALLBACK_FIELDS`]).
+    params: usize,
+    cookie_count: usize,
 }
 
 /// Where a field came from.
@@ -100,6 +104,8 @@ impl CallbackRequest {
             method,
             text: String::with_capacity(text + 512),
             fields: Vec::with_capacity(fields.min(MAX_CALLBACK_FIELDS) + 4),
+            params: 0,
+            cookie_count: 0,
         }
     }
 
@@ -108,36 +114,62 @@ impl CallbackRequest {
         if raw.len() > MAX_CALLBACK_FIELDS * MAX_CALLBACK_FIELD_LEN {
             return Err(CallbackError::TooLarge);
         }
-        for pair in raw.split('&').filter(|pair| !pair.is_empty()) {
-            if pair.contains(['%', '+']) {
+        // One pass over each pair's bytes finds its end, its first `=` and whether it has
+        // anything to decode: gateway callbacks are a handful of short pairs, for which
+        // `str` splitting and searching cost more than the copying.
+        let bytes = raw.as_bytes();
+        let mut start = 0;
+        while start <= bytes.len() {
+            let rest = bytes.get(start..).unwrap_or_default();
+            let mut len = rest.len();
+            let mut equals = None;
+            let mut encoded = false;
+            for (i, &b) in rest.iter().enumerate() {
+                match b {
+                    b'&' => {
+                        len = i;
+                        break;
+                    }
+                    b'=' if equals.is_none() => equals = Some(i),
+                    b'%' | b'+' => encoded = true,
+                    _ => {}
+                }
+            }
+            // `&`, `=`, `%` and `+` are ASCII, so every offset here is a char boundary.
+            let end = start + len;
+            let pair = raw.get(start..end).unwrap_or_default();
+            if encoded {
                 // Percent-decoding is lossy: invalid UTF-8 becomes U+FFFD.
                 for (name, value) in url::form_urlencoded::parse(pair.as_bytes()) {
                     self.push_field(part, &name, &value)?;
                 }
-            } else {
+            } else if !pair.is_empty() {
                 // Most gateway fields (digits, letters, `-`) have nothing to decode: taken
                 // as they are, which is what decoding gives.
-                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                let (name, value) = match equals {
+                    Some(at) => (
+                        raw.get(start..start + at).unwrap_or_default(),
+                        raw.get(start + at + 1..end).unwrap_or_default(),
+                    ),
+                    None => (pair, ""),
+                };
                 self.push_field(part, name, value)?;
             }
+            start = end + 1;
         }
         Ok(())
     }
 
     /// Adds a query or form field, refusing a callback with too many or too long ones.
     fn push_field(&mut self, part: Part, name: &str, value: &str) -> Result<(), CallbackError> {
-        let fields = self
-            .fields
-            .iter()
-            .filter(|f| f.part != Part::Cookie)
-            .count();
-        if fields >= MAX_CALLBACK_FIELDS
+        if self.params >= MAX_CALLBACK_FIELDS
             || name.len() > MAX_CALLBACK_FIELD_LEN
             || value.len() > MAX_CALLBACK_FIELD_LEN
         {
             return Err(CallbackError::TooLarge);
         }
         self.push(part, name, value);
+        self.params += 1;
         Ok(())
     }
 
@@ -161,8 +193,9 @@ impl CallbackRequest {
             if let Some((name, value)) = pair.trim().split_once('=') {
                 let value = value.trim().trim_matches('"');
                 let name = name.trim();
-                if !name.is_empty() && self.cookies().count() < MAX_CALLBACK_FIELDS {
+                if !name.is_empty() && self.cookie_count < MAX_CALLBACK_FIELDS {
                     self.push(Part::Cookie, name, value);
+                    self.cookie_count += 1;
                 }
             }
         }
@@ -171,8 +204,9 @@ impl CallbackRequest {
 
     /// Adds one cookie.
     pub fn with_cookie(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
-        if self.cookies().count() < MAX_CALLBACK_FIELDS {
+        if self.cookie_count < MAX_CALLBACK_FIELDS {
             self.push(Part::Cookie, name.as_ref(), value.as_ref());
+            self.cookie_count += 1;
         }
         self
     }
@@ -360,6 +394,57 @@ mod tests {
         assert_eq!(
             CallbackRequest::from_get(&many.join("&")).unwrap_err(),
             CallbackError::TooLarge
+        );
+    }
+
+    #[test]
+    fn query_pairs_are_what_form_decoding_gives() {
+        for raw in [
+            "",
+            "&",
+            "&&a=1&&",
+            "a",
+            "a=",
+            "=x",
+            "a=1=2",
+            "a=1&a=2",
+            "refId=9&success=1&code=100",
+            "x=%D8%B3&y=a+b&z=plain",
+            "%zz=1&k=%",
+            "n=1&amp;m=2",
+            "سلام=دنیا&b=2",
+        ] {
+            let request = CallbackRequest::from_get(raw).unwrap();
+            let expected: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
+                .into_owned()
+                .collect();
+            let got: Vec<(String, String)> = request
+                .query()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            assert_eq!(got, expected, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn cookies_are_capped_apart_from_fields() {
+        let header: Vec<String> = (0..MAX_CALLBACK_FIELDS + 5)
+            .map(|i| format!("c{i}={i}"))
+            .collect();
+        let query: Vec<String> = (0..MAX_CALLBACK_FIELDS)
+            .map(|i| format!("q{i}=v"))
+            .collect();
+        let request = CallbackRequest::from_get(&query.join("&"))
+            .unwrap()
+            .with_cookie_header(&header.join("; "))
+            .with_cookie("late", "1");
+        assert_eq!(request.query().count(), MAX_CALLBACK_FIELDS);
+        assert_eq!(request.cookies().count(), MAX_CALLBACK_FIELDS);
+        assert_eq!(request.cookie("late"), None);
+        let last = MAX_CALLBACK_FIELDS - 1;
+        assert_eq!(
+            request.cookie(&format!("c{last}")),
+            Some(last.to_string().as_str())
         );
     }
 
