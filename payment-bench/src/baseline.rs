@@ -26,7 +26,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use crate::{AMOUNT, ServeArgs};
+use crate::{AMOUNT, ServeArgs, extra_work::ExtraWork};
 
 struct Baseline {
     http: reqwest::Client,
@@ -36,10 +36,15 @@ struct Baseline {
     start_url: String,
     callback_url: String,
     next: AtomicU64,
+    extra: Option<ExtraWork>,
 }
 
-/// The app: `GET /buy` and `GET /pay/callback/novinpal`.
-pub(crate) fn app(serve: &ServeArgs) -> Result<Router, Box<dyn std::error::Error>> {
+/// The app: `GET /buy` and `GET /pay/callback/novinpal`; with `extra`, every callback
+/// also does that much CPU work (calibration only).
+pub(crate) fn app(
+    serve: &ServeArgs,
+    extra: Option<ExtraWork>,
+) -> Result<Router, Box<dyn std::error::Error>> {
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(20))
@@ -54,6 +59,7 @@ pub(crate) fn app(serve: &ServeArgs) -> Result<Router, Box<dyn std::error::Error
         start_url: format!("{novinpal}/invoice/start/"),
         callback_url: format!("{}/pay/callback/novinpal", serve.public_url()),
         next: AtomicU64::new(1),
+        extra,
     });
     Ok(Router::new()
         .route("/buy", get(buy))
@@ -113,6 +119,9 @@ struct VerifyAnswer {
 }
 
 async fn callback(State(app): State<Arc<Baseline>>, Query(cb): Query<Callback>) -> Response {
+    if let Some(work) = app.extra {
+        work.run();
+    }
     let sent = app
         .http
         .post(&app.verify_url)

@@ -22,6 +22,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod baseline;
+mod extra_work;
 mod prepare;
 mod replay;
 mod report;
@@ -44,7 +45,7 @@ enum Command {
     /// Serve the PaymentRouter app (`GET /buy`, `/pay/callback/novinpal`).
     Router(ServeArgs),
     /// Serve the hand-written baseline (`GET /buy`, `/pay/callback/novinpal`).
-    Baseline(ServeArgs),
+    Baseline(BaselineArgs),
     /// Start and pay N payments through an app; write the callbacks to replay.
     Prepare(prepare::PrepareArgs),
     /// Send each line of a request file once.
@@ -83,6 +84,18 @@ impl ServeArgs {
     }
 }
 
+/// The baseline's settings.
+#[derive(Debug, clap::Args)]
+struct BaselineArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// CPU work added to every callback, in µs on an idle core (default none): the
+    /// baseline with a known extra cost, to calibrate what a cost per callback does to
+    /// throughput on this machine.
+    #[arg(long, default_value_t = 0.0)]
+    extra_work_us: f64,
+}
+
 /// The order amount every benchmark payment uses, in rial.
 const AMOUNT: u64 = 120_000;
 
@@ -100,9 +113,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let app = router::app(&serve)?;
                 serve_until_stopped(serve.addr(), app).await
             }
-            Command::Baseline(serve) => {
-                let app = baseline::app(&serve)?;
-                serve_until_stopped(serve.addr(), app).await
+            Command::Baseline(args) => {
+                let extra = (args.extra_work_us > 0.0)
+                    .then(|| extra_work::ExtraWork::calibrated(args.extra_work_us));
+                if let Some(work) = extra {
+                    println!(
+                        "extra work per callback: {} µs ({} iterations)",
+                        args.extra_work_us,
+                        work.iterations()
+                    );
+                }
+                let app = baseline::app(&args.serve, extra)?;
+                serve_until_stopped(args.serve.addr(), app).await
             }
             Command::Prepare(prepare) => prepare::run(prepare).await,
             Command::Replay(replay) => replay::run(replay).await,
