@@ -8,7 +8,7 @@ use std::{
     hash::{BuildHasher, Hash, Hasher, RandomState},
     pin::Pin,
     sync::{
-        Mutex,
+        Mutex, MutexGuard, PoisonError,
         atomic::{AtomicU64, Ordering},
     },
     task::{Context, Poll},
@@ -18,10 +18,20 @@ use std::{
 use crate::BoxFuture;
 
 /// Proof that the holder won the claim on a key; needed to complete or release it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct ClaimTicket {
     key: String,
     token: u64,
+    /// The in-memory guard that issued this ticket keeps the key's digest here, so that
+    /// completing or releasing it does not hash the key again.
+    issued_by: Option<IssuedDigest>,
+}
+
+/// A key's digest as computed by one [`MemoryReplayGuard`] (each has its own seeds).
+#[derive(Clone, Copy)]
+struct IssuedDigest {
+    guard: u64,
+    digest: Digest,
 }
 
 impl ClaimTicket {
@@ -31,6 +41,7 @@ impl ClaimTicket {
         Self {
             key: key.into(),
             token,
+            issued_by: None,
         }
     }
 
@@ -42,6 +53,25 @@ impl ClaimTicket {
     /// The claim's unique token.
     pub fn token(&self) -> u64 {
         self.token
+    }
+}
+
+// Two tickets are the same claim when key and token agree; the cached digest is only a
+// shortcut of the guard that issued one.
+impl PartialEq for ClaimTicket {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key && self.token == other.token
+    }
+}
+
+impl Eq for ClaimTicket {}
+
+impl fmt::Debug for ClaimTicket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClaimTicket")
+            .field("key", &self.key)
+            .field("token", &self.token)
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,23 +119,46 @@ pub trait ReplayGuard: Send + Sync + 'static {
     fn release<'a>(&'a self, ticket: &'a ClaimTicket) -> BoxFuture<'a, Result<(), GuardError>>;
 }
 
+/// One key's state in the in-memory guard: 16 bytes, so that a slot of the table (the
+/// key's digest and this) is 32 bytes instead of 48, and a busy guard's table touches
+/// fewer cache lines and pages.
 #[derive(Clone, Copy)]
-enum Entry {
-    InFlight { token: u64, until: Instant },
-    Done { until: Instant },
+struct Slot {
+    /// When the entry lapses, in nanoseconds since the guard's epoch.
+    until: u64,
+    /// The claim's token while a verify holds it; [`COMPLETED`] once fulfilled.
+    token: u64,
 }
+
+/// The token of a completed key (claims' tokens start at 1).
+const COMPLETED: u64 = 0;
 
 /// A [`ReplayGuard`] in this process's memory. Correct for one instance; several
 /// instances need a shared guard (such as the Redis one).
+///
+/// Keys are spread over sixteen tables, each behind its own lock: two callbacks rarely
+/// wait for each other, and when a table grows, only its own entries (a sixteenth of
+/// them) are moved while that one lock is held. Each held key takes a 32-byte slot.
 pub struct MemoryReplayGuard {
-    entries: Mutex<Entries>,
-    next_token: AtomicU64,
-    ops: AtomicU64,
+    shards: [Shard; SHARDS],
+    /// Tells this guard's tickets from another guard's (see [`IssuedDigest`]).
+    id: u64,
+    /// What deadlines are measured from.
+    epoch: Instant,
     /// The two hash keys of [`Digest`]s. std seeds a thread's first key from the OS and
     /// derives each later one by adding one, so the two differ; SipHash's outputs under
     /// different keys are unrelated.
     seeds: (RandomState, RandomState),
 }
+
+/// How many tables the in-memory guard's keys are spread over.
+const SHARDS: usize = 16;
+
+/// One table and its lock, on a cache line of its own so that two cores working on two
+/// shards do not contend for one line.
+#[repr(align(64))]
+#[derive(Default)]
+struct Shard(Mutex<Entries>);
 
 /// A key as the in-memory guard holds it: a 128-bit keyed hash instead of the string.
 ///
@@ -116,6 +169,15 @@ pub struct MemoryReplayGuard {
 /// the seeds are secret, so no one can choose keys that collide.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Digest(u64, u64);
+
+impl Digest {
+    /// The shard that holds this key: from the half the table's hasher does not use, so
+    /// that the keys of one shard still spread over all of its table.
+    fn shard(self) -> usize {
+        // The top bits of a uniformly random u64; SHARDS is a power of two.
+        (self.1 >> (u64::BITS - SHARDS.trailing_zeros())) as usize
+    }
+}
 
 impl Hash for Digest {
     fn hash<H: Hasher>(&self, state: &mut H) {
@@ -170,10 +232,10 @@ impl fmt::Debug for MemoryReplayGuard {
     }
 }
 
-/// How many operations between sweeps of lapsed entries.
+/// How many operations on a shard between its sweeps of lapsed entries.
 const SWEEP_EVERY: u64 = 1024;
 
-/// The claims, and the earliest instant at which one of them lapses.
+/// One shard's claims, and the earliest instant at which one of them lapses.
 ///
 /// Completed keys are kept for days, so a busy guard holds hundreds of thousands of them;
 /// walking all of them every [`SWEEP_EVERY`] operations cost more than the rest of a
@@ -181,35 +243,36 @@ const SWEEP_EVERY: u64 = 1024;
 /// only once something can have lapsed.
 #[derive(Default)]
 struct Entries {
-    map: HashMap<Digest, Entry, BuildDigestHasher>,
-    /// No entry lapses before this; `None` when there are no entries.
-    next_lapse: Option<Instant>,
+    map: HashMap<Digest, Slot, BuildDigestHasher>,
+    /// No entry lapses before this (nanoseconds since the epoch); `None` when there are
+    /// no entries.
+    next_lapse: Option<u64>,
+    /// Operations on this shard, to space its sweeps.
+    ops: u64,
+    /// The last claim token handed out in this shard (a key always maps to the same
+    /// shard, so tokens tell claims of one key apart).
+    last_token: u64,
 }
 
 impl Entries {
     /// Sets `key`'s entry.
-    fn set(&mut self, key: Digest, entry: Entry) {
-        let until = match entry {
-            Entry::InFlight { until, .. } | Entry::Done { until } => until,
-        };
-        self.next_lapse = Some(self.next_lapse.map_or(until, |t| t.min(until)));
-        self.map.insert(key, entry);
+    fn set(&mut self, key: Digest, slot: Slot) {
+        self.next_lapse = Some(self.next_lapse.map_or(slot.until, |t| t.min(slot.until)));
+        self.map.insert(key, slot);
     }
 
-    /// Drops lapsed entries, at most every [`SWEEP_EVERY`] operations and only when one
-    /// can have lapsed.
-    fn sweep(&mut self, op: u64, now: Instant) {
-        if op % SWEEP_EVERY != SWEEP_EVERY - 1 || self.next_lapse.is_none_or(|t| t > now) {
+    /// Counts an operation and drops lapsed entries, at most every [`SWEEP_EVERY`]
+    /// operations and only when one can have lapsed.
+    fn sweep(&mut self, now: u64) {
+        self.ops = self.ops.wrapping_add(1);
+        if !self.ops.is_multiple_of(SWEEP_EVERY) || self.next_lapse.is_none_or(|t| t > now) {
             return;
         }
-        let mut next: Option<Instant> = None;
-        self.map.retain(|_, e| {
-            let until = match e {
-                Entry::InFlight { until, .. } | Entry::Done { until } => *until,
-            };
-            let keep = until > now;
+        let mut next: Option<u64> = None;
+        self.map.retain(|_, slot| {
+            let keep = slot.until > now;
             if keep {
-                next = Some(next.map_or(until, |t| t.min(until)));
+                next = Some(next.map_or(slot.until, |t| t.min(slot.until)));
             }
             keep
         });
@@ -220,17 +283,19 @@ impl Entries {
 impl MemoryReplayGuard {
     /// An empty guard.
     pub fn new() -> Self {
+        // Process-unique, so no two guards' cached digests are taken for each other.
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Self {
-            entries: Mutex::new(Entries::default()),
-            next_token: AtomicU64::new(1),
-            ops: AtomicU64::new(0),
+            shards: Default::default(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            epoch: Instant::now(),
             seeds: (RandomState::new(), RandomState::new()),
         }
     }
 
     /// How many keys are held (claimed or completed, lapsed ones included until swept).
     pub fn len(&self) -> usize {
-        self.lock().map.len()
+        self.shards.iter().map(|s| lock(s).map.len()).sum()
     }
 
     /// Whether no key is held.
@@ -238,50 +303,84 @@ impl MemoryReplayGuard {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
-        // A panic while holding this lock cannot leave an entry half-written (every
-        // update is one insert or remove), so a poisoned map is still consistent.
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     fn digest(&self, key: &str) -> Digest {
         Digest(self.seeds.0.hash_one(key), self.seeds.1.hash_one(key))
+    }
+
+    /// The digest of a ticket's key: the one cached when this guard issued it, else
+    /// computed.
+    fn ticket_digest(&self, ticket: &ClaimTicket) -> Digest {
+        match ticket.issued_by {
+            Some(issued) if issued.guard == self.id => issued.digest,
+            _ => self.digest(&ticket.key),
+        }
+    }
+
+    fn shard(&self, digest: Digest) -> MutexGuard<'_, Entries> {
+        // `shard()` is below SHARDS; `get` keeps this free of panics all the same.
+        lock(self.shards.get(digest.shard()).unwrap_or(&self.shards[0]))
+    }
+
+    /// Now, in nanoseconds since the epoch (584 years fit in a u64).
+    fn now(&self) -> u64 {
+        nanos(self.epoch.elapsed())
     }
 
     fn claim_now(&self, key: &str, lease: Duration) -> Claim {
         // Hashed before the lock is taken, so the lock is held for the lookup only.
         let digest = self.digest(key);
-        let now = Instant::now();
-        let mut entries = self.lock();
-        entries.sweep(self.ops.fetch_add(1, Ordering::Relaxed), now);
+        let now = self.now();
+        let mut entries = self.shard(digest);
+        entries.sweep(now);
         match entries.map.get(&digest) {
-            Some(Entry::Done { until }) if *until > now => Claim::Completed,
-            Some(Entry::InFlight { until, .. }) if *until > now => Claim::InProgress,
+            Some(slot) if slot.until > now && slot.token == COMPLETED => Claim::Completed,
+            Some(slot) if slot.until > now => Claim::InProgress,
             _ => {
-                let token = self.next_token.fetch_add(1, Ordering::Relaxed);
-                let until = now + lease;
-                entries.set(digest, Entry::InFlight { token, until });
-                Claim::Acquired(ClaimTicket::new(key, token))
+                entries.last_token += 1;
+                let token = entries.last_token;
+                let until = now.saturating_add(nanos(lease));
+                entries.set(digest, Slot { until, token });
+                let mut ticket = ClaimTicket::new(key, token);
+                ticket.issued_by = Some(IssuedDigest {
+                    guard: self.id,
+                    digest,
+                });
+                Claim::Acquired(ticket)
             }
         }
     }
 
     fn complete_now(&self, ticket: &ClaimTicket, keep_for: Duration) {
-        let digest = self.digest(&ticket.key);
-        let until = Instant::now() + keep_for;
-        self.lock().set(digest, Entry::Done { until });
+        let digest = self.ticket_digest(ticket);
+        let until = self.now().saturating_add(nanos(keep_for));
+        self.shard(digest).set(
+            digest,
+            Slot {
+                until,
+                token: COMPLETED,
+            },
+        );
     }
 
     fn release_now(&self, ticket: &ClaimTicket) {
-        let digest = self.digest(&ticket.key);
-        let mut entries = self.lock();
-        if matches!(entries.map.get(&digest), Some(Entry::InFlight { token, .. }) if *token == ticket.token)
+        let digest = self.ticket_digest(ticket);
+        let mut entries = self.shard(digest);
+        if matches!(entries.map.get(&digest), Some(slot) if slot.token == ticket.token && slot.token != COMPLETED)
         {
             entries.map.remove(&digest);
         }
     }
+}
+
+fn lock(shard: &Shard) -> MutexGuard<'_, Entries> {
+    // A panic while holding this lock cannot leave an entry half-written (every update is
+    // one insert or remove), so a poisoned map is still consistent.
+    shard.0.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A duration in whole nanoseconds, saturating (a `Duration::MAX` lease never lapses).
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl ReplayGuard for MemoryReplayGuard {
@@ -384,34 +483,111 @@ mod tests {
         );
     }
 
+    /// `n` keys (named `{prefix}{i}`) that the guard keeps in the same shard.
+    fn keys_of_one_shard(guard: &MemoryReplayGuard, prefix: &str, n: usize) -> Vec<String> {
+        (0..)
+            .map(|i| format!("{prefix}{i}"))
+            .filter(|k| guard.digest(k).shard() == 0)
+            .take(n)
+            .collect()
+    }
+
     #[test]
     fn sweeps_run_only_once_something_lapsed() {
         let guard = MemoryReplayGuard::new();
         let keep = Duration::from_secs(3600);
-        for i in 0..SWEEP_EVERY {
-            if let Claim::Acquired(ticket) = claim(&guard, &format!("k{i}"), keep) {
+        let keys = keys_of_one_shard(&guard, "k", SWEEP_EVERY as usize);
+        for key in &keys {
+            if let Claim::Acquired(ticket) = claim(&guard, key, keep) {
                 guard.complete_now(&ticket, keep);
             }
         }
         // Nothing has lapsed: every key is still held, and the sweep was skipped.
-        assert_eq!(guard.len(), SWEEP_EVERY as usize);
-        assert!(guard.lock().next_lapse.is_some_and(|t| t > Instant::now()));
+        assert_eq!(guard.len(), keys.len());
+        let now = guard.now();
+        assert!(lock(&guard.shards[0]).next_lapse.is_some_and(|t| t > now));
 
-        // Short leases that lapse: the next sweep drops them and keeps the rest.
-        for i in 0..10 {
-            let _ = claim(&guard, &format!("short{i}"), Duration::from_millis(1));
+        // Short leases that lapse: the shard's next sweep drops them and keeps the rest.
+        for key in keys_of_one_shard(&guard, "short", 10) {
+            let _ = claim(&guard, &key, Duration::from_millis(1));
         }
+        assert_eq!(guard.len(), keys.len() + 10);
         std::thread::sleep(Duration::from_millis(5));
-        for i in 0..SWEEP_EVERY {
-            let _ = claim(&guard, &format!("k{i}"), keep);
+        for key in &keys {
+            let _ = claim(&guard, key, keep);
         }
-        assert_eq!(guard.len(), SWEEP_EVERY as usize);
+        assert_eq!(guard.len(), keys.len());
         // The earliest lapse left is a completed key's.
+        let later = guard.now() + nanos(Duration::from_secs(3000));
+        assert!(lock(&guard.shards[0]).next_lapse.is_some_and(|t| t > later));
+    }
+
+    #[test]
+    fn keys_spread_over_every_shard_and_slots_stay_compact() {
+        let guard = MemoryReplayGuard::new();
+        let mut per_shard = [0usize; SHARDS];
+        for i in 0..16_000 {
+            per_shard[guard.digest(&format!("novinpal:{i}")).shard()] += 1;
+        }
+        // 1,000 expected per shard; a shard outside 800..1200 would mean a biased choice.
         assert!(
-            guard
-                .lock()
-                .next_lapse
-                .is_some_and(|t| t > Instant::now() + Duration::from_secs(3000))
+            per_shard.iter().all(|n| (800..1200).contains(n)),
+            "{per_shard:?}"
         );
+        assert_eq!(std::mem::size_of::<(Digest, Slot)>(), 32);
+        assert_eq!(std::mem::align_of::<Shard>(), 64);
+    }
+
+    #[test]
+    fn deadlines_saturate_instead_of_overflowing() {
+        let guard = MemoryReplayGuard::new();
+        let Claim::Acquired(ticket) = claim(&guard, "novinpal:1", Duration::MAX) else {
+            panic!("first claim")
+        };
+        assert_eq!(
+            claim(&guard, "novinpal:1", Duration::MAX),
+            Claim::InProgress
+        );
+        guard.complete_now(&ticket, Duration::MAX);
+        assert_eq!(
+            claim(&guard, "novinpal:1", Duration::ZERO),
+            Claim::Completed
+        );
+    }
+
+    #[test]
+    fn a_ticket_with_the_completed_token_releases_nothing() {
+        let guard = MemoryReplayGuard::new();
+        let keep = Duration::from_secs(60);
+        let Claim::Acquired(ticket) = claim(&guard, "novinpal:1", keep) else {
+            panic!("first claim")
+        };
+        assert_ne!(ticket.token(), COMPLETED);
+        guard.complete_now(&ticket, keep);
+        guard.release_now(&ClaimTicket::new("novinpal:1", COMPLETED));
+        assert_eq!(claim(&guard, "novinpal:1", keep), Claim::Completed);
+    }
+
+    #[test]
+    fn a_ticket_is_found_by_the_guard_that_issued_it_and_by_key_elsewhere() {
+        let (first, second) = (MemoryReplayGuard::new(), MemoryReplayGuard::new());
+        let keep = Duration::from_secs(60);
+        let Claim::Acquired(ticket) = claim(&first, "novinpal:1", keep) else {
+            panic!("first claim")
+        };
+        let Claim::Acquired(other) = claim(&second, "novinpal:1", keep) else {
+            panic!("second guard's claim")
+        };
+        // The first guard's ticket carries its digest, which the second guard must not
+        // use: its own seeds give the key another digest.
+        second.complete_now(&ticket, keep);
+        assert_eq!(claim(&second, "novinpal:1", keep), Claim::Completed);
+        assert_eq!(claim(&first, "novinpal:1", keep), Claim::InProgress);
+        // A ticket rebuilt from key and token (as a store would) completes by key.
+        first.complete_now(&ClaimTicket::new(ticket.key(), ticket.token()), keep);
+        assert_eq!(claim(&first, "novinpal:1", keep), Claim::Completed);
+        assert_eq!(ticket, ClaimTicket::new("novinpal:1", ticket.token()));
+        assert_ne!(other.token(), COMPLETED);
+        assert!(!format!("{ticket:?}").contains("digest"));
     }
 }
