@@ -134,7 +134,7 @@ impl CanPay {
     async fn call(
         &self,
         operation: Operation,
-        url: Url,
+        url: &Url,
         body: Value,
         http: &HttpClient,
     ) -> Result<RawResponse, Error> {
@@ -263,7 +263,7 @@ impl Gateway for CanPay {
         }
         let op = Operation::Create;
         let raw = self
-            .call(op, endpoint(base, TOKEN_PATH), Value::Object(body), http)
+            .call(op, &endpoint(base, TOKEN_PATH), Value::Object(body), http)
             .await?;
         self.created(&raw)
     }
@@ -304,7 +304,7 @@ impl Gateway for CanPay {
         });
         let op = Operation::Verify;
         let raw = self
-            .call(op, endpoint(base, VERIFY_PATH), body, http)
+            .call(op, &endpoint(base, VERIFY_PATH), body, http)
             .await?;
         self.verified(&raw)
     }

@@ -245,7 +245,9 @@ impl GardeshPay {
         }
         let body = Value::Object(body);
         let raw = http
-            .send(Self::ID, operation, |c| c.post(url.clone()).json(&body))
+            .send(Self::ID, operation, |c| {
+                c.post(url.as_ref().clone()).json(&body)
+            })
             .await?;
         Ok(raw)
     }

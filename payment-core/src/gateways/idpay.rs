@@ -313,7 +313,9 @@ impl IdPay {
             .http
             .get()?
             .send(GW, operation, |c| {
-                let request = c.post(url.clone()).header(API_KEY_HEADER, key.clone());
+                let request = c
+                    .post(url.as_ref().clone())
+                    .header(API_KEY_HEADER, key.clone());
                 let request = if self.sandbox {
                     request.header(SANDBOX_HEADER, HeaderValue::from_static("true"))
                 } else {

@@ -158,7 +158,7 @@ impl Inopal {
     async fn call(
         &self,
         operation: Operation,
-        url: Url,
+        url: &Url,
         body: Value,
         http: &HttpClient,
     ) -> Result<RawResponse, Error> {
@@ -232,7 +232,7 @@ impl Inopal {
         Ok(Created {
             gateway_ref: ref_num,
             redirect: Redirect::PostForm {
-                action: endpoint(base, PAYMENT_PATH),
+                action: endpoint(base, PAYMENT_PATH).into_owned(),
                 fields: vec![("token".to_owned(), token)],
             },
             payable_amount,
@@ -364,7 +364,7 @@ impl Gateway for Inopal {
         let raw = self
             .call(
                 Operation::Create,
-                endpoint(base, CREATE_PATH),
+                &endpoint(base, CREATE_PATH),
                 Value::Object(body),
                 http,
             )
@@ -401,7 +401,7 @@ impl Gateway for Inopal {
         // The original amount from the signed state: not `payment_amount`, not the callback.
         let body = json!({ "ref_num": ref_num, "amount": state.amount().get() });
         let raw = self
-            .call(Operation::Verify, endpoint(base, VERIFY_PATH), body, http)
+            .call(Operation::Verify, &endpoint(base, VERIFY_PATH), body, http)
             .await?;
         self.verified(state, callback, &raw)
     }

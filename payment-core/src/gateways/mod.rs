@@ -7,7 +7,7 @@ pub mod inopal;
 pub mod novinpal;
 mod wire;
 
-use std::sync::OnceLock;
+use std::{borrow::Cow, sync::OnceLock};
 
 use serde::Deserialize;
 use url::Url;
@@ -232,11 +232,12 @@ impl ApiBase {
 }
 
 /// `base` joined with a relative `path` (no leading slash): the URL joined in advance
-/// for a fixed path, else joined now.
-pub(crate) fn endpoint(base: &ApiBase, path: &str) -> Url {
+/// for a fixed path (borrowed: each attempt of a call copies it once, when it builds its
+/// request), else joined now.
+pub(crate) fn endpoint<'a>(base: &'a ApiBase, path: &str) -> Cow<'a, Url> {
     match base.joined.iter().find(|(p, _)| *p == path) {
-        Some((_, url)) => url.clone(),
-        None => join(&base.url, path),
+        Some((_, url)) => Cow::Borrowed(url),
+        None => Cow::Owned(join(&base.url, path)),
     }
 }
 

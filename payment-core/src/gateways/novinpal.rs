@@ -212,7 +212,7 @@ impl NovinPal {
         let raw = self
             .http()?
             .send(GW, operation, |c| {
-                c.post(url.clone())
+                c.post(url.as_ref().clone())
                     .header(
                         CONTENT_TYPE,
                         HeaderValue::from_static("application/x-www-form-urlencoded"),
@@ -326,7 +326,7 @@ impl NovinPal {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             })
             .ok_or_else(malformed)?;
-        let start = endpoint(self.base()?, &format!("{START_PATH}{ref_id}"));
+        let start = endpoint(self.base()?, &format!("{START_PATH}{ref_id}")).into_owned();
         Ok(Created {
             gateway_ref: ref_id,
             redirect: Redirect::Get(start),
