@@ -17,7 +17,7 @@ use crate::{
         CallbackResult, FailedPayment, FailureReason, Outcome, PendingPayment, PendingReason,
         Rejection, ResubmitForm,
     },
-    replay::{Claim, ClaimTicket, GuardError},
+    replay::{Claim, ClaimTicket},
 };
 
 /// The form field that marks a callback we re-posted ourselves (see
@@ -52,7 +52,7 @@ pub struct Payments {
 struct Inner {
     gateways: BTreeMap<GatewayId, Arc<dyn DynGateway>>,
     codec: StateCodec,
-    guard: Guard,
+    guard: Arc<dyn ReplayGuard>,
     clock: Arc<dyn Clock>,
     public_base_url: Url,
     mount_path: String,
@@ -271,7 +271,7 @@ impl PaymentsBuilder {
                 codec: StateCodec::new(keys),
                 guard: self
                     .guard
-                    .map_or_else(|| Guard::Memory(Box::default()), Guard::Shared),
+                    .unwrap_or_else(|| Arc::new(MemoryReplayGuard::new())),
                 clock: self.clock,
                 public_base_url,
                 mount_path: self.mount_path,
@@ -634,7 +634,7 @@ impl Payments {
         };
         let key = claim_key(&state, callback);
         let guard = &self.inner.guard;
-        let ticket = match guard.claim(key, self.inner.verify_lease).await {
+        let ticket = match guard.claim(&key, self.inner.verify_lease).await {
             Ok(Claim::Acquired(ticket)) => ticket,
             Ok(Claim::Completed) => return Outcome::Rejected(Rejection::Replay),
             Ok(Claim::InProgress) => return Outcome::Rejected(Rejection::InProgress),
@@ -786,46 +786,6 @@ fn belongs(state: &OrderState, callback: &CallbackData) -> bool {
         (Some(reference), _) => reference == state.gateway_ref(),
         (None, Some(order_id)) => order_id == state.order_id().as_str(),
         (None, None) => false,
-    }
-}
-
-/// The replay guard in use. The default in-memory one is called directly: its answers
-/// are ready at once, so a callback neither boxes a future nor copies the key for them.
-enum Guard {
-    Memory(Box<MemoryReplayGuard>),
-    Shared(Arc<dyn ReplayGuard>),
-}
-
-impl Guard {
-    async fn claim(&self, key: String, lease: StdDuration) -> Result<Claim, GuardError> {
-        match self {
-            Guard::Memory(guard) => Ok(guard.claim_now(key, lease)),
-            Guard::Shared(guard) => guard.claim(&key, lease).await,
-        }
-    }
-
-    async fn complete(
-        &self,
-        ticket: &ClaimTicket,
-        keep_for: StdDuration,
-    ) -> Result<(), GuardError> {
-        match self {
-            Guard::Memory(guard) => {
-                guard.complete_now(ticket, keep_for);
-                Ok(())
-            }
-            Guard::Shared(guard) => guard.complete(ticket, keep_for).await,
-        }
-    }
-
-    async fn release(&self, ticket: &ClaimTicket) -> Result<(), GuardError> {
-        match self {
-            Guard::Memory(guard) => {
-                guard.release_now(ticket);
-                Ok(())
-            }
-            Guard::Shared(guard) => guard.release(ticket).await,
-        }
     }
 }
 

@@ -326,48 +326,31 @@ impl MemoryReplayGuard {
         nanos(self.epoch.elapsed())
     }
 
-    /// [`ReplayGuard::claim`], answered at once. Given a `String`, a won claim's ticket
-    /// keeps it instead of a copy.
-    pub(crate) fn claim_now<K: AsRef<str> + Into<String>>(&self, key: K, lease: Duration) -> Claim {
-        let digest = self.digest(key.as_ref());
-        match self.claim_token(digest, lease) {
-            Ok(token) => self.acquired(key, token, digest),
-            Err(taken) => taken,
-        }
-    }
-
-    /// Claims the key with this digest: the new claim's token, or the answer when the key
-    /// is taken. The key is hashed before, and its ticket made after, so that the lock is
-    /// held for the lookup only.
-    fn claim_token(&self, digest: Digest, lease: Duration) -> Result<u64, Claim> {
+    fn claim_now(&self, key: &str, lease: Duration) -> Claim {
+        // Hashed before the lock is taken, so the lock is held for the lookup only.
+        let digest = self.digest(key);
         let now = self.now();
         let mut entries = self.shard(digest);
         entries.sweep(now);
         match entries.map.get(&digest) {
-            Some(slot) if slot.until > now && slot.token == COMPLETED => Err(Claim::Completed),
-            Some(slot) if slot.until > now => Err(Claim::InProgress),
+            Some(slot) if slot.until > now && slot.token == COMPLETED => Claim::Completed,
+            Some(slot) if slot.until > now => Claim::InProgress,
             _ => {
                 entries.last_token += 1;
                 let token = entries.last_token;
                 let until = now.saturating_add(nanos(lease));
                 entries.set(digest, Slot { until, token });
-                Ok(token)
+                let mut ticket = ClaimTicket::new(key, token);
+                ticket.issued_by = Some(IssuedDigest {
+                    guard: self.id,
+                    digest,
+                });
+                Claim::Acquired(ticket)
             }
         }
     }
 
-    /// The answer to a won claim, with a ticket that remembers the digest.
-    fn acquired(&self, key: impl Into<String>, token: u64, digest: Digest) -> Claim {
-        let mut ticket = ClaimTicket::new(key, token);
-        ticket.issued_by = Some(IssuedDigest {
-            guard: self.id,
-            digest,
-        });
-        Claim::Acquired(ticket)
-    }
-
-    /// [`ReplayGuard::complete`], done at once.
-    pub(crate) fn complete_now(&self, ticket: &ClaimTicket, keep_for: Duration) {
+    fn complete_now(&self, ticket: &ClaimTicket, keep_for: Duration) {
         let digest = self.ticket_digest(ticket);
         let until = self.now().saturating_add(nanos(keep_for));
         self.shard(digest).set(
@@ -379,8 +362,7 @@ impl MemoryReplayGuard {
         );
     }
 
-    /// [`ReplayGuard::release`], done at once.
-    pub(crate) fn release_now(&self, ticket: &ClaimTicket) {
+    fn release_now(&self, ticket: &ClaimTicket) {
         let digest = self.ticket_digest(ticket);
         let mut entries = self.shard(digest);
         if matches!(entries.map.get(&digest), Some(slot) if slot.token == ticket.token && slot.token != COMPLETED)
