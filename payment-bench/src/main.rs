@@ -7,6 +7,9 @@
 //!   calls the gateway's create and redirects; the callback calls verify with the `refId`
 //!   from the query string and answers "paid" when the gateway says so. No signed state,
 //!   no replay guard, no amount or order check.
+//! - `checked`: the baseline with the checks this library makes written by hand (signed
+//!   per-order cookie, callback against it, a claim in a locked map, the verify answer
+//!   against the cookie, the cookie removed): what the safety costs done without it.
 //! - `prepare`: starts N payments through an app's start endpoint, pays each one at the
 //!   sandbox and writes the legitimate callback requests (path and query, and the state
 //!   cookie the app set) to a file that the wrk script replays, one request per payment.
@@ -22,6 +25,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod baseline;
+mod checked;
 mod extra_work;
 mod prepare;
 mod replay;
@@ -46,6 +50,8 @@ enum Command {
     Router(ServeArgs),
     /// Serve the hand-written baseline (`GET /buy`, `/pay/callback/novinpal`).
     Baseline(BaselineArgs),
+    /// Serve the hand-written baseline with the library's checks done by hand.
+    Checked(ServeArgs),
     /// Start and pay N payments through an app; write the callbacks to replay.
     Prepare(prepare::PrepareArgs),
     /// Send each line of a request file once.
@@ -125,6 +131,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 let app = baseline::app(&args.serve, extra)?;
                 serve_until_stopped(args.serve.addr(), app).await
+            }
+            Command::Checked(serve) => {
+                let app = checked::app(&serve)?;
+                serve_until_stopped(serve.addr(), app).await
             }
             Command::Prepare(prepare) => prepare::run(prepare).await,
             Command::Replay(replay) => replay::run(replay).await,

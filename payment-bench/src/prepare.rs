@@ -45,11 +45,15 @@ struct Instruction {
     url: String,
 }
 
-type AnyError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
-/// One payment: start, pay, and the callback line.
-async fn one(http: &reqwest::Client, args: &PrepareArgs) -> Result<String, AnyError> {
-    let started = http.get(format!("{}/buy", args.app)).send().await?;
+/// One payment started through `app` and paid at `sandbox`: its callback line.
+pub(crate) async fn one(
+    http: &reqwest::Client,
+    app: &str,
+    sandbox: &str,
+) -> Result<String, AnyError> {
+    let started = http.get(format!("{app}/buy")).send().await?;
     if started.status() != reqwest::StatusCode::FOUND {
         return Err(format!("start answered {}", started.status()).into());
     }
@@ -69,7 +73,7 @@ async fn one(http: &reqwest::Client, args: &PrepareArgs) -> Result<String, AnyEr
         .to_owned();
     let act = format!(
         "{}/novinpal/_sandbox/act/{ref_id}",
-        args.sandbox.trim_end_matches('/')
+        sandbox.trim_end_matches('/')
     );
     let instruction: Instruction = http
         .post(act)
@@ -102,7 +106,7 @@ pub(crate) async fn run(args: PrepareArgs) -> Result<(), Box<dyn std::error::Err
         let (http, args, lines, taken) = (http.clone(), args.clone(), lines.clone(), taken.clone());
         workers.spawn(async move {
             while taken.fetch_add(1, Ordering::Relaxed) < args.count {
-                let line = one(&http, &args).await?;
+                let line = one(&http, &args.app, &args.sandbox).await?;
                 lines.lock().unwrap_or_else(|e| e.into_inner()).push(line);
             }
             Ok::<(), AnyError>(())
