@@ -35,7 +35,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::{AMOUNT, ServeArgs};
+use crate::{AMOUNT, ServeArgs, by_hand::NovinPalByHand};
 
 /// The signing key: fixed, like the router app's.
 const KEY: &[u8; 32] = b"payment-bench signing key, 32 b!";
@@ -50,12 +50,7 @@ const COOKIE_PATH: &str = "/pay/callback";
 type HmacSha256 = Hmac<Sha256>;
 
 struct Checked {
-    http: reqwest::Client,
-    api_key: &'static str,
-    create_url: String,
-    verify_url: String,
-    start_url: String,
-    callback_url: String,
+    novinpal: NovinPalByHand,
     next: AtomicU64,
     /// Keyed once; each use starts from a clone.
     mac: HmacSha256,
@@ -78,19 +73,8 @@ struct OrderCookie<'a> {
 
 /// The app: `GET /buy` and `GET /pay/callback/novinpal`.
 pub(crate) fn app(serve: &ServeArgs) -> Result<Router, Box<dyn std::error::Error>> {
-    let http = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(20))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let novinpal = serve.novinpal();
     let state = Arc::new(Checked {
-        http,
-        api_key: payment_sandbox::NOVINPAL_API_KEY,
-        create_url: format!("{novinpal}/invoice/request"),
-        verify_url: format!("{novinpal}/invoice/verify"),
-        start_url: format!("{novinpal}/invoice/start/"),
-        callback_url: format!("{}/pay/callback/novinpal", serve.public_url()),
+        novinpal: NovinPalByHand::new(serve)?,
         next: AtomicU64::new(1),
         mac: HmacSha256::new_from_slice(KEY)?,
         claims: Mutex::new(HashMap::new()),
@@ -165,36 +149,9 @@ impl Checked {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateAnswer {
-    status: i64,
-    ref_id: Option<String>,
-}
-
 async fn buy(State(app): State<Arc<Checked>>) -> Response {
     let id = format!("C-{}", app.next.fetch_add(1, Ordering::Relaxed));
-    let amount = AMOUNT.to_string();
-    let sent = app
-        .http
-        .post(&app.create_url)
-        .form(&[
-            ("api_key", app.api_key),
-            ("amount", &amount),
-            ("return_url", &app.callback_url),
-            ("order_id", &id),
-        ])
-        .send()
-        .await;
-    let answer = match sent {
-        Ok(response) => response.json::<CreateAnswer>().await,
-        Err(e) => Err(e),
-    };
-    let Ok(CreateAnswer {
-        status: 1,
-        ref_id: Some(ref_id),
-    }) = answer
-    else {
+    let Some(ref_id) = app.novinpal.create(&id).await else {
         return (StatusCode::BAD_GATEWAY, "could not start the payment").into_response();
     };
     let mut nonce = [0u8; 16];
@@ -218,7 +175,7 @@ async fn buy(State(app): State<Arc<Checked>>) -> Response {
     (
         StatusCode::FOUND,
         [
-            (header::LOCATION, format!("{}{ref_id}", app.start_url)),
+            (header::LOCATION, app.novinpal.start_url(&ref_id)),
             (header::SET_COOKIE, cookie),
         ],
     )
@@ -303,17 +260,7 @@ async fn callback(
     if let Err(why) = app.claim(&cb.ref_id) {
         return answer(StatusCode::CONFLICT, why.into(), None);
     }
-    let sent = app
-        .http
-        .post(&app.verify_url)
-        .form(&[("api_key", app.api_key), ("ref_id", &cb.ref_id)])
-        .send()
-        .await;
-    let verified = match sent {
-        Ok(response) => response.json::<VerifyAnswer>().await,
-        Err(e) => Err(e),
-    };
-    match verified {
+    match app.novinpal.verify::<VerifyAnswer>(&cb.ref_id).await {
         Ok(VerifyAnswer {
             status: 1,
             order_id: Some(order_id),
@@ -437,13 +384,12 @@ mod tests {
 
     #[test]
     fn a_cookie_opens_only_under_its_own_name() {
+        let serve = ServeArgs {
+            port: 1,
+            sandbox: "http://127.0.0.1:2".into(),
+        };
         let checked = Checked {
-            http: reqwest::Client::new(),
-            api_key: "k",
-            create_url: String::new(),
-            verify_url: String::new(),
-            start_url: String::new(),
-            callback_url: String::new(),
+            novinpal: NovinPalByHand::new(&serve).unwrap(),
             next: AtomicU64::new(1),
             mac: HmacSha256::new_from_slice(KEY).unwrap(),
             claims: Mutex::new(HashMap::new()),

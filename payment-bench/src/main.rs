@@ -25,6 +25,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod baseline;
+mod by_hand;
 mod checked;
 mod extra_work;
 mod prepare;
