@@ -15,6 +15,9 @@
 //!   cookie the app set) to a file that the wrk script replays, one request per payment.
 //! - `replay`: sends each line of a request file once (exact counts, for callgrind).
 //! - `report`: reads the result lines the script collected and prints medians and ratios.
+//! - `crossings`: reads a `perf` recording of an app's allocator calls and counts the
+//!   allocations freed on another thread than the one that made them
+//!   (`scripts/bench-allocations`).
 //!
 //! The sandbox itself runs as its own process (`payment-sandbox`).
 
@@ -27,6 +30,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod baseline;
 mod by_hand;
 mod checked;
+mod crossings;
 mod extra_work;
 mod prepare;
 mod replay;
@@ -57,6 +61,8 @@ enum Command {
     Prepare(prepare::PrepareArgs),
     /// Send each line of a request file once.
     Replay(replay::ReplayArgs),
+    /// Count, from `perf script` output on stdin, the allocations freed on another thread.
+    Crossings(crossings::CrossingsArgs),
     /// Print medians and ratios from the collected result lines.
     Report {
         /// The results file written by scripts/bench.
@@ -108,8 +114,10 @@ const AMOUNT: u64 = 120_000;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    if let Command::Report { file } = &args.command {
-        return report::run(file);
+    match &args.command {
+        Command::Report { file } => return report::run(file),
+        Command::Crossings(crossings) => return crossings::run(crossings),
+        _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -139,7 +147,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             Command::Prepare(prepare) => prepare::run(prepare).await,
             Command::Replay(replay) => replay::run(replay).await,
-            Command::Report { .. } => Ok(()),
+            Command::Report { .. } | Command::Crossings(_) => Ok(()),
         }
     })
 }
