@@ -63,16 +63,15 @@ impl Census {
         let mut tracker = Tracker::default();
         let mut hit: Option<Hit<'_>> = None;
         for line in text.lines() {
-            if line.starts_with([' ', '\t']) {
-                if let (Some(hit), Some(frame)) = (hit.as_mut(), frame_symbol(line)) {
-                    hit.frames.push(frame);
+            // perf pads thread ids to a common width, so a hit's first line may start with
+            // spaces too; what tells it from a stack line is the probe's name.
+            if let Some(next) = parse_header(line) {
+                if let Some(done) = hit.replace(next) {
+                    tracker.record(&mut census, done);
                 }
-                continue;
+            } else if let (Some(hit), Some(frame)) = (hit.as_mut(), frame_symbol(line)) {
+                hit.frames.push(frame);
             }
-            if let Some(done) = hit.take() {
-                tracker.record(&mut census, done);
-            }
-            hit = parse_header(line);
         }
         if let Some(done) = hit {
             tracker.record(&mut census, done);
@@ -172,7 +171,7 @@ impl Tracker {
     }
 }
 
-/// The header line of one hit: `TID probe_libc:EVENT: (...) name=VALUE [ip sym]`.
+/// The first line of one hit: `TID probe_libc:EVENT: (...) name=VALUE [ip sym]`.
 fn parse_header(line: &str) -> Option<Hit<'_>> {
     let mut words = line.split_whitespace();
     let thread = words.next()?.parse().ok()?;
@@ -259,9 +258,10 @@ pub(crate) fn run(args: &CrossingsArgs) -> Result<(), Box<dyn std::error::Error>
 mod tests {
     use super::*;
 
-    /// Two callbacks, as `perf script` prints them: thread 1 allocates a URI and a key
-    /// for each; for the first, thread 2 frees both (the handler moved), for the second
-    /// thread 1 does. A third block is grown by thread 2 and freed there.
+    /// Two callbacks, as `perf script` prints them (thread ids padded, as perf pads
+    /// them): thread 1 allocates a URI for each and a key for the first; thread 2 frees
+    /// the first callback's two blocks (its handler moved), thread 1 the second's URI.
+    /// A block that thread 1 `calloc`s is grown by thread 2 and freed there.
     const RECORDING: &str = "\
 1 probe_libc:malloc_entry: (7f00dd470930) size=64
 \t           98930 malloc
@@ -277,7 +277,7 @@ mod tests {
 \t          3 payment_core::payments::Payments::claim_and_verify::{{closure}}::h0123456789abcdef
 
 1 probe_libc:malloc_exit__return: (7f00dd470930 <- 55b149b5de7c) arg1=0x2000     55b149b5de7c something
-2          probe_libc:free_entry: (7f00dd470ef0) ptr=4096     7f00dd470ef0 cfree@GLIBC_2.2.5
+    2      probe_libc:free_entry: (7f00dd470ef0) ptr=4096     7f00dd470ef0 cfree@GLIBC_2.2.5
 2          probe_libc:free_entry: (7f00dd470ef0) ptr=8192     7f00dd470ef0 cfree@GLIBC_2.2.5
 1 probe_libc:malloc_entry: (7f00dd470930) size=64
 \t           98930 malloc
