@@ -304,7 +304,7 @@ impl StateCodec {
         let ref_len = usize::from(u16::from_be_bytes(r.array()?));
         let gateway_ref = std::str::from_utf8(r.take(ref_len)?)
             .map_err(|_| StateError::Malformed)?
-            .to_owned();
+            .into();
         if !r.0.is_empty() {
             return Err(StateError::Malformed);
         }

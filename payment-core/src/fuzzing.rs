@@ -101,7 +101,7 @@ pub fn state(
         gateway,
         order_id,
         amount,
-        gateway_ref: gateway_ref.into(),
+        gateway_ref: compact_str::CompactString::from(gateway_ref.into()),
         nonce,
         issued_at,
         expires_at,

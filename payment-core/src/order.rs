@@ -2,6 +2,7 @@
 
 use std::{fmt, str::FromStr};
 
+use compact_str::CompactString;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +26,9 @@ pub const MAX_ORDER_ID_LEN: usize = 128;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
-pub struct OrderId(String);
+// Inline up to 24 bytes, as most order ids are: an order state decoded on every callback
+// then holds no allocation for its id.
+pub struct OrderId(CompactString);
 
 /// Why a string is not a valid [`OrderId`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,8 +47,8 @@ pub enum OrderIdError {
 
 impl OrderId {
     /// Checks and wraps an order id.
-    pub fn new(id: impl Into<String>) -> Result<Self, OrderIdError> {
-        let id = id.into();
+    pub fn new(id: impl AsRef<str>) -> Result<Self, OrderIdError> {
+        let id = id.as_ref();
         if id.is_empty() {
             return Err(OrderIdError::Empty);
         }
@@ -58,7 +61,7 @@ impl OrderId {
         {
             return Err(OrderIdError::BadCharacter);
         }
-        Ok(Self(id))
+        Ok(Self(CompactString::new(id)))
     }
 
     /// The id as sent to gateways.
@@ -91,7 +94,7 @@ impl TryFrom<String> for OrderId {
 
 impl<'de> Deserialize<'de> for OrderId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+        let s = CompactString::deserialize(d)?;
         OrderId::new(s).map_err(serde::de::Error::custom)
     }
 }
@@ -239,6 +242,32 @@ mod tests {
         assert!(OrderId::new("x".repeat(128)).is_ok());
         assert_eq!(OrderId::new("a/b"), Err(OrderIdError::BadCharacter));
         assert_eq!(OrderId::new("سفارش"), Err(OrderIdError::BadCharacter));
+    }
+
+    #[test]
+    fn order_ids_short_and_long_read_and_round_trip_alike() {
+        // 24 bytes and fewer are held inline, longer ones on the heap: both must behave
+        // the same way.
+        for len in [1, 23, 24, 25, 64, MAX_ORDER_ID_LEN] {
+            let text = "A".repeat(len);
+            let id = OrderId::new(&text).unwrap();
+            assert_eq!(id.as_str(), text);
+            assert_eq!(id.to_string(), text);
+            assert_eq!(id, text.parse().unwrap());
+            assert_eq!(format!("{id:?}"), format!("OrderId({text:?})"));
+            let json = serde_json::to_string(&id).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<OrderId>(&json).unwrap(), id);
+        }
+        // An escaped JSON string is decoded before the id is checked.
+        assert_eq!(
+            serde_json::from_str::<OrderId>("\"A\\u002d1\"")
+                .unwrap()
+                .as_str(),
+            "A-1"
+        );
+        assert!(serde_json::from_str::<OrderId>("\"a b\"").is_err());
+        assert!(serde_json::from_str::<OrderId>("\"\"").is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::{collections::BTreeMap, fmt, sync::Arc, time::Duration as StdDuration};
 
+use compact_str::CompactString;
 use time::Duration;
 use tracing::Instrument;
 use url::Url;
@@ -794,14 +795,15 @@ fn belongs(state: &OrderState, callback: &CallbackData) -> bool {
     }
 }
 
-/// The key a payment is claimed under: what verify is called with.
-fn claim_key(state: &OrderState, callback: &CallbackData) -> String {
+/// The key a payment is claimed under: what verify is called with. Inline, without an
+/// allocation, up to 24 bytes.
+fn claim_key(state: &OrderState, callback: &CallbackData) -> CompactString {
     let reference = callback
         .verify_reference
         .as_deref()
         .unwrap_or(state.gateway_ref());
     let gateway = state.gateway().as_str();
-    let mut key = String::with_capacity(gateway.len() + 1 + reference.len());
+    let mut key = CompactString::with_capacity(gateway.len() + 1 + reference.len());
     key.push_str(gateway);
     key.push(':');
     key.push_str(reference);

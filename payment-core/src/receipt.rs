@@ -1,5 +1,6 @@
 //! The proof of a verified payment.
 
+use compact_str::CompactString;
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -46,7 +47,7 @@ pub struct Receipt {
     gateway: GatewayId,
     order_id: OrderId,
     amount: Rial,
-    gateway_ref: String,
+    gateway_ref: CompactString,
     bank_reference: Option<String>,
     card_mask: Option<String>,
     paid_at: Option<String>,
