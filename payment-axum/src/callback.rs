@@ -93,16 +93,26 @@ pub(crate) fn read(
 
 impl Read {
     /// Runs the callback pipeline for `gateway` on the request read.
-    pub(crate) async fn run(self, payments: &Payments, gateway: GatewayId) -> CallbackResult {
-        let request = match self {
-            Read::Ready(request) => request,
-            Read::Post(body) => match body.await {
-                Ok(request) => request,
-                Err(e) => return rejected(Rejection::MalformedCallback(e)),
-            },
-            Read::Refused(rejection) => return rejected(rejection),
-        };
-        payments.handle_callback(gateway, &request, None).await
+    ///
+    /// Works on the request where [`read`] put it, and puts a `POST`'s there once its
+    /// body is read: a future that held one of its own would carry a second copy (a
+    /// [`CallbackRequest`] is a few hundred bytes), taking the handler's boxed future
+    /// past the allocator's per-thread cache.
+    pub(crate) async fn run(&mut self, payments: &Payments, gateway: GatewayId) -> CallbackResult {
+        loop {
+            match self {
+                Read::Ready(request) => {
+                    return payments.handle_callback(gateway, request, None).await;
+                }
+                Read::Post(body) => {
+                    *self = match body.await {
+                        Ok(request) => Read::Ready(request),
+                        Err(e) => Read::Refused(Rejection::MalformedCallback(e)),
+                    };
+                }
+                Read::Refused(rejection) => return rejected(rejection.clone()),
+            }
+        }
     }
 }
 

@@ -238,7 +238,7 @@ impl PaymentRouter {
             let handler = move |State(shared): State<Arc<Shared>>, req: Request| {
                 // Read before the future is made, so that the future (boxed by axum) does
                 // not carry the request; see `callback::Read`.
-                let read = callback::read(
+                let mut read = callback::read(
                     &shared.payments,
                     gateway,
                     req,
