@@ -1,6 +1,7 @@
 //! What a gateway sends back through the buyer's browser, before anything is trusted.
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::{CallbackError, GatewayCode, GatewayId, Rial};
 
@@ -34,10 +35,13 @@ pub enum CallbackMethod {
 pub struct CallbackRequest {
     method: CallbackMethod,
     // Every decoded name and value back to back, with `fields` pointing into it: a
-    // callback is read once and dropped, and two allocations serve all of its fields
-    // instead of two per field.
+    // callback is read once and dropped, and one allocation serves all of its fields
+    // instead of two per field. The table itself is inline for a usual callback (a
+    // gateway's fields and a few cookies): the request is held across verify, and what
+    // is held across that call is often freed by another worker than the one that
+    // allocated it (BENCHMARKS.md).
     text: String,
-    fields: Vec<Field>,
+    fields: SmallVec<[Field; INLINE_FIELDS]>,
     /// How many of `fields` are query or form fields, and how many are cookies (each
     /// capped at [`MAX_CALLBACK_FIELDS`]).
     params: usize,
@@ -52,13 +56,19 @@ enum Part {
     Cookie,
 }
 
-/// One field: its name is `text[start..split]`, its value `text[split..end]`.
+/// How many fields a request holds without an allocation of their own: IDPay's `POST`,
+/// the longest callback, has eight, and a state cookie and a few of the shop's follow.
+const INLINE_FIELDS: usize = 12;
+
+/// One field: its name is `text[start..split]`, its value `text[split..end]`. Offsets
+/// are 32-bit so that a field takes 16 bytes; [`CallbackRequest::push`] refuses text
+/// beyond that.
 #[derive(Debug, Clone, Copy)]
 struct Field {
     part: Part,
-    start: usize,
-    split: usize,
-    end: usize,
+    start: u32,
+    split: u32,
+    end: u32,
 }
 
 impl CallbackRequest {
@@ -103,7 +113,7 @@ impl CallbackRequest {
         Self {
             method,
             text: String::with_capacity(text + 512),
-            fields: Vec::with_capacity(fields.min(MAX_CALLBACK_FIELDS) + 4),
+            fields: SmallVec::with_capacity(fields.min(MAX_CALLBACK_FIELDS) + 4),
             params: 0,
             cookie_count: 0,
         }
@@ -168,22 +178,34 @@ impl CallbackRequest {
         {
             return Err(CallbackError::TooLarge);
         }
-        self.push(part, name, value);
+        if !self.push(part, name, value) {
+            return Err(CallbackError::TooLarge);
+        }
         self.params += 1;
         Ok(())
     }
 
-    fn push(&mut self, part: Part, name: &str, value: &str) {
+    /// Adds a field; `false` (and nothing added) if the text would outgrow 32-bit offsets,
+    /// which only a cookie header of gigabytes could make it.
+    fn push(&mut self, part: Part, name: &str, value: &str) -> bool {
+        let offset = |len: usize| u32::try_from(len).ok();
         let start = self.text.len();
+        let (Some(start32), Some(split), Some(end)) = (
+            offset(start),
+            offset(start + name.len()),
+            offset(start + name.len() + value.len()),
+        ) else {
+            return false;
+        };
         self.text.push_str(name);
-        let split = self.text.len();
         self.text.push_str(value);
         self.fields.push(Field {
             part,
-            start,
+            start: start32,
             split,
-            end: self.text.len(),
+            end,
         });
+        true
     }
 
     /// Adds the cookies of a `Cookie` request header (`a=1; b=2`). Malformed pairs are
@@ -193,8 +215,10 @@ impl CallbackRequest {
             if let Some((name, value)) = pair.trim().split_once('=') {
                 let value = value.trim().trim_matches('"');
                 let name = name.trim();
-                if !name.is_empty() && self.cookie_count < MAX_CALLBACK_FIELDS {
-                    self.push(Part::Cookie, name, value);
+                if !name.is_empty()
+                    && self.cookie_count < MAX_CALLBACK_FIELDS
+                    && self.push(Part::Cookie, name, value)
+                {
                     self.cookie_count += 1;
                 }
             }
@@ -204,8 +228,9 @@ impl CallbackRequest {
 
     /// Adds one cookie.
     pub fn with_cookie(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
-        if self.cookie_count < MAX_CALLBACK_FIELDS {
-            self.push(Part::Cookie, name.as_ref(), value.as_ref());
+        if self.cookie_count < MAX_CALLBACK_FIELDS
+            && self.push(Part::Cookie, name.as_ref(), value.as_ref())
+        {
             self.cookie_count += 1;
         }
         self
@@ -263,16 +288,27 @@ impl CallbackRequest {
         let text = self.text.as_bytes();
         self.fields
             .iter()
-            .find(|f| f.part == part && text.get(f.start..f.split) == Some(name.as_bytes()))
+            .find(|f| f.part == part && text.get(f.name_range()) == Some(name.as_bytes()))
             .map(|f| self.pair(f).1)
     }
 
     fn pair(&self, field: &Field) -> (&str, &str) {
         // The offsets were taken at char boundaries of this same string.
         (
-            self.text.get(field.start..field.split).unwrap_or_default(),
-            self.text.get(field.split..field.end).unwrap_or_default(),
+            self.text.get(field.name_range()).unwrap_or_default(),
+            self.text.get(field.value_range()).unwrap_or_default(),
         )
+    }
+}
+
+impl Field {
+    fn name_range(&self) -> std::ops::Range<usize> {
+        // Offsets are u32, which widen losslessly to usize on every target this builds for.
+        self.start as usize..self.split as usize
+    }
+
+    fn value_range(&self) -> std::ops::Range<usize> {
+        self.split as usize..self.end as usize
     }
 }
 
