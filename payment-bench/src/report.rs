@@ -162,23 +162,33 @@ fn render(runs: &[Run], rss: &[Rss]) -> String {
     }
     out.push('\n');
     for kind in &kinds {
-        let paired: Vec<(f64, f64, f64, f64)> = runs
+        let rounds: Vec<(&Run, &Run)> = runs
             .iter()
             .filter(|r| r.kind == *kind && r.side == "router")
             .filter_map(|r| {
                 runs.iter()
                     .find(|b| b.kind == *kind && b.side == "baseline" && b.round == r.round)
-                    .map(|b| {
-                        (
-                            r.rps / b.rps,
-                            r.p50_us / b.p50_us,
-                            r.p99_us / b.p99_us,
-                            r.app_cpu_us / b.app_cpu_us,
-                        )
-                    })
+                    .map(|b| (r, b))
             })
             .collect();
-        if paired.is_empty() {
+        // A run that ran out of prepared callbacks served replays at the end: the router
+        // refuses those at once, the baseline verifies them again, so the pair no longer
+        // compares the same work. Replay runs are replays throughout.
+        let (paired, left_out): (Vec<_>, Vec<_>) = rounds
+            .into_iter()
+            .partition(|(r, b)| *kind == "replay" || r.wrapped + b.wrapped == 0.0);
+        let paired: Vec<(f64, f64, f64, f64)> = paired
+            .iter()
+            .map(|(r, b)| {
+                (
+                    r.rps / b.rps,
+                    r.p50_us / b.p50_us,
+                    r.p99_us / b.p99_us,
+                    r.app_cpu_us / b.app_cpu_us,
+                )
+            })
+            .collect();
+        if paired.is_empty() && left_out.is_empty() {
             continue;
         }
         let each: Vec<String> = paired.iter().map(|p| format!("{:.3}", p.0)).collect();
@@ -192,6 +202,13 @@ fn render(runs: &[Run], rss: &[Rss]) -> String {
             median(paired.iter().map(|p| p.2).collect()),
             median(paired.iter().map(|p| p.3).collect()),
         ));
+        if !left_out.is_empty() {
+            let which: Vec<String> = left_out.iter().map(|(r, _)| r.round.to_string()).collect();
+            out.push_str(&format!(
+                "{kind}: !! rounds {} left out: an app ran out of prepared callbacks\n",
+                which.join(" ")
+            ));
+        }
     }
     if !rss.is_empty() {
         out.push_str("\nmemory (KiB)\n");
@@ -263,5 +280,37 @@ RSS side=router phase=start_3 pending=3000 vmrss_kb=10000 vmhwm_kb=11000
         assert!(report.contains("HTTP >= 400 2"), "{report}");
         assert!(report.contains("+0.0 bytes per pending order"), "{report}");
         assert_eq!(median(vec![3.0, 1.0, 2.0, 10.0]), 2.5);
+    }
+
+    #[test]
+    fn rounds_that_ran_out_of_callbacks_are_left_out_of_the_ratio() {
+        let text = "\
+RESULT kind=callback side=router round=1 requests=900 rps=900 p50_us=1000 p99_us=3000 wrapped=0
+RESULT kind=callback side=baseline round=1 requests=1000 rps=1000 p50_us=1000 p99_us=2000 wrapped=0
+RESULT kind=callback side=router round=2 requests=3000 rps=3000 p50_us=1000 p99_us=3000 wrapped=1200
+RESULT kind=callback side=baseline round=2 requests=1000 rps=1000 p50_us=1000 p99_us=2000 wrapped=0
+RESULT kind=callback side=router round=3 requests=800 rps=800 p50_us=1000 p99_us=3000 wrapped=0
+RESULT kind=callback side=baseline round=3 requests=1000 rps=1000 p50_us=1000 p99_us=2000 wrapped=5
+RESULT kind=replay side=router round=1 requests=5000 rps=5000 p50_us=100 p99_us=300 wrapped=4000
+RESULT kind=replay side=baseline round=1 requests=1000 rps=1000 p50_us=1000 p99_us=2000 wrapped=0
+";
+        let (runs, rss) = parse(text);
+        let report = render(&runs, &rss);
+        assert!(
+            report.contains(
+                "callback: router/baseline throughput 0.900 (median of 1 paired rounds: 0.900)"
+            ),
+            "{report}"
+        );
+        assert!(
+            report
+                .contains("callback: !! rounds 2 3 left out: an app ran out of prepared callbacks"),
+            "{report}"
+        );
+        assert!(
+            report.contains("replay: router/baseline throughput 5.000 (median of 1 paired rounds"),
+            "{report}"
+        );
+        assert!(!report.contains("replay: !!"), "{report}");
     }
 }
