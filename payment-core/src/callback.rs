@@ -190,10 +190,11 @@ impl CallbackRequest {
     fn push(&mut self, part: Part, name: &str, value: &str) -> bool {
         let offset = |len: usize| u32::try_from(len).ok();
         let start = self.text.len();
+        let split = start.saturating_add(name.len());
         let (Some(start32), Some(split), Some(end)) = (
             offset(start),
-            offset(start + name.len()),
-            offset(start + name.len() + value.len()),
+            offset(split),
+            offset(split.saturating_add(value.len())),
         ) else {
             return false;
         };
