@@ -636,9 +636,10 @@ impl Payments {
         let guard = &self.inner.guard;
         let key = claim_key(&state, callback);
         let claimed = guard.claim(&key, self.inner.verify_lease).await;
-        // Dropped before verify: what is held across that call is often freed by the
-        // worker that reads the gateway's answer, not the one that allocated it, which
-        // costs glibc's allocator a lock (BENCHMARKS.md). The ticket keeps its own copy.
+        // Dropped before verify (a key over 24 bytes is on the heap): what is held across
+        // that call is often freed by the worker that reads the gateway's answer, not the
+        // one that allocated it, which costs glibc's allocator a lock (BENCHMARKS.md). The
+        // ticket keeps its own copy.
         drop(key);
         let ticket = match claimed {
             Ok(Claim::Acquired(ticket)) => ticket,

@@ -71,10 +71,18 @@ impl PartialEq for ClaimTicket {
 
 impl Eq for ClaimTicket {}
 
+// A key is `gateway:reference`, and the reference is a bearer value at CanPay and
+// GardeshPay (the token verifies the payment), so it is not printed in full.
 impl fmt::Debug for ClaimTicket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = match self.key.split_once(':') {
+            Some((gateway, reference)) => {
+                format!("{gateway}:{}", crate::redact::partial(reference))
+            }
+            None => crate::redact::partial(&self.key),
+        };
         f.debug_struct("ClaimTicket")
-            .field("key", &self.key)
+            .field("key", &key)
             .field("token", &self.token)
             .finish_non_exhaustive()
     }
@@ -617,5 +625,17 @@ mod tests {
         assert_eq!(claim(&first, "novinpal:1", keep), Claim::Completed);
         assert_eq!(ticket, ClaimTicket::new("novinpal:1", ticket.token()));
         assert!(!format!("{ticket:?}").contains("digest"));
+    }
+
+    #[test]
+    fn a_ticket_does_not_print_its_reference_whole() {
+        let token = "SNHQA1TYFGSFARZUM5B7C9D1E3";
+        let ticket = ClaimTicket::new(format!("canpay:{token}"), 7);
+        let printed = format!("{ticket:?}");
+        assert!(!printed.contains(token), "{printed}");
+        assert!(printed.contains("canpay:SNHQ…"), "{printed}");
+        assert!(printed.contains("token: 7"), "{printed}");
+        let printed = format!("{:?}", ClaimTicket::new(token, 7));
+        assert!(!printed.contains(token), "{printed}");
     }
 }
