@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::http::{App, esc, page};
-use crate::model::{Call, Fault, FaultSpec, Gateway};
+use crate::model::{Call, Fault, FaultSpec, SandboxGateway};
 
 pub(crate) fn routes() -> Router<App> {
     Router::new()
@@ -51,7 +51,7 @@ async fn transactions(State(app): State<App>) -> Response {
 
 #[derive(Deserialize)]
 struct FaultRequest {
-    gateway: Gateway,
+    gateway: SandboxGateway,
     call: Call,
     fault: Fault,
     #[serde(default)]

@@ -9,10 +9,10 @@ use axum::routing::{get, post};
 
 use crate::http::{Amount, App, Params, faulted, is_http_url, json, payment_page, public_base};
 use crate::json::{J, o, s};
-use crate::model::{Call, Gateway, TxnState};
+use crate::model::{Call, SandboxGateway, TxnState};
 use crate::store::{fresh_key, mask_dashed, new_txn, random_upper};
 
-const GW: Gateway = Gateway::CanPay;
+const GW: SandboxGateway = SandboxGateway::CanPay;
 /// Unverified payments are refunded to the buyer after this many seconds.
 pub(crate) const REFUND_AFTER_SECS: i64 = 15 * 60;
 

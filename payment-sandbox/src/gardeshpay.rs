@@ -11,10 +11,10 @@ use time::macros::format_description;
 
 use crate::http::{Amount, App, Params, faulted, is_http_url, json, payment_page, public_base};
 use crate::json::{J, o, s};
-use crate::model::{Call, Gateway, TxnState};
+use crate::model::{Call, SandboxGateway, TxnState};
 use crate::store::{fresh_key, mask_idpay, new_txn, random_hex};
 
-const GW: Gateway = Gateway::GardeshPay;
+const GW: SandboxGateway = SandboxGateway::GardeshPay;
 
 /// Error codes (the document has no table; these are the sandbox's own).
 pub(crate) mod code {

@@ -11,7 +11,9 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
 
 use crate::json::J;
-use crate::model::{ActError, Action, Call, CallbackInstruction, CallbackMethod, Fault, Gateway};
+use crate::model::{
+    ActError, Action, Call, CallbackInstruction, CallbackMethod, Fault, SandboxGateway,
+};
 use crate::store::Store;
 
 /// The router state.
@@ -145,7 +147,7 @@ pub(crate) fn public_base(app: &App, headers: &HeaderMap) -> String {
 /// Runs a call with whatever fault is set for it.
 pub(crate) async fn faulted(
     app: &App,
-    gateway: Gateway,
+    gateway: SandboxGateway,
     call: Call,
     handler: impl FnOnce() -> Response,
 ) -> Response {
@@ -238,7 +240,7 @@ button{font:inherit;padding:.6rem;border-radius:6px;border:1px solid #888;cursor
 .note{color:#a00}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3rem;font-size:.9rem}";
 
 /// The payment page of one transaction.
-pub(crate) fn payment_page(app: &App, gateway: Gateway, key: &str) -> Response {
+pub(crate) fn payment_page(app: &App, gateway: SandboxGateway, key: &str) -> Response {
     let txn = {
         let mut db = app.lock();
         db.get_mut(gateway, key).cloned()
@@ -322,7 +324,7 @@ pub(crate) struct ActForm {
 
 /// `POST /{prefix}/_sandbox/act/{key}`.
 pub(crate) async fn act_handler(
-    gateway: Gateway,
+    gateway: SandboxGateway,
     State(app): State<App>,
     Path(key): Path<String>,
     headers: HeaderMap,

@@ -10,10 +10,10 @@ use sha2::{Digest, Sha256};
 
 use crate::http::{Amount, App, Params, faulted, json, payment_page, public_base};
 use crate::json::{J, o, s};
-use crate::model::{Call, Gateway, Transaction, TxnState};
+use crate::model::{Call, SandboxGateway, Transaction, TxnState};
 use crate::store::{fresh_key, mask_idpay, new_txn, random_digits, random_hex};
 
-const GW: Gateway = Gateway::IdPay;
+const GW: SandboxGateway = SandboxGateway::IdPay;
 /// The verify window after the buyer's return, in seconds.
 pub(crate) const VERIFY_WINDOW_SECS: i64 = 10 * 60;
 

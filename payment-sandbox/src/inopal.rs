@@ -9,10 +9,10 @@ use axum::routing::post;
 
 use crate::http::{Amount, App, Params, faulted, is_http_url, json, payment_page};
 use crate::json::{J, empty_array, o, s};
-use crate::model::{Call, Gateway, TxnState};
+use crate::model::{Call, SandboxGateway, TxnState};
 use crate::store::{fresh_key, new_txn, random_alnum, random_lower};
 
-const GW: Gateway = Gateway::Inopal;
+const GW: SandboxGateway = SandboxGateway::Inopal;
 
 pub(crate) fn routes() -> Router<App> {
     Router::new()

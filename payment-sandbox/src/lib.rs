@@ -12,12 +12,12 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use payment_sandbox::{Action, Gateway, Sandbox, SandboxConfig};
+//! use payment_sandbox::{Action, SandboxGateway, Sandbox, SandboxConfig};
 //!
 //! let sandbox = Sandbox::spawn_on_loopback(SandboxConfig::default()).await?;
-//! let novinpal_base = sandbox.base_url_for(Gateway::NovinPal); // http://127.0.0.1:PORT/novinpal
+//! let novinpal_base = sandbox.base_url_for(SandboxGateway::NovinPal); // http://127.0.0.1:PORT/novinpal
 //! // … create a payment through the adapter, then act as the buyer:
-//! // let callback = sandbox.handle.act(Gateway::NovinPal, &ref_id, Action::Pay)?;
+//! // let callback = sandbox.handle.act(SandboxGateway::NovinPal, &ref_id, Action::Pay)?;
 //! # let _ = (novinpal_base, Action::Pay);
 //! # Ok(()) }
 //! ```
@@ -52,7 +52,7 @@ pub use config::{
     SandboxConfig,
 };
 pub use model::{
-    ActError, Action, Call, CallbackInstruction, CallbackMethod, Fault, FaultSpec, Gateway,
+    ActError, Action, Call, CallbackInstruction, CallbackMethod, Fault, FaultSpec, SandboxGateway,
     Transaction, TxnState,
 };
 
@@ -89,7 +89,7 @@ impl Sandbox {
             .merge(canpay::routes())
             .merge(gardeshpay::routes())
             .merge(admin::routes());
-        for gateway in Gateway::ALL {
+        for gateway in SandboxGateway::ALL {
             router = router.route(
                 &format!("{}/_sandbox/act/{{key}}", gateway.prefix()),
                 post(
@@ -142,7 +142,7 @@ pub struct RunningSandbox {
 
 impl RunningSandbox {
     /// The base URL to configure an adapter with: `{base_url}/{prefix}`.
-    pub fn base_url_for(&self, gateway: Gateway) -> String {
+    pub fn base_url_for(&self, gateway: SandboxGateway) -> String {
         format!("{}{}", self.base_url, gateway.prefix())
     }
 }
@@ -166,12 +166,12 @@ impl SandboxHandle {
     }
 
     /// The transaction with this payment key (see [`Transaction::key`]).
-    pub fn transaction(&self, gateway: Gateway, key: &str) -> Option<Transaction> {
+    pub fn transaction(&self, gateway: SandboxGateway, key: &str) -> Option<Transaction> {
         self.store.lock().get_mut(gateway, key).cloned()
     }
 
     /// The first transaction of this gateway with this order id.
-    pub fn find_by_order_id(&self, gateway: Gateway, order_id: &str) -> Option<Transaction> {
+    pub fn find_by_order_id(&self, gateway: SandboxGateway, order_id: &str) -> Option<Transaction> {
         self.store
             .lock()
             .find_mut(gateway, |t| t.order_id == order_id)
@@ -189,7 +189,7 @@ impl SandboxHandle {
     }
 
     /// Sets a fault on a gateway's call (replacing any fault set there before).
-    pub fn set_fault(&self, gateway: Gateway, call: Call, fault: impl Into<FaultSpec>) {
+    pub fn set_fault(&self, gateway: SandboxGateway, call: Call, fault: impl Into<FaultSpec>) {
         self.store.set_fault(gateway, call, fault.into());
     }
 
@@ -202,7 +202,7 @@ impl SandboxHandle {
     /// the browser would be sent back to the merchant.
     pub fn act(
         &self,
-        gateway: Gateway,
+        gateway: SandboxGateway,
         payment_key: &str,
         action: Action,
     ) -> Result<CallbackInstruction, ActError> {

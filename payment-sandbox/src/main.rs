@@ -1,7 +1,7 @@
 //! `payment-sandbox`: serves the five simulated gateways on one port.
 
 use clap::Parser;
-use payment_sandbox::{Call, Fault, FaultSpec, Gateway, Sandbox, SandboxConfig};
+use payment_sandbox::{Call, Fault, FaultSpec, Sandbox, SandboxConfig, SandboxGateway};
 
 /// A local simulator of IDPay, NovinPal, Inopal, CanPay and GardeshPay.
 #[derive(Debug, Parser)]
@@ -41,7 +41,7 @@ struct Args {
     gardeshpay_token: Option<String>,
 }
 
-fn parse_fault(s: &str) -> Result<(Gateway, Call, Fault), String> {
+fn parse_fault(s: &str) -> Result<(SandboxGateway, Call, Fault), String> {
     let mut parts = s.splitn(3, ':');
     let (Some(g), Some(c), Some(f)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(format!(
@@ -95,7 +95,7 @@ async fn main() {
         "payment-sandbox listening on http://{}:{}",
         args.host, args.port
     );
-    for gateway in Gateway::ALL {
+    for gateway in SandboxGateway::ALL {
         println!("  {:<11} {public_url}{}", gateway.name(), gateway.prefix());
     }
     println!("  {:<11} {public_url}/_admin", "admin");

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// One of the five simulated gateways.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Gateway {
+pub enum SandboxGateway {
     /// IDPay, under `/idpay`.
     IdPay,
     /// NovinPal, under `/novinpal`.
@@ -21,61 +21,61 @@ pub enum Gateway {
     GardeshPay,
 }
 
-impl Gateway {
+impl SandboxGateway {
     /// All five gateways, in a stable order.
-    pub const ALL: [Gateway; 5] = [
-        Gateway::IdPay,
-        Gateway::NovinPal,
-        Gateway::Inopal,
-        Gateway::CanPay,
-        Gateway::GardeshPay,
+    pub const ALL: [SandboxGateway; 5] = [
+        SandboxGateway::IdPay,
+        SandboxGateway::NovinPal,
+        SandboxGateway::Inopal,
+        SandboxGateway::CanPay,
+        SandboxGateway::GardeshPay,
     ];
 
     /// The lowercase name, also the path prefix without its slash (`"idpay"`).
     pub fn name(self) -> &'static str {
         match self {
-            Gateway::IdPay => "idpay",
-            Gateway::NovinPal => "novinpal",
-            Gateway::Inopal => "inopal",
-            Gateway::CanPay => "canpay",
-            Gateway::GardeshPay => "gardeshpay",
+            SandboxGateway::IdPay => "idpay",
+            SandboxGateway::NovinPal => "novinpal",
+            SandboxGateway::Inopal => "inopal",
+            SandboxGateway::CanPay => "canpay",
+            SandboxGateway::GardeshPay => "gardeshpay",
         }
     }
 
     /// The path prefix under which the gateway is served (`"/idpay"`).
     pub fn prefix(self) -> &'static str {
         match self {
-            Gateway::IdPay => "/idpay",
-            Gateway::NovinPal => "/novinpal",
-            Gateway::Inopal => "/inopal",
-            Gateway::CanPay => "/canpay",
-            Gateway::GardeshPay => "/gardeshpay",
+            SandboxGateway::IdPay => "/idpay",
+            SandboxGateway::NovinPal => "/novinpal",
+            SandboxGateway::Inopal => "/inopal",
+            SandboxGateway::CanPay => "/canpay",
+            SandboxGateway::GardeshPay => "/gardeshpay",
         }
     }
 
     /// A human-readable name for pages.
     pub fn display_name(self) -> &'static str {
         match self {
-            Gateway::IdPay => "IDPay (آیدی پی)",
-            Gateway::NovinPal => "NovinPal (نوین پال)",
-            Gateway::Inopal => "Inopal (اینوپال)",
-            Gateway::CanPay => "CanPay (پرداخت یاری)",
-            Gateway::GardeshPay => "GardeshPay (گردش پی)",
+            SandboxGateway::IdPay => "IDPay (آیدی پی)",
+            SandboxGateway::NovinPal => "NovinPal (نوین پال)",
+            SandboxGateway::Inopal => "Inopal (اینوپال)",
+            SandboxGateway::CanPay => "CanPay (پرداخت یاری)",
+            SandboxGateway::GardeshPay => "GardeshPay (گردش پی)",
         }
     }
 }
 
-impl fmt::Display for Gateway {
+impl fmt::Display for SandboxGateway {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl FromStr for Gateway {
+impl FromStr for SandboxGateway {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Gateway::ALL
+        SandboxGateway::ALL
             .into_iter()
             .find(|g| g.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
@@ -186,7 +186,7 @@ impl TxnState {
 #[non_exhaustive]
 pub struct Transaction {
     /// The gateway.
-    pub gateway: Gateway,
+    pub gateway: SandboxGateway,
     /// The payment key used in the payment page URL: IDPay `id`, NovinPal `refId`, Inopal
     /// `token`, CanPay `token`, GardeshPay `token`.
     pub key: String,
@@ -409,8 +409,8 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for g in Gateway::ALL {
-            assert_eq!(g.name().parse::<Gateway>(), Ok(g));
+        for g in SandboxGateway::ALL {
+            assert_eq!(g.name().parse::<SandboxGateway>(), Ok(g));
             assert_eq!(g.prefix(), format!("/{}", g.name()));
         }
         assert_eq!("verify".parse(), Ok(Call::Verify));

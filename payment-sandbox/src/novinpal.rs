@@ -10,10 +10,10 @@ use time::macros::{format_description, offset};
 
 use crate::http::{Amount, App, Params, faulted, is_http_url, json, payment_page};
 use crate::json::{J, o, s};
-use crate::model::{Call, Gateway, Transaction, TxnState};
+use crate::model::{Call, SandboxGateway, Transaction, TxnState};
 use crate::store::{fresh_key, mask_dashed, new_txn, random_digits};
 
-const GW: Gateway = Gateway::NovinPal;
+const GW: SandboxGateway = SandboxGateway::NovinPal;
 /// How long after the payment a reverse is accepted, in seconds.
 pub(crate) const REVERSE_WINDOW_SECS: i64 = 120 * 60;
 

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::SandboxConfig;
 use crate::model::{
-    ActError, Action, Call, CallbackInstruction, CallbackMethod, FaultSpec, Gateway, Transaction,
-    TxnState,
+    ActError, Action, Call, CallbackInstruction, CallbackMethod, FaultSpec, SandboxGateway,
+    Transaction, TxnState,
 };
 
 /// Everything mutable, behind one lock.
@@ -16,16 +16,20 @@ pub(crate) struct Db {
     /// Transactions in creation order.
     pub(crate) txns: Vec<Transaction>,
     /// Index: (gateway, key) → position in `txns`.
-    by_key: HashMap<(Gateway, String), usize>,
+    by_key: HashMap<(SandboxGateway, String), usize>,
     /// Faults per gateway and call.
-    pub(crate) faults: HashMap<(Gateway, Call), FaultSpec>,
+    pub(crate) faults: HashMap<(SandboxGateway, Call), FaultSpec>,
     /// Seconds added to the wall clock.
     clock_offset: i64,
 }
 
 impl Db {
     /// The transaction with this key.
-    pub(crate) fn get_mut(&mut self, gateway: Gateway, key: &str) -> Option<&mut Transaction> {
+    pub(crate) fn get_mut(
+        &mut self,
+        gateway: SandboxGateway,
+        key: &str,
+    ) -> Option<&mut Transaction> {
         let idx = *self.by_key.get(&(gateway, key.to_owned()))?;
         self.txns.get_mut(idx)
     }
@@ -33,7 +37,7 @@ impl Db {
     /// The first transaction of this gateway matching `pred`.
     pub(crate) fn find_mut(
         &mut self,
-        gateway: Gateway,
+        gateway: SandboxGateway,
         pred: impl Fn(&Transaction) -> bool,
     ) -> Option<&mut Transaction> {
         self.txns
@@ -49,7 +53,7 @@ impl Db {
     }
 
     /// Whether a key is taken.
-    pub(crate) fn has_key(&self, gateway: Gateway, key: &str) -> bool {
+    pub(crate) fn has_key(&self, gateway: SandboxGateway, key: &str) -> bool {
         self.by_key.contains_key(&(gateway, key.to_owned()))
     }
 
@@ -90,7 +94,7 @@ impl Store {
         self.lock().clock_offset += by.as_secs() as i64;
     }
 
-    pub(crate) fn set_fault(&self, gateway: Gateway, call: Call, spec: FaultSpec) {
+    pub(crate) fn set_fault(&self, gateway: SandboxGateway, call: Call, spec: FaultSpec) {
         self.lock().faults.insert((gateway, call), spec);
     }
 
@@ -99,7 +103,7 @@ impl Store {
     }
 
     /// Takes one use of the fault for this call, if any.
-    pub(crate) fn take_fault(&self, gateway: Gateway, call: Call) -> Option<FaultSpec> {
+    pub(crate) fn take_fault(&self, gateway: SandboxGateway, call: Call) -> Option<FaultSpec> {
         let mut db = self.lock();
         let spec = *db.faults.get(&(gateway, call))?;
         if let Some(n) = spec.times {
@@ -115,7 +119,7 @@ impl Store {
     /// The buyer's action on the payment page.
     pub(crate) fn act(
         &self,
-        gateway: Gateway,
+        gateway: SandboxGateway,
         key: &str,
         action: Action,
     ) -> Result<CallbackInstruction, ActError> {
@@ -129,7 +133,7 @@ impl Store {
         match action {
             Action::Pay => {
                 let card = match (&txn.required_card, gateway) {
-                    (Some(card), Gateway::NovinPal) if is_card(card) => card.clone(),
+                    (Some(card), SandboxGateway::NovinPal) if is_card(card) => card.clone(),
                     _ => random_card(),
                 };
                 txn.card_number = Some(card);
@@ -140,7 +144,7 @@ impl Store {
             Action::Cancel => txn.state = TxnState::Cancelled,
             Action::WrongCard => {
                 txn.card_number = Some(random_card());
-                txn.state = if gateway == Gateway::NovinPal {
+                txn.state = if gateway == SandboxGateway::NovinPal {
                     TxnState::CardMismatch
                 } else {
                     TxnState::Failed
@@ -151,7 +155,7 @@ impl Store {
                 txn.state = TxnState::Failed;
             }
         }
-        if gateway == Gateway::GardeshPay {
+        if gateway == SandboxGateway::GardeshPay {
             txn.reference = Some(random_digits(12));
         }
         Ok(callback_for(txn, action, now))
@@ -167,7 +171,7 @@ fn callback_for(txn: &Transaction, action: Action, now: i64) -> CallbackInstruct
             .collect()
     };
     match txn.gateway {
-        Gateway::IdPay => {
+        SandboxGateway::IdPay => {
             let status = match txn.state {
                 TxnState::Paid => "10",
                 TxnState::Cancelled => "7",
@@ -190,7 +194,7 @@ fn callback_for(txn: &Transaction, action: Action, now: i64) -> CallbackInstruct
                 ]),
             )
         }
-        Gateway::NovinPal => {
+        SandboxGateway::NovinPal => {
             let (success, code) = match txn.state {
                 TxnState::Paid => ("1", "100"),
                 TxnState::Cancelled => ("0", "109"),
@@ -208,7 +212,7 @@ fn callback_for(txn: &Transaction, action: Action, now: i64) -> CallbackInstruct
                 ]),
             )
         }
-        Gateway::Inopal => {
+        SandboxGateway::Inopal => {
             let reference = txn.reference.clone().unwrap_or_default();
             let fields = if paid {
                 pairs(&[
@@ -236,7 +240,7 @@ fn callback_for(txn: &Transaction, action: Action, now: i64) -> CallbackInstruct
             };
             post(txn, fields)
         }
-        Gateway::CanPay => post(
+        SandboxGateway::CanPay => post(
             txn,
             pairs(&[
                 ("success", if paid { "1" } else { "0" }.to_owned()),
@@ -245,7 +249,7 @@ fn callback_for(txn: &Transaction, action: Action, now: i64) -> CallbackInstruct
                 ("invoice_id", txn.order_id.clone()),
             ]),
         ),
-        Gateway::GardeshPay => get(
+        SandboxGateway::GardeshPay => get(
             txn,
             pairs(&[
                 ("trackingNumber", txn.reference.clone().unwrap_or_default()),
@@ -379,7 +383,7 @@ pub(crate) fn random_card() -> String {
 }
 
 /// A new blank transaction.
-pub(crate) fn new_txn(gateway: Gateway, key: String, now: i64) -> Transaction {
+pub(crate) fn new_txn(gateway: SandboxGateway, key: String, now: i64) -> Transaction {
     Transaction {
         gateway,
         key,
@@ -410,7 +414,7 @@ pub(crate) fn new_txn(gateway: Gateway, key: String, now: i64) -> Transaction {
 }
 
 /// A key not yet used at this gateway.
-pub(crate) fn fresh_key(db: &Db, gateway: Gateway, make: impl Fn() -> String) -> String {
+pub(crate) fn fresh_key(db: &Db, gateway: SandboxGateway, make: impl Fn() -> String) -> String {
     loop {
         let key = make();
         if !db.has_key(gateway, &key) {

@@ -4,8 +4,8 @@ mod common;
 
 use common::{client, sandbox, text};
 use payment_sandbox::{
-    CANPAY_MERCHANT, Gateway, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY, Sandbox,
-    SandboxConfig,
+    CANPAY_MERCHANT, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY, Sandbox, SandboxConfig,
+    SandboxGateway,
 };
 use serde_json::{Value, json};
 
@@ -26,7 +26,7 @@ fn idpay_error(code: u32, message: &str) -> String {
 #[tokio::test]
 async fn idpay_create_errors() {
     let sb = sandbox().await;
-    let base = sb.base_url_for(Gateway::IdPay);
+    let base = sb.base_url_for(SandboxGateway::IdPay);
     let ok = json!({"order_id": "101", "amount": 10000, "callback": SHOP});
     let with = |k: &str, v: Value| {
         let mut b = ok.clone();
@@ -135,7 +135,7 @@ async fn idpay_create_errors() {
 #[tokio::test]
 async fn idpay_verify_and_inquiry_errors() {
     let sb = sandbox().await;
-    let base = sb.base_url_for(Gateway::IdPay);
+    let base = sb.base_url_for(SandboxGateway::IdPay);
     for path in [
         "/v1/payment/inquiry",
         "/v1.1/payment/inquiry",
@@ -178,7 +178,7 @@ async fn idpay_verify_and_inquiry_errors() {
 #[tokio::test]
 async fn idpay_verify_window_is_ten_minutes() {
     let sb = sandbox().await;
-    let base = sb.base_url_for(Gateway::IdPay);
+    let base = sb.base_url_for(SandboxGateway::IdPay);
     let mut ids = Vec::new();
     for order in ["w1", "w2"] {
         let (_, body) = idpay(
@@ -193,7 +193,7 @@ async fn idpay_verify_window_is_ten_minutes() {
             .unwrap()
             .to_owned();
         sb.handle
-            .act(Gateway::IdPay, &id, payment_sandbox::Action::Pay)
+            .act(SandboxGateway::IdPay, &id, payment_sandbox::Action::Pay)
             .unwrap();
         ids.push((order, id));
     }
@@ -242,7 +242,7 @@ fn novinpal_rejection(code: u32, description: &str) -> (u16, String) {
 #[tokio::test]
 async fn novinpal_errors() {
     let sb = sandbox().await;
-    let base = sb.base_url_for(Gateway::NovinPal);
+    let base = sb.base_url_for(SandboxGateway::NovinPal);
     let request = |form: Vec<(&'static str, String)>| {
         let url = format!("{base}/invoice/request");
         async move { text(client().post(url).form(&form).send().await.unwrap()).await }
@@ -347,7 +347,7 @@ fn inopal_unauthenticated(action: &str) -> (u16, String) {
 #[tokio::test]
 async fn inopal_errors() {
     let sb = sandbox().await;
-    let base = sb.base_url_for(Gateway::Inopal);
+    let base = sb.base_url_for(SandboxGateway::Inopal);
     let create = |auth: Option<&'static str>, body: Value| {
         let url = format!("{base}/api/pardakht/create");
         async move {
@@ -459,7 +459,7 @@ fn canpay_error(http: u16, error: &str, code: u32, message: &str) -> (u16, Strin
 #[tokio::test]
 async fn canpay_errors() {
     let sb = sandbox().await;
-    let base = sb.base_url_for(Gateway::CanPay);
+    let base = sb.base_url_for(SandboxGateway::CanPay);
     let post = |path: &'static str, body: Value| {
         let url = format!("{base}/api/ipg/{path}");
         async move { text(client().post(url).json(&body).send().await.unwrap()).await }
@@ -512,7 +512,7 @@ async fn gardeshpay_errors() {
     let sb = Sandbox::spawn_on_loopback(SandboxConfig::default().gardeshpay_token(Some("mt")))
         .await
         .unwrap();
-    let base = sb.base_url_for(Gateway::GardeshPay);
+    let base = sb.base_url_for(SandboxGateway::GardeshPay);
     let post = |path: &'static str, body: Value| {
         let url = format!("{base}/provider/payment/{path}");
         async move { text(client().post(url).json(&body).send().await.unwrap()).await }
@@ -569,7 +569,7 @@ async fn unknown_payment_pages_and_actions() {
     )
     .await;
     assert_eq!(status, 404);
-    let (status, body) = common::act(&sb, Gateway::CanPay, "NOPE", "pay").await;
+    let (status, body) = common::act(&sb, SandboxGateway::CanPay, "NOPE", "pay").await;
     assert_eq!(status, 404);
     assert_eq!(body["error"], "unknown_payment");
 }

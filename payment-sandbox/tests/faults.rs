@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use common::{client, counts, sandbox, text};
 use payment_sandbox::{
-    Action, CANPAY_MERCHANT, Call, Fault, FaultSpec, Gateway, IDPAY_API_KEY, INOPAL_GATEWAY_ID,
-    NOVINPAL_API_KEY, RunningSandbox,
+    Action, CANPAY_MERCHANT, Call, Fault, FaultSpec, IDPAY_API_KEY, INOPAL_GATEWAY_ID,
+    NOVINPAL_API_KEY, RunningSandbox, SandboxGateway,
 };
 use serde_json::{Value, json};
 
@@ -17,7 +17,7 @@ async fn novinpal_paid(sb: &RunningSandbox, order: &str) -> String {
     let created: Value = client()
         .post(format!(
             "{}/invoice/request",
-            sb.base_url_for(Gateway::NovinPal)
+            sb.base_url_for(SandboxGateway::NovinPal)
         ))
         .form(&[
             ("api_key", NOVINPAL_API_KEY),
@@ -33,7 +33,7 @@ async fn novinpal_paid(sb: &RunningSandbox, order: &str) -> String {
         .unwrap();
     let ref_id = created["refId"].as_str().unwrap().to_owned();
     sb.handle
-        .act(Gateway::NovinPal, &ref_id, Action::Pay)
+        .act(SandboxGateway::NovinPal, &ref_id, Action::Pay)
         .unwrap();
     ref_id
 }
@@ -42,7 +42,7 @@ fn novinpal_verify(sb: &RunningSandbox, ref_id: &str) -> reqwest::RequestBuilder
     client()
         .post(format!(
             "{}/invoice/verify",
-            sb.base_url_for(Gateway::NovinPal)
+            sb.base_url_for(SandboxGateway::NovinPal)
         ))
         .form(&[("api_key", NOVINPAL_API_KEY), ("ref_id", ref_id)])
 }
@@ -91,8 +91,11 @@ async fn delay_processes_the_verify_then_answers_late_and_times_clears_it() {
     assert!(body.ends_with(r#""verifiedBefore":true}"#), "{body}");
 
     // And a delay really delays.
-    sb.handle
-        .set_fault(Gateway::NovinPal, Call::Verify, Fault::Delay { ms: 300 });
+    sb.handle.set_fault(
+        SandboxGateway::NovinPal,
+        Call::Verify,
+        Fault::Delay { ms: 300 },
+    );
     let started = Instant::now();
     let (status, _) = text(novinpal_verify(&sb, &ref_id).send().await.unwrap()).await;
     assert_eq!(status, 200);
@@ -104,13 +107,19 @@ async fn status_fault_returns_that_status_until_cleared() {
     let sb = sandbox().await;
     let create = || {
         client()
-            .post(format!("{}/v1/payment", sb.base_url_for(Gateway::IdPay)))
+            .post(format!(
+                "{}/v1/payment",
+                sb.base_url_for(SandboxGateway::IdPay)
+            ))
             .header("X-API-KEY", IDPAY_API_KEY)
             .json(&json!({"order_id": "s1", "amount": 10000, "callback": SHOP}))
             .send()
     };
-    sb.handle
-        .set_fault(Gateway::IdPay, Call::Create, Fault::Status { code: 502 });
+    sb.handle.set_fault(
+        SandboxGateway::IdPay,
+        Call::Create,
+        Fault::Status { code: 502 },
+    );
     for _ in 0..2 {
         let (status, body) = text(create().await.unwrap()).await;
         assert_eq!(status, 502);
@@ -123,7 +132,7 @@ async fn status_fault_returns_that_status_until_cleared() {
         client()
             .post(format!(
                 "{}/api/ipg/token",
-                sb.base_url_for(Gateway::CanPay)
+                sb.base_url_for(SandboxGateway::CanPay)
             ))
             .json(&json!({"merchant": CANPAY_MERCHANT, "amount": 1000,
                           "callback_url": SHOP, "invoice_id": "x"}))
@@ -151,7 +160,7 @@ async fn status_fault_after_processing_verifies_but_fails_the_answer() {
     let sb = sandbox().await;
     let ref_id = novinpal_paid(&sb, "s2").await;
     sb.handle.set_fault(
-        Gateway::NovinPal,
+        SandboxGateway::NovinPal,
         Call::Verify,
         FaultSpec::new(Fault::Status { code: 503 })
             .times(1)
@@ -177,7 +186,7 @@ async fn malformed_body_is_not_json_and_clears_after_times() {
     let created: Value = client()
         .post(format!(
             "{}/api/ipg/token",
-            sb.base_url_for(Gateway::CanPay)
+            sb.base_url_for(SandboxGateway::CanPay)
         ))
         .json(&json!({"merchant": CANPAY_MERCHANT, "amount": 1000,
                       "callback_url": SHOP, "invoice_id": "m1"}))
@@ -188,7 +197,9 @@ async fn malformed_body_is_not_json_and_clears_after_times() {
         .await
         .unwrap();
     let token = created["data"]["token"].as_str().unwrap().to_owned();
-    sb.handle.act(Gateway::CanPay, &token, Action::Pay).unwrap();
+    sb.handle
+        .act(SandboxGateway::CanPay, &token, Action::Pay)
+        .unwrap();
     let (status, _) = admin_fault(
         &sb,
         json!({"gateway": "canpay", "call": "verify", "fault": {"kind": "malformed"}, "times": 2}),
@@ -199,7 +210,7 @@ async fn malformed_body_is_not_json_and_clears_after_times() {
         client()
             .post(format!(
                 "{}/api/ipg/verify",
-                sb.base_url_for(Gateway::CanPay)
+                sb.base_url_for(SandboxGateway::CanPay)
             ))
             .json(&json!({"merchant": CANPAY_MERCHANT, "token": token}))
             .send()
@@ -224,7 +235,7 @@ async fn drop_closes_the_connection_without_an_answer() {
         client()
             .post(format!(
                 "{}/api/pardakht/create",
-                sb.base_url_for(Gateway::Inopal)
+                sb.base_url_for(SandboxGateway::Inopal)
             ))
             .bearer_auth(INOPAL_GATEWAY_ID)
             .json(&json!({"amount": 1000, "order_id": "A1", "callback": SHOP}))
@@ -297,7 +308,7 @@ async fn concurrent_verifies_succeed_first_exactly_once() {
     );
 
     // IDPay: exactly one "100" among concurrent verifies, the rest "101".
-    let base = sb.base_url_for(Gateway::IdPay);
+    let base = sb.base_url_for(SandboxGateway::IdPay);
     let created: Value = client()
         .post(format!("{base}/v1.1/payment"))
         .header("X-API-KEY", IDPAY_API_KEY)
@@ -309,7 +320,9 @@ async fn concurrent_verifies_succeed_first_exactly_once() {
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
-    sb.handle.act(Gateway::IdPay, &id, Action::Pay).unwrap();
+    sb.handle
+        .act(SandboxGateway::IdPay, &id, Action::Pay)
+        .unwrap();
     let mut tasks = Vec::new();
     for _ in 0..24 {
         let req = client()

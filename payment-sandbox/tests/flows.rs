@@ -4,8 +4,8 @@ mod common;
 
 use common::{act, client, counts, field, field_names, sandbox, text};
 use payment_sandbox::{
-    CANPAY_MERCHANT, Gateway, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY, Sandbox,
-    SandboxConfig,
+    CANPAY_MERCHANT, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY, Sandbox, SandboxConfig,
+    SandboxGateway,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -19,7 +19,7 @@ fn names(v: &[&str]) -> Vec<String> {
 #[tokio::test]
 async fn idpay_whole_flow() {
     let sb = sandbox().await;
-    let base = sb.base_url_for(Gateway::IdPay);
+    let base = sb.base_url_for(SandboxGateway::IdPay);
     let http = client();
 
     let (status, body) = text(
@@ -43,7 +43,7 @@ async fn idpay_whole_flow() {
     assert_eq!(body, format!(r#"{{"id":"{id}","link":"{link}"}}"#));
     assert!(
         sb.handle
-            .transaction(Gateway::IdPay, &id)
+            .transaction(SandboxGateway::IdPay, &id)
             .unwrap()
             .sandbox_header
     );
@@ -56,7 +56,7 @@ async fn idpay_whole_flow() {
     assert!(page.contains("value=\"wrong_card\""));
 
     let before = sb.handle.now();
-    let (status, cb) = act(&sb, Gateway::IdPay, &id, "pay").await;
+    let (status, cb) = act(&sb, SandboxGateway::IdPay, &id, "pay").await;
     assert_eq!(status, 200);
     assert_eq!(cb["method"], "POST");
     assert_eq!(cb["url"], SHOP);
@@ -70,7 +70,7 @@ async fn idpay_whole_flow() {
     assert_eq!(field(&cb, "id"), id);
     assert_eq!(field(&cb, "order_id"), "101");
     assert_eq!(field(&cb, "amount"), "25000");
-    let txn = sb.handle.transaction(Gateway::IdPay, &id).unwrap();
+    let txn = sb.handle.transaction(SandboxGateway::IdPay, &id).unwrap();
     let card = txn.card_number.clone().unwrap();
     let masked = format!("{}******{}", &card[..6], &card[12..]);
     assert_eq!(field(&cb, "card_no"), masked);
@@ -87,7 +87,7 @@ async fn idpay_whole_flow() {
     };
     let (status, body) = text(verify().await.unwrap()).await;
     assert_eq!(status, 200);
-    let txn = sb.handle.transaction(Gateway::IdPay, &id).unwrap();
+    let txn = sb.handle.transaction(SandboxGateway::IdPay, &id).unwrap();
     let hashed: String = Sha256::digest(card.as_bytes())
         .iter()
         .map(|b| format!("{b:02X}"))
@@ -125,7 +125,7 @@ async fn idpay_whole_flow() {
 #[tokio::test]
 async fn idpay_v1_inquiry_confirms_and_counts() {
     let sb = sandbox().await;
-    let base = sb.base_url_for(Gateway::IdPay);
+    let base = sb.base_url_for(SandboxGateway::IdPay);
     let http = client();
     let created: Value = http
         .post(format!("{base}/v1/payment"))
@@ -144,7 +144,7 @@ async fn idpay_v1_inquiry_confirms_and_counts() {
             .json(&json!({"id": id, "order_id": "7"}))
             .send()
     };
-    let txn = sb.handle.transaction(Gateway::IdPay, &id).unwrap();
+    let txn = sb.handle.transaction(SandboxGateway::IdPay, &id).unwrap();
     let track = txn.reference.clone().unwrap();
     let (status, body) = text(inquiry().await.unwrap()).await;
     assert_eq!(status, 200);
@@ -155,8 +155,8 @@ async fn idpay_v1_inquiry_confirms_and_counts() {
             txn.created_at
         )
     );
-    act(&sb, Gateway::IdPay, &id, "pay").await;
-    let txn = sb.handle.transaction(Gateway::IdPay, &id).unwrap();
+    act(&sb, SandboxGateway::IdPay, &id, "pay").await;
+    let txn = sb.handle.transaction(SandboxGateway::IdPay, &id).unwrap();
     let card = txn.card_number.unwrap();
     let (status, body) = text(inquiry().await.unwrap()).await;
     assert_eq!(status, 200);
@@ -175,7 +175,7 @@ async fn idpay_v1_inquiry_confirms_and_counts() {
 #[tokio::test]
 async fn idpay_cancel_never_verifies_and_html_callback_posts_a_form() {
     let sb = sandbox().await;
-    let base = sb.base_url_for(Gateway::IdPay);
+    let base = sb.base_url_for(SandboxGateway::IdPay);
     let http = client();
     let created: Value = http
         .post(format!("{base}/v1.1/payment"))
@@ -212,7 +212,7 @@ async fn idpay_cancel_never_verifies_and_html_callback_posts_a_form() {
     assert!(page.contains("<button type=\"submit\""));
 
     // Acting twice is refused.
-    let (status, err) = act(&sb, Gateway::IdPay, &id, "pay").await;
+    let (status, err) = act(&sb, SandboxGateway::IdPay, &id, "pay").await;
     assert_eq!(status, 409);
     assert_eq!(err["error"], "already_acted");
 
@@ -239,7 +239,10 @@ async fn idpay_cancel_never_verifies_and_html_callback_posts_a_form() {
 async fn idpay_bank_failure_callback_status_2() {
     let sb = sandbox().await;
     let created: Value = client()
-        .post(format!("{}/v1/payment", sb.base_url_for(Gateway::IdPay)))
+        .post(format!(
+            "{}/v1/payment",
+            sb.base_url_for(SandboxGateway::IdPay)
+        ))
         .header("X-API-KEY", IDPAY_API_KEY)
         .json(&json!({"order_id": "f-1", "amount": 50000, "callback": SHOP}))
         .send()
@@ -249,7 +252,7 @@ async fn idpay_bank_failure_callback_status_2() {
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap();
-    let (_, cb) = act(&sb, Gateway::IdPay, id, "bank_fail").await;
+    let (_, cb) = act(&sb, SandboxGateway::IdPay, id, "bank_fail").await;
     assert_eq!(field(&cb, "status"), "2");
 }
 
@@ -257,7 +260,7 @@ async fn novinpal_create(sb: &payment_sandbox::RunningSandbox, form: &[(&str, &s
     let created: Value = client()
         .post(format!(
             "{}/invoice/request",
-            sb.base_url_for(Gateway::NovinPal)
+            sb.base_url_for(SandboxGateway::NovinPal)
         ))
         .form(form)
         .send()
@@ -278,7 +281,7 @@ async fn novinpal_call(
         client()
             .post(format!(
                 "{}/invoice/{call}",
-                sb.base_url_for(Gateway::NovinPal)
+                sb.base_url_for(SandboxGateway::NovinPal)
             ))
             .form(&[("api_key", NOVINPAL_API_KEY), ("ref_id", ref_id)])
             .send()
@@ -291,7 +294,7 @@ async fn novinpal_call(
 #[tokio::test]
 async fn novinpal_whole_flow() {
     let sb = sandbox().await;
-    let base = sb.base_url_for(Gateway::NovinPal);
+    let base = sb.base_url_for(SandboxGateway::NovinPal);
     let http = client();
     let (status, body) = text(
         http.post(format!("{base}/invoice/request"))
@@ -349,7 +352,10 @@ async fn novinpal_whole_flow() {
     let expected_url =
         format!("{SHOP}?refId={ref_id}&success=1&code=100&invoiceNumber=NP-88999&amount=120000");
     assert_eq!(res.headers()["location"].to_str().unwrap(), expected_url);
-    let txn = sb.handle.transaction(Gateway::NovinPal, &ref_id).unwrap();
+    let txn = sb
+        .handle
+        .transaction(SandboxGateway::NovinPal, &ref_id)
+        .unwrap();
     assert_eq!(txn.card_number.as_deref(), Some("6104337812346047"));
 
     let paid_body = |before: bool| {
@@ -431,7 +437,7 @@ async fn novinpal_cancel_bank_failure_and_wrong_card() {
         ),
     ] {
         let ref_id = novinpal_create(&sb, &form(order)).await;
-        let (status, cb) = act(&sb, Gateway::NovinPal, &ref_id, action).await;
+        let (status, cb) = act(&sb, SandboxGateway::NovinPal, &ref_id, action).await;
         assert_eq!(status, 200);
         assert_eq!(cb["method"], "GET");
         let url = format!(
@@ -482,7 +488,7 @@ async fn novinpal_reverse_after_120_minutes_fails() {
         ],
     )
     .await;
-    act(&sb, Gateway::NovinPal, &ref_id, "pay").await;
+    act(&sb, SandboxGateway::NovinPal, &ref_id, "pay").await;
     assert_eq!(novinpal_call(&sb, "verify", &ref_id).await.0, 200);
     sb.handle
         .advance_clock(std::time::Duration::from_secs(121 * 60));
@@ -502,7 +508,7 @@ async fn inopal_whole_flow_with_fee() {
     let sb = Sandbox::spawn_on_loopback(SandboxConfig::default().inopal_fee(500))
         .await
         .unwrap();
-    let base = sb.base_url_for(Gateway::Inopal);
+    let base = sb.base_url_for(SandboxGateway::Inopal);
     let http = client();
     let (status, body) = text(
         http.post(format!("{base}/api/pardakht/create"))
@@ -536,7 +542,7 @@ async fn inopal_whole_flow_with_fee() {
     assert_eq!(status, 200);
     assert!(page.contains(">12356<") && page.contains("50500"), "{page}");
 
-    let (_, cb) = act(&sb, Gateway::Inopal, &token, "pay").await;
+    let (_, cb) = act(&sb, SandboxGateway::Inopal, &token, "pay").await;
     assert_eq!(cb["method"], "POST");
     assert_eq!(cb["url"], SHOP);
     assert_eq!(
@@ -552,7 +558,10 @@ async fn inopal_whole_flow_with_fee() {
     assert_eq!(field(&cb, "status"), "1");
     assert_eq!(field(&cb, "order_id"), "12356");
     assert_eq!(field(&cb, "ref_num"), ref_num);
-    let txn = sb.handle.transaction(Gateway::Inopal, &token).unwrap();
+    let txn = sb
+        .handle
+        .transaction(SandboxGateway::Inopal, &token)
+        .unwrap();
     assert_eq!(field(&cb, "tracking_code"), txn.bank_reference.unwrap());
 
     let verify = |amount: u64| {
@@ -591,7 +600,7 @@ async fn inopal_whole_flow_with_fee() {
 #[tokio::test]
 async fn inopal_cancel_never_verifies() {
     let sb = sandbox().await;
-    let base = sb.base_url_for(Gateway::Inopal);
+    let base = sb.base_url_for(SandboxGateway::Inopal);
     let http = client();
     let created: Value = http
         .post(format!("{base}/api/pardakht/create"))
@@ -605,7 +614,7 @@ async fn inopal_cancel_never_verifies() {
         .unwrap();
     let token = created["data"]["token"].as_str().unwrap().to_owned();
     let ref_num = created["data"]["ref_num"].as_str().unwrap().to_owned();
-    let (_, cb) = act(&sb, Gateway::Inopal, &token, "cancel").await;
+    let (_, cb) = act(&sb, SandboxGateway::Inopal, &token, "cancel").await;
     assert_eq!(
         common::fields(&cb),
         vec![
@@ -634,7 +643,7 @@ async fn canpay_create(sb: &payment_sandbox::RunningSandbox, invoice: &str) -> (
         client()
             .post(format!(
                 "{}/api/ipg/token",
-                sb.base_url_for(Gateway::CanPay)
+                sb.base_url_for(SandboxGateway::CanPay)
             ))
             .json(&json!({"merchant": CANPAY_MERCHANT, "amount": 10000,
                           "callback_url": SHOP, "invoice_id": invoice}))
@@ -650,7 +659,7 @@ async fn canpay_verify(sb: &payment_sandbox::RunningSandbox, token: &str) -> (u1
         client()
             .post(format!(
                 "{}/api/ipg/verify",
-                sb.base_url_for(Gateway::CanPay)
+                sb.base_url_for(SandboxGateway::CanPay)
             ))
             .json(&json!({"merchant": CANPAY_MERCHANT, "token": token}))
             .send()
@@ -684,7 +693,7 @@ async fn canpay_whole_flow_success_every_time() {
     assert_eq!(status, 200);
     assert!(page.contains(">47<") && page.contains("10000"));
 
-    let (_, cb) = act(&sb, Gateway::CanPay, &token, "pay").await;
+    let (_, cb) = act(&sb, SandboxGateway::CanPay, &token, "pay").await;
     assert_eq!(cb["method"], "POST");
     assert_eq!(
         common::fields(&cb),
@@ -695,7 +704,10 @@ async fn canpay_whole_flow_success_every_time() {
             ("invoice_id".to_owned(), "47".to_owned()),
         ]
     );
-    let txn = sb.handle.transaction(Gateway::CanPay, &token).unwrap();
+    let txn = sb
+        .handle
+        .transaction(SandboxGateway::CanPay, &token)
+        .unwrap();
     let card = txn.card_number.unwrap();
     let expected = format!(
         r#"{{"status":true,"data":{{"card":"{}-{}**-****-{}","reference":"{}"}}}}"#,
@@ -721,7 +733,7 @@ async fn canpay_cancel_never_verifies() {
         .to_owned();
     let not_paid = r#"{"status":false,"error":"not_paid","code":4,"message":"Transaction is not paid.","description":""}"#;
     assert_eq!(canpay_verify(&sb, &token).await, (400, not_paid.to_owned()));
-    let (_, cb) = act(&sb, Gateway::CanPay, &token, "cancel").await;
+    let (_, cb) = act(&sb, SandboxGateway::CanPay, &token, "cancel").await;
     assert_eq!(field(&cb, "success"), "0");
     assert_eq!(canpay_verify(&sb, &token).await, (400, not_paid.to_owned()));
     assert_eq!(counts(&sb, &token).await, (2, 0, 0, "cancelled".to_owned()));
@@ -769,7 +781,7 @@ async fn gardeshpay_whole_flow_both_prefixes() {
         assert_eq!(status, 200);
         assert!(page.contains(&format!(">{invoice}<")) && page.contains("30000"));
 
-        let (_, cb) = act(&sb, Gateway::GardeshPay, &token, "pay").await;
+        let (_, cb) = act(&sb, SandboxGateway::GardeshPay, &token, "pay").await;
         assert_eq!(cb["method"], "GET");
         let tracking = field(&cb, "trackingNumber");
         assert_ne!(tracking, token);
@@ -782,7 +794,10 @@ async fn gardeshpay_whole_flow_both_prefixes() {
             names(&["trackingNumber", "invoiceNumber"])
         );
 
-        let txn = sb.handle.transaction(Gateway::GardeshPay, &token).unwrap();
+        let txn = sb
+            .handle
+            .transaction(SandboxGateway::GardeshPay, &token)
+            .unwrap();
         let card = txn.card_number.unwrap();
         let expected = |before: bool| {
             format!(
@@ -811,7 +826,7 @@ async fn gardeshpay_whole_flow_both_prefixes() {
 #[tokio::test]
 async fn gardeshpay_cancel_sends_the_same_callback_and_never_verifies() {
     let sb = sandbox().await;
-    let base = sb.base_url_for(Gateway::GardeshPay);
+    let base = sb.base_url_for(SandboxGateway::GardeshPay);
     let (_, body) = gardeshpay_create(&base, "inv-c").await;
     let token = serde_json::from_str::<Value>(&body).unwrap()["data"]["token"]
         .as_str()
@@ -827,7 +842,7 @@ async fn gardeshpay_cancel_sends_the_same_callback_and_never_verifies() {
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     let tracking = sb
         .handle
-        .transaction(Gateway::GardeshPay, &token)
+        .transaction(SandboxGateway::GardeshPay, &token)
         .unwrap()
         .reference
         .unwrap();
@@ -866,13 +881,20 @@ async fn in_process_act_matches_http_and_admin_html_lists_payments() {
     .await;
     let cb = sb
         .handle
-        .act(Gateway::NovinPal, &ref_id, payment_sandbox::Action::Pay)
+        .act(
+            SandboxGateway::NovinPal,
+            &ref_id,
+            payment_sandbox::Action::Pay,
+        )
         .unwrap();
     assert_eq!(cb.method, payment_sandbox::CallbackMethod::Get);
     assert_eq!(cb.field("success"), Some("1"));
     assert_eq!(
-        sb.handle
-            .act(Gateway::NovinPal, &ref_id, payment_sandbox::Action::Pay),
+        sb.handle.act(
+            SandboxGateway::NovinPal,
+            &ref_id,
+            payment_sandbox::Action::Pay
+        ),
         Err(payment_sandbox::ActError::AlreadyActed(
             payment_sandbox::TxnState::Paid
         ))

@@ -1,7 +1,7 @@
 //! Helpers shared by the HTTP tests.
 #![allow(dead_code, unreachable_pub)]
 
-use payment_sandbox::{Gateway, RunningSandbox, Sandbox, SandboxConfig};
+use payment_sandbox::{RunningSandbox, Sandbox, SandboxConfig, SandboxGateway};
 use serde_json::Value;
 
 /// A sandbox on a loopback port.
@@ -26,7 +26,12 @@ pub async fn text(res: reqwest::Response) -> (u16, String) {
 }
 
 /// Acts on the payment page as the buyer, asking for the JSON instruction.
-pub async fn act(sb: &RunningSandbox, gateway: Gateway, key: &str, action: &str) -> (u16, Value) {
+pub async fn act(
+    sb: &RunningSandbox,
+    gateway: SandboxGateway,
+    key: &str,
+    action: &str,
+) -> (u16, Value) {
     let res = client()
         .post(format!("{}/_sandbox/act/{key}", sb.base_url_for(gateway)))
         .header("Accept", "application/json")
