@@ -29,7 +29,7 @@ impl Clock for SystemClock {
 /// A clock that stands still until moved; clones share the same time. For tests.
 ///
 /// ```
-/// use payment_core::{Clock, ManualClock};
+/// use payment_core::clock::{Clock, ManualClock};
 /// use payment_core::time::Duration;
 /// let clock = ManualClock::starting_now();
 /// let before = clock.now();

@@ -3,9 +3,12 @@
 //! Layout of a value before base64url (big-endian integers):
 //!
 //! ```text
-//! version(1) key_id(1) gateway(1) issued_at(8) expires_at(8) amount(8) nonce(16)
-//! order_id_len(1) order_id gateway_ref_len(2) gateway_ref  mac(32)
+//! version(1)=2 key_id(1) issued_at(8) expires_at(8) amount(8) nonce(16)
+//! account_len(1) account order_id_len(1) order_id gateway_ref_len(2) gateway_ref  mac(32)
 //! ```
+//!
+//! `account` is the gateway account's name as [`AccountId`] writes it (`novinpal`,
+//! `novinpal-brand2`).
 //!
 //! The MAC covers a purpose tag and the cookie's name as well as the bytes above, so a
 //! value cannot be replayed under another cookie name or used for another purpose.
@@ -19,23 +22,25 @@ use sha2::Sha256;
 use time::OffsetDateTime;
 
 use crate::{
-    ConfigError, GatewayId, OrderId, Rial,
+    AccountId, ConfigError, OrderId, Rial,
     state::{NONCE_LEN, OrderState},
 };
 
 type HmacSha256 = Hmac<Sha256>;
 
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const PURPOSE: &[u8] = b"payment-core/order-state";
 const MAC_LEN: usize = 32;
-const HEADER_LEN: usize = 1 + 1 + 1 + 8 + 8 + 8 + NONCE_LEN;
+const HEADER_LEN: usize = 1 + 1 + 8 + 8 + 8 + NONCE_LEN;
+/// The three length fields (account, order id, reference).
+const LENGTHS_LEN: usize = 1 + 1 + 2;
 /// The shortest signing key accepted, in bytes.
-pub const MIN_KEY_LEN: usize = 32;
-/// The longest encoded value accepted; anything longer is refused before decoding.
-pub const MAX_ENCODED_LEN: usize = 1024;
-/// What a value of [`MAX_ENCODED_LEN`] characters decodes to, at most (unpadded base64:
+pub(crate) const MIN_KEY_LEN: usize = 32;
+/// The longest signed state value accepted; anything longer is refused before decoding.
+pub const MAX_STATE_LEN: usize = 1024;
+/// What a value of [`MAX_STATE_LEN`] characters decodes to, at most (unpadded base64:
 /// three bytes for every four characters).
-const MAX_DECODED_LEN: usize = MAX_ENCODED_LEN / 4 * 3;
+const MAX_DECODED_LEN: usize = MAX_STATE_LEN / 4 * 3;
 
 /// A secret key for signing order states, with a one-byte id for rotation.
 ///
@@ -55,7 +60,7 @@ pub struct SigningKey {
 }
 
 impl SigningKey {
-    /// A key from raw bytes; at least [`MIN_KEY_LEN`] bytes.
+    /// A key from raw bytes; at least 32 of them.
     pub fn new(id: u8, key: Vec<u8>) -> Result<Self, ConfigError> {
         if key.len() < MIN_KEY_LEN {
             return Err(ConfigError::WeakSigningKey {
@@ -105,7 +110,7 @@ impl SigningKey {
         self.key.expose_secret().len()
     }
 
-    /// Always `false`: a key has at least [`MIN_KEY_LEN`] bytes.
+    /// Always `false`: a key has at least 32 bytes.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -179,22 +184,24 @@ pub enum StateError {
     /// The state is past its expiry.
     #[error("order state has expired")]
     Expired,
-    /// The state is for another gateway than the callback.
-    #[error("order state belongs to another gateway")]
+    /// The state is for another gateway account than the callback.
+    #[error("order state belongs to another gateway account")]
     WrongGateway,
 }
 
 /// Signs order states into compact cookie values and checks them back.
 ///
 /// ```
-/// use payment_core::{GatewayId, KeyRing, OrderState, Rial, SigningKey, StateCodec};
+/// use payment_core::{AccountId, GatewayId, KeyRing, Rial, SigningKey};
+/// use payment_core::state::{OrderState, StateCodec};
 /// use payment_core::time::{Duration, OffsetDateTime};
 /// let codec = StateCodec::new(KeyRing::new(SigningKey::new(1, vec![9; 32]).unwrap()));
 /// let now = OffsetDateTime::now_utc();
 /// let state = OrderState::new(GatewayId::NovinPal, "A1".parse().unwrap(), Rial::new(50_000),
 ///     "447515262", now, Duration::minutes(30));
 /// let value = codec.seal(&state, "pay_novinpal_x");
-/// assert_eq!(codec.open(&value, "pay_novinpal_x", Some(GatewayId::NovinPal), now), Ok(state));
+/// let novinpal = AccountId::from(GatewayId::NovinPal);
+/// assert_eq!(codec.open(&value, "pay_novinpal_x", Some(&novinpal), now), Ok(state));
 /// assert!(codec.open(&value, "another_name", None, now).is_err());
 /// ```
 #[derive(Clone, Debug)]
@@ -215,27 +222,31 @@ impl StateCodec {
 
     /// Signs `state` for the cookie called `name`.
     ///
-    /// A value longer than [`MAX_ENCODED_LEN`] (a gateway reference of several hundred
+    /// A value longer than [`MAX_STATE_LEN`] (a gateway reference of several hundred
     /// bytes) is refused by [`StateCodec::open`]; [`Payments::start`](crate::Payments::start)
     /// refuses such a payment before the buyer is sent to pay.
     pub fn seal(&self, state: &OrderState, name: &str) -> String {
         let key = self.keys.current();
+        // Every length is bounded: account names by AccountId (≤ 43), order ids by OrderId
+        // (≤ 128), and references are cut to what a u16 holds so that a strange gateway
+        // answer cannot break encoding.
+        let account = state.account.to_string();
         let order_id = state.order_id.as_str().as_bytes();
         let gateway_ref = state.gateway_ref.as_bytes();
-        // Both lengths are bounded: order ids by OrderId (≤ 128) and references are cut to
-        // what a u16 holds so that a strange gateway answer cannot break encoding.
         let gateway_ref = gateway_ref
             .get(..usize::from(u16::MAX))
             .unwrap_or(gateway_ref);
-        let mut buf =
-            Vec::with_capacity(HEADER_LEN + 3 + order_id.len() + gateway_ref.len() + MAC_LEN);
+        let mut buf = Vec::with_capacity(
+            HEADER_LEN + LENGTHS_LEN + account.len() + order_id.len() + gateway_ref.len() + MAC_LEN,
+        );
         buf.push(VERSION);
         buf.push(key.id);
-        buf.push(state.gateway.tag());
         buf.extend_from_slice(&state.issued_at.to_be_bytes());
         buf.extend_from_slice(&state.expires_at.to_be_bytes());
         buf.extend_from_slice(&state.amount.get().to_be_bytes());
         buf.extend_from_slice(&state.nonce);
+        buf.push(account.len() as u8);
+        buf.extend_from_slice(account.as_bytes());
         buf.push(order_id.len() as u8);
         buf.extend_from_slice(order_id);
         buf.extend_from_slice(&(gateway_ref.len() as u16).to_be_bytes());
@@ -246,19 +257,19 @@ impl StateCodec {
     }
 
     /// Checks and decodes a value read from the cookie called `name`: signature (in
-    /// constant time), then expiry at `now`, then, if given, the gateway.
+    /// constant time), then expiry at `now`, then, if given, the gateway account.
     pub fn open(
         &self,
         value: &str,
         name: &str,
-        gateway: Option<GatewayId>,
+        account: Option<&AccountId>,
         now: OffsetDateTime,
     ) -> Result<OrderState, StateError> {
         let state = self.open_ignoring_expiry(value, name)?;
         if state.is_expired(now) {
             return Err(StateError::Expired);
         }
-        if gateway.is_some_and(|g| g != state.gateway) {
+        if account.is_some_and(|a| *a != state.account) {
             return Err(StateError::WrongGateway);
         }
         Ok(state)
@@ -267,7 +278,7 @@ impl StateCodec {
     /// Checks the signature and decodes, without looking at expiry. For re-verifying a
     /// pending payment whose buyer has long left.
     pub fn open_ignoring_expiry(&self, value: &str, name: &str) -> Result<OrderState, StateError> {
-        if value.len() > MAX_ENCODED_LEN {
+        if value.len() > MAX_STATE_LEN {
             return Err(StateError::Malformed);
         }
         // Decoded on the stack: a value within the limit decodes to at most 768 bytes, and
@@ -277,7 +288,7 @@ impl StateCodec {
             .decode_slice(value, &mut decoded)
             .map_err(|_| StateError::Malformed)?;
         let raw = decoded.get(..len).ok_or(StateError::Malformed)?;
-        if raw.len() < HEADER_LEN + 3 + MAC_LEN {
+        if raw.len() < HEADER_LEN + LENGTHS_LEN + MAC_LEN {
             return Err(StateError::Malformed);
         }
         let (body, tag) = raw.split_at(raw.len() - MAC_LEN);
@@ -291,11 +302,15 @@ impl StateCodec {
             .map_err(|_| StateError::BadSignature)?;
         // From here on the bytes are ours; a parse failure means a codec bug or a key
         // leak, and is still refused rather than trusted.
-        let gateway = GatewayId::from_tag(r.u8()?).ok_or(StateError::Malformed)?;
         let issued_at = i64::from_be_bytes(r.array()?);
         let expires_at = i64::from_be_bytes(r.array()?);
         let amount = Rial::new(u64::from_be_bytes(r.array()?));
         let nonce: [u8; NONCE_LEN] = r.array()?;
+        let account_len = usize::from(r.u8()?);
+        let account = std::str::from_utf8(r.take(account_len)?)
+            .ok()
+            .and_then(|s| s.parse::<AccountId>().ok())
+            .ok_or(StateError::Malformed)?;
         let order_len = usize::from(r.u8()?);
         let order_id = std::str::from_utf8(r.take(order_len)?)
             .ok()
@@ -304,12 +319,12 @@ impl StateCodec {
         let ref_len = usize::from(u16::from_be_bytes(r.array()?));
         let gateway_ref = std::str::from_utf8(r.take(ref_len)?)
             .map_err(|_| StateError::Malformed)?
-            .into();
+            .to_owned();
         if !r.0.is_empty() {
             return Err(StateError::Malformed);
         }
         Ok(OrderState {
-            gateway,
+            account,
             order_id,
             amount,
             gateway_ref,

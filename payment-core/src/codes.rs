@@ -8,19 +8,6 @@ use crate::{
     gateways::{idpay::IdPayCode, inopal::InopalCode, novinpal::NovinPalCode},
 };
 
-/// What every per-gateway code table tells about one of its codes.
-pub trait CodeInfo: Copy + fmt::Debug + Send + Sync + 'static {
-    /// The numeric code as the gateway sends it.
-    fn code(self) -> i64;
-    /// The gateway's own meaning, in English.
-    fn english(self) -> &'static str;
-    /// The gateway's own meaning, in Persian, as the document words it.
-    fn persian(self) -> &'static str;
-    /// `true` when the same call may succeed later (server or bank error), so a payment
-    /// answered with it is pending, not failed.
-    fn is_transient(self) -> bool;
-}
-
 /// Defines a gateway's code table: an enum whose variants are the documented codes.
 ///
 /// Each row is `Variant = code, transient, "English", "Persian";`.
@@ -54,17 +41,22 @@ macro_rules! code_table {
             }
         }
 
-        impl $crate::codes::CodeInfo for $name {
-            fn code(self) -> i64 {
+        impl $name {
+            /// The numeric code as the gateway sends it.
+            pub fn code(self) -> i64 {
                 match self { $($name::$variant => $code,)+ }
             }
-            fn english(self) -> &'static str {
+            /// The gateway's own meaning, in English.
+            pub fn english(self) -> &'static str {
                 match self { $($name::$variant => $en,)+ }
             }
-            fn persian(self) -> &'static str {
+            /// The gateway's own meaning, in Persian, as the document words it.
+            pub fn persian(self) -> &'static str {
                 match self { $($name::$variant => $fa,)+ }
             }
-            fn is_transient(self) -> bool {
+            /// `true` when the same call may succeed later (server or bank error), so a
+            /// payment answered with it is pending, not failed.
+            pub fn is_transient(self) -> bool {
                 match self { $($name::$variant => $transient,)+ }
             }
         }

@@ -5,7 +5,11 @@
 
 use std::fmt;
 
-use crate::{GatewayCode, GatewayId};
+use crate::{AccountId, GatewayId};
+pub use crate::{
+    codec::StateError, codes::GatewayCode, money::AmountOverflow, order::OrderIdError,
+    replay::GuardError,
+};
 
 /// The gateway call an error happened in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -239,9 +243,9 @@ pub enum ConfigError {
         /// Which setting.
         what: &'static str,
     },
-    /// The gateway is not configured in this instance.
-    #[error("gateway {0} is not configured")]
-    GatewayNotConfigured(GatewayId),
+    /// No account of this name is configured in this instance.
+    #[error("gateway account {0} is not configured")]
+    GatewayNotConfigured(AccountId),
     /// The HTTP client could not be built.
     #[error("HTTP client could not be built")]
     HttpClient,
@@ -249,6 +253,11 @@ pub enum ConfigError {
     #[error("invalid setting: {0}")]
     Invalid(&'static str),
 }
+
+/// The name is not one of the supported gateways, or not a valid account name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown gateway or account name")]
+pub struct UnknownGateway;
 
 #[cfg(test)]
 mod tests {

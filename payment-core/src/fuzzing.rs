@@ -1,13 +1,22 @@
-//! **Unstable, not part of the API**: hooks for the fuzz targets (`fuzz/`), the property
-//! tests and the benchmarks. Each adapter's answer decoding as a plain function of an
-//! HTTP status and a body, so it can be driven without a network. The functions call
-//! exactly the code the adapters run after their HTTP call. Hidden from the docs; may
-//! change or go away in any release.
+//! **Unstable, behind the `fuzzing` feature**: hooks for the fuzz targets (`fuzz/`), the
+//! property tests and the benchmarks. Each adapter's answer decoding as a plain function
+//! of an HTTP status and a body, so it can be driven without a network. The functions
+//! call exactly the code the adapters run after their HTTP call. May change or go away in
+//! any release.
 
 use crate::{
-    CallbackData, CanPay, Created, Error, GardeshPay, GatewayId, IdPay, IdPayVersion, Inopal,
-    NovinPal, OrderState, RawResponse, Verified,
+    AccountId, CanPay, Error, GardeshPay, GatewayId, IdPay, Inopal, NovinPal,
+    adapter::{CallbackData, Created, Verified},
+    error::Operation,
+    gateways::idpay::IdPayVersion,
+    http::RawResponse,
+    state::OrderState,
 };
+
+/// The most query and form fields a callback request keeps, and the most cookies.
+pub const MAX_CALLBACK_FIELDS: usize = crate::callback::MAX_FIELDS;
+/// The longest a callback field's name or value may be, in bytes.
+pub const MAX_CALLBACK_FIELD_LEN: usize = crate::callback::MAX_FIELD_LEN;
 
 /// The credential every hook's adapter is built with. A decoder must never echo it in an
 /// error message.
@@ -17,6 +26,23 @@ fn raw(status: u16, body: &[u8]) -> RawResponse {
     RawResponse {
         status,
         body: body.to_vec(),
+    }
+}
+
+/// A callback for `gateway`, parsed as its adapter does.
+pub fn parse_callback(
+    gateway: GatewayId,
+    request: &crate::CallbackRequest,
+) -> Result<CallbackData, Error> {
+    use crate::adapter::Gateway as _;
+    match gateway {
+        GatewayId::IdPay => IdPay::new(SECRET).parse_callback(request),
+        GatewayId::NovinPal => NovinPal::new(SECRET).parse_callback(request),
+        GatewayId::Inopal => Inopal::new(SECRET).parse_callback(request),
+        GatewayId::CanPay => CanPay::new(SECRET).parse_callback(request),
+        GatewayId::GardeshPay => GardeshPay::new()
+            .with_merchant_token(SECRET)
+            .parse_callback(request),
     }
 }
 
@@ -43,10 +69,8 @@ pub fn decode_verify(
 ) -> Result<Verified, Error> {
     let raw = raw(status, body);
     match state.gateway() {
-        GatewayId::IdPay => IdPay::new(SECRET).verified(state, &raw),
-        GatewayId::NovinPal => {
-            NovinPal::new(SECRET).verified(crate::Operation::Verify, state, &raw)
-        }
+        GatewayId::IdPay => IdPay::new(SECRET).answered(Operation::Verify, state, &raw),
+        GatewayId::NovinPal => NovinPal::new(SECRET).verified(Operation::Verify, state, &raw),
         GatewayId::Inopal => Inopal::new(SECRET).verified(state, callback, &raw),
         GatewayId::CanPay => CanPay::new(SECRET).verified(&raw),
         GatewayId::GardeshPay => GardeshPay::new().with_merchant_token(SECRET).verified(&raw),
@@ -62,7 +86,7 @@ pub fn decode_idpay_verify(
 ) -> Result<Verified, Error> {
     IdPay::new(SECRET)
         .with_version(version)
-        .verified(state, &raw(status, body))
+        .answered(Operation::Verify, state, &raw(status, body))
 }
 
 /// IDPay's answer to an inquiry in `version`.
@@ -74,7 +98,7 @@ pub fn decode_idpay_inquiry(
 ) -> Result<Verified, Error> {
     IdPay::new(SECRET)
         .with_version(version)
-        .inquired(state, &raw(status, body))
+        .answered(Operation::Inquiry, state, &raw(status, body))
 }
 
 /// NovinPal's answer to reverse.
@@ -83,25 +107,25 @@ pub fn decode_novinpal_reverse(
     status: u16,
     body: &[u8],
 ) -> Result<Verified, Error> {
-    NovinPal::new(SECRET).verified(crate::Operation::Reverse, state, &raw(status, body))
+    NovinPal::new(SECRET).verified(Operation::Reverse, state, &raw(status, body))
 }
 
 /// A state with every field given, nonce and times included (`OrderState::new` draws a
 /// random nonce), so generated states are reproducible.
 pub fn state(
-    gateway: GatewayId,
+    account: impl Into<AccountId>,
     order_id: crate::OrderId,
     amount: crate::Rial,
     gateway_ref: impl Into<String>,
-    nonce: [u8; crate::NONCE_LEN],
+    nonce: [u8; crate::state::NONCE_LEN],
     issued_at: i64,
     expires_at: i64,
 ) -> OrderState {
     OrderState {
-        gateway,
+        account: account.into(),
         order_id,
         amount,
-        gateway_ref: compact_str::CompactString::from(gateway_ref.into()),
+        gateway_ref: gateway_ref.into(),
         nonce,
         issued_at,
         expires_at,

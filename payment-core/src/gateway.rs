@@ -1,19 +1,16 @@
-//! The contract every gateway adapter fulfils, in a static form (for extractors generic
-//! over a gateway type) and an object-safe form (for choosing a gateway at run time).
+//! The contract every gateway adapter fulfils, and the object-safe form the pipeline holds.
 
-use std::{future::Future, pin::Pin};
+use std::{fmt, future::Future, pin::Pin};
 
 use url::Url;
 
 use crate::{
-    CallbackData, CallbackRequest, Error, GatewayId, Order, Rial, Verified, state::OrderState,
+    CallbackRequest, Error, GatewayId, Order, Rial, callback::CallbackData, receipt::Verified,
+    state::OrderState,
 };
 
-/// A boxed, sendable future, as returned by the object-safe traits.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
 /// Where to send the buyer after a payment was created.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Redirect {
     /// A plain `GET` link (IDPay, NovinPal, CanPay, GardeshPay).
     Get(Url),
@@ -34,21 +31,25 @@ impl Redirect {
             Redirect::PostForm { action, .. } => action,
         }
     }
+}
 
-    /// A small HTML page that submits the form on load (with a button when scripts are
-    /// off). For [`Redirect::Get`] the same page follows the link.
-    pub fn auto_submit_page(&self) -> String {
+// The link or the form carries the gateway's token, a bearer value at CanPay and
+// GardeshPay: only the host is printed.
+impl fmt::Debug for Redirect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = self.url().host_str().unwrap_or_default();
         match self {
-            Redirect::Get(url) => crate::html::auto_submit_page("GET", url.as_str(), &[]),
-            Redirect::PostForm { action, fields } => {
-                crate::html::auto_submit_page("POST", action.as_str(), fields)
+            Redirect::Get(_) => write!(f, "Get({host}/…)"),
+            Redirect::PostForm { fields, .. } => {
+                let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+                write!(f, "PostForm({host}/…, fields: {names:?})")
             }
         }
     }
 }
 
 /// A payment that a gateway created.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Created {
     /// The gateway's reference for the payment, kept in the order state and needed by
     /// verify (IDPay `id`, NovinPal `refId`, Inopal `ref_num`, CanPay and GardeshPay
@@ -60,12 +61,35 @@ pub struct Created {
     pub payable_amount: Option<Rial>,
 }
 
-/// A gateway adapter. Implemented by [`IdPay`](crate::IdPay),
-/// [`NovinPal`](crate::NovinPal), [`Inopal`](crate::Inopal), [`CanPay`](crate::CanPay)
-/// and [`GardeshPay`](crate::GardeshPay).
+impl Created {
+    /// A payment whose buyer is sent to `url` with a `GET`, paying the order's amount.
+    pub fn redirect_to(gateway_ref: String, url: Url) -> Self {
+        Self {
+            gateway_ref,
+            redirect: Redirect::Get(url),
+            payable_amount: None,
+        }
+    }
+}
+
+impl fmt::Debug for Created {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Created")
+            .field("gateway_ref", &crate::redact::partial(&self.gateway_ref))
+            .field("redirect", &self.redirect)
+            .field("payable_amount", &self.payable_amount)
+            .finish()
+    }
+}
+
+/// A gateway adapter: [`IdPay`](crate::IdPay), [`NovinPal`](crate::NovinPal),
+/// [`Inopal`](crate::Inopal), [`CanPay`](crate::CanPay) and
+/// [`GardeshPay`](crate::GardeshPay), or a stand-in for one of them in an app's tests.
 ///
 /// Adapters speak the wire protocol only; the rules about which callback to trust live
-/// once in [`Payments`](crate::Payments).
+/// once in [`Payments`](crate::Payments). Its methods can be called directly, to create or
+/// verify a payment outside the pipeline; then compare what verify reports with your own
+/// record before trusting it.
 pub trait Gateway: Send + Sync + 'static {
     /// Which gateway this is.
     const ID: GatewayId;
@@ -106,92 +130,22 @@ pub trait Gateway: Send + Sync + 'static {
         let _ = state;
         std::future::ready(Err(Error::Unsupported {
             gateway: Self::ID,
-            operation: crate::Operation::Inquiry,
+            operation: crate::error::Operation::Inquiry,
         }))
     }
 }
 
-/// The object-safe form of [`Gateway`], implemented for every `Gateway`: what
-/// [`Payments`](crate::Payments) holds, one `Arc<dyn DynGateway>` per configured gateway.
-///
-/// Its methods carry a `dyn_` prefix so that they never clash with [`Gateway`]'s: with
-/// both traits in scope (`use payment_core::*`), `novinpal.verify(..)` is the adapter's
-/// own method, not an ambiguous call.
-///
-/// ```
-/// use std::sync::Arc;
-/// use payment_core::*;
-///
-/// let novinpal = NovinPal::new("my-api-key");
-/// let order = Order::new("A-1".parse().unwrap(), Rial::new(120_000));
-/// // The adapter's own method, with both traits imported.
-/// assert!(novinpal.check_order(&order).is_ok());
-/// // The same adapter behind the object-safe trait, as `Payments` holds it.
-/// let chosen: Arc<dyn DynGateway> = Arc::new(novinpal);
-/// assert_eq!(chosen.id(), GatewayId::NovinPal);
-/// assert!(chosen.dyn_check_order(&order).is_ok());
-/// ```
-pub trait DynGateway: Send + Sync + 'static {
-    /// Which gateway this is.
-    fn id(&self) -> GatewayId;
-    /// See [`Gateway::check_order`].
-    fn dyn_check_order(&self, order: &Order) -> Result<(), Error>;
-    /// See [`Gateway::create`].
-    fn dyn_create<'a>(
-        &'a self,
-        order: &'a Order,
-        callback_url: &'a Url,
-    ) -> BoxFuture<'a, Result<Created, Error>>;
-    /// See [`Gateway::parse_callback`].
-    fn dyn_parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error>;
-    /// See [`Gateway::verify`].
-    fn dyn_verify<'a>(
-        &'a self,
-        state: &'a OrderState,
-        callback: &'a CallbackData,
-    ) -> BoxFuture<'a, Result<Verified, Error>>;
-    /// See [`Gateway::confirmed_status`].
-    fn dyn_confirmed_status<'a>(
-        &'a self,
-        state: &'a OrderState,
-    ) -> BoxFuture<'a, Result<Verified, Error>>;
+/// Names the receipt of a gateway type: always [`Receipt`](crate::Receipt). It lets the
+/// framework crates' `PaymentCallback<P>` be a one-field tuple struct that is still
+/// generic over the gateway, so a handler can take
+/// `PaymentCallback(receipt): PaymentCallback<NovinPal>`.
+pub trait GatewayReceipt: Gateway {
+    /// Always [`Receipt`](crate::Receipt).
+    type Receipt;
 }
 
-impl<G: Gateway> DynGateway for G {
-    fn id(&self) -> GatewayId {
-        G::ID
-    }
-
-    fn dyn_check_order(&self, order: &Order) -> Result<(), Error> {
-        Gateway::check_order(self, order)
-    }
-
-    fn dyn_create<'a>(
-        &'a self,
-        order: &'a Order,
-        callback_url: &'a Url,
-    ) -> BoxFuture<'a, Result<Created, Error>> {
-        Box::pin(Gateway::create(self, order, callback_url))
-    }
-
-    fn dyn_parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
-        Gateway::parse_callback(self, request)
-    }
-
-    fn dyn_verify<'a>(
-        &'a self,
-        state: &'a OrderState,
-        callback: &'a CallbackData,
-    ) -> BoxFuture<'a, Result<Verified, Error>> {
-        Box::pin(Gateway::verify(self, state, callback))
-    }
-
-    fn dyn_confirmed_status<'a>(
-        &'a self,
-        state: &'a OrderState,
-    ) -> BoxFuture<'a, Result<Verified, Error>> {
-        Box::pin(Gateway::confirmed_status(self, state))
-    }
+impl<G: Gateway> GatewayReceipt for G {
+    type Receipt = crate::Receipt;
 }
 
 /// A gateway that can report a payment's status without confirming it (IDPay).
@@ -204,4 +158,60 @@ pub trait Inquiry: Gateway {
 pub trait Reverse: Gateway {
     /// Refunds the payment to the buyer.
     fn reverse(&self, state: &OrderState) -> impl Future<Output = Result<Verified, Error>> + Send;
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// [`Gateway`] in an object-safe form: what [`Payments`](crate::Payments) holds for each
+/// configured account.
+pub(crate) trait AnyGateway: Send + Sync + 'static {
+    fn check_order(&self, order: &Order) -> Result<(), Error>;
+    fn create<'a>(
+        &'a self,
+        order: &'a Order,
+        callback_url: &'a Url,
+    ) -> BoxFuture<'a, Result<Created, Error>>;
+    fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error>;
+    fn verify<'a>(
+        &'a self,
+        state: &'a OrderState,
+        callback: &'a CallbackData,
+    ) -> BoxFuture<'a, Result<Verified, Error>>;
+    fn confirmed_status<'a>(
+        &'a self,
+        state: &'a OrderState,
+    ) -> BoxFuture<'a, Result<Verified, Error>>;
+}
+
+impl<G: Gateway> AnyGateway for G {
+    fn check_order(&self, order: &Order) -> Result<(), Error> {
+        Gateway::check_order(self, order)
+    }
+
+    fn create<'a>(
+        &'a self,
+        order: &'a Order,
+        callback_url: &'a Url,
+    ) -> BoxFuture<'a, Result<Created, Error>> {
+        Box::pin(Gateway::create(self, order, callback_url))
+    }
+
+    fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
+        Gateway::parse_callback(self, request)
+    }
+
+    fn verify<'a>(
+        &'a self,
+        state: &'a OrderState,
+        callback: &'a CallbackData,
+    ) -> BoxFuture<'a, Result<Verified, Error>> {
+        Box::pin(Gateway::verify(self, state, callback))
+    }
+
+    fn confirmed_status<'a>(
+        &'a self,
+        state: &'a OrderState,
+    ) -> BoxFuture<'a, Result<Verified, Error>> {
+        Box::pin(Gateway::confirmed_status(self, state))
+    }
 }

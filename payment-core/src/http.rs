@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use crate::{
-    ConfigError, GatewayId, Operation,
-    error::{TransportError, TransportErrorKind},
+    ConfigError, GatewayId,
+    error::{Operation, TransportError, TransportErrorKind},
 };
 
 /// Timeouts and retries for gateway calls.
@@ -87,16 +87,16 @@ pub struct HttpClient {
 
 /// A gateway's answer as bytes, before decoding.
 #[derive(Debug, Clone)]
-pub struct RawResponse {
+pub(crate) struct RawResponse {
     /// The HTTP status code.
-    pub status: u16,
+    pub(crate) status: u16,
     /// The body.
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl RawResponse {
     /// Decodes the body as JSON, or reports it as malformed.
-    pub fn json<T: DeserializeOwned>(
+    pub(crate) fn json<T: DeserializeOwned>(
         &self,
         gateway: GatewayId,
         operation: Operation,
@@ -113,7 +113,7 @@ impl RawResponse {
     }
 
     /// The error for an answer that matches no documented shape.
-    pub fn unexpected(&self, gateway: GatewayId, operation: Operation) -> TransportError {
+    pub(crate) fn unexpected(&self, gateway: GatewayId, operation: Operation) -> TransportError {
         let kind = if self.status >= 500 {
             TransportErrorKind::Status(self.status)
         } else {
@@ -167,15 +167,10 @@ impl HttpClient {
         &self.config
     }
 
-    /// The underlying `reqwest` client, to build requests with.
-    pub fn reqwest(&self) -> &reqwest::Client {
-        &self.client
-    }
-
     /// Sends the request `build` makes and reads the whole answer. Repeatable operations
     /// are sent again (a fresh request from `build`) after a connection failure or a
     /// 502/503/504, up to the configured attempts.
-    pub async fn send<F>(
+    pub(crate) async fn send<F>(
         &self,
         gateway: GatewayId,
         operation: Operation,
@@ -193,10 +188,7 @@ impl HttpClient {
         async {
             let mut attempt = 1;
             loop {
-                // Boxed: an attempt (reqwest's response and body futures) is most of this
-                // future, and keeping each allocation under ~1 KiB keeps it in the
-                // allocator's per-thread cache when the adapter's future is boxed.
-                let result = Box::pin(self.send_once(gateway, operation, &build)).await;
+                let result = self.send_once(gateway, operation, &build).await;
                 let retry = match &result {
                     Err(e) => e.kind == TransportErrorKind::Connect,
                     Ok(r) => matches!(r.status, 502..=504),

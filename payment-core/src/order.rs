@@ -2,14 +2,13 @@
 
 use std::{fmt, str::FromStr};
 
-use compact_str::CompactString;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::Rial;
 
 /// The longest order id any supported gateway accepts (Inopal: 128 characters).
-pub const MAX_ORDER_ID_LEN: usize = 128;
+pub(crate) const MAX_ORDER_ID_LEN: usize = 128;
 
 /// A merchant's order id: 1 to 128 ASCII letters, digits, `-` or `_`.
 ///
@@ -26,9 +25,7 @@ pub const MAX_ORDER_ID_LEN: usize = 128;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
-// Inline up to 24 bytes, as most order ids are: an order state decoded on every callback
-// then holds no allocation for its id.
-pub struct OrderId(CompactString);
+pub struct OrderId(String);
 
 /// Why a string is not a valid [`OrderId`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +34,7 @@ pub enum OrderIdError {
     /// The id is empty.
     #[error("order id is empty")]
     Empty,
-    /// The id is longer than [`MAX_ORDER_ID_LEN`].
+    /// The id is longer than 128 characters.
     #[error("order id is {0} characters long; at most {MAX_ORDER_ID_LEN} are allowed")]
     TooLong(usize),
     /// The id has a character other than ASCII letters, digits, `-` and `_`.
@@ -61,7 +58,7 @@ impl OrderId {
         {
             return Err(OrderIdError::BadCharacter);
         }
-        Ok(Self(CompactString::new(id)))
+        Ok(Self(id.to_owned()))
     }
 
     /// The id as sent to gateways.
@@ -84,6 +81,18 @@ impl FromStr for OrderId {
     }
 }
 
+/// A numeric order id, such as a database row's: digits are always valid.
+///
+/// ```
+/// use payment_core::OrderId;
+/// assert_eq!(OrderId::from(1001).as_str(), "1001");
+/// ```
+impl From<u64> for OrderId {
+    fn from(id: u64) -> Self {
+        Self(id.to_string())
+    }
+}
+
 impl TryFrom<String> for OrderId {
     type Error = OrderIdError;
 
@@ -94,7 +103,7 @@ impl TryFrom<String> for OrderId {
 
 impl<'de> Deserialize<'de> for OrderId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = CompactString::deserialize(d)?;
+        let s = String::deserialize(d)?;
         OrderId::new(s).map_err(serde::de::Error::custom)
     }
 }
@@ -245,10 +254,8 @@ mod tests {
     }
 
     #[test]
-    fn order_ids_short_and_long_read_and_round_trip_alike() {
-        // 24 bytes and fewer are held inline, longer ones on the heap: both must behave
-        // the same way.
-        for len in [1, 23, 24, 25, 64, MAX_ORDER_ID_LEN] {
+    fn order_ids_read_print_and_round_trip() {
+        for len in [1, 24, 64, MAX_ORDER_ID_LEN] {
             let text = "A".repeat(len);
             let id = OrderId::new(&text).unwrap();
             assert_eq!(id.as_str(), text);

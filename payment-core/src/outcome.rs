@@ -1,125 +1,79 @@
-//! What a callback comes to, and the default page for each outcome.
+//! What a callback comes to: a [`Receipt`], or why not ([`NotPaid`]).
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    CallbackData, CallbackError, GatewayError, GatewayId, Receipt, Rial, StateCookie,
-    codec::StateError, html::escape,
+    AccountId, OrderId, Receipt, Rial,
+    callback::CallbackData,
+    error::{CallbackError, GatewayCode, GatewayError, StateError},
 };
 
-/// The result of handling a callback. Only [`Outcome::Paid`] means the shop may fulfil.
+/// Why a callback, or a retry of a pending payment, yielded no receipt. Nothing was
+/// fulfilled.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub enum Outcome {
-    /// Verified and matched with the signed order state: fulfil the order.
-    Paid(Receipt),
+pub enum NotPaid {
     /// The buyer cancelled, or the gateway or bank declined: the order is not paid.
     Failed(FailedPayment),
     /// Verify could not finish (timeout, 5xx, server error): the buyer may have paid.
     /// Keep the [`PendingPayment`] and retry it with
-    /// [`Payments::retry`](crate::Payments::retry); nothing is fulfilled yet.
+    /// [`Payments::retry`](crate::Payments::retry).
     Pending(PendingPayment),
     /// The callback was refused (forged, tampered, replayed, mismatched, expired or
-    /// missing state). Nothing was fulfilled.
+    /// missing state, misconfigured route).
     Rejected(Rejection),
     /// A cross-site `POST` callback arrived without the state cookie, which browsers
-    /// withhold on such requests; answer with this page, which re-posts the same fields
-    /// from our own origin so that the cookie comes along.
+    /// withhold on such requests: the answer is a page that posts the same fields again
+    /// from the shop's own origin, so that the cookie comes along. Always answer it with
+    /// the library's own page.
     Resubmit(ResubmitForm),
 }
 
-impl Outcome {
-    /// The HTTP status a default answer uses.
+impl NotPaid {
+    /// The HTTP status of the default answer: 402 failed, 202 pending, 200 for the
+    /// re-post page, and the rejection's own (400, 403, 404, 409, 410, 500).
     pub fn http_status(&self) -> u16 {
         match self {
-            Outcome::Paid(_) | Outcome::Resubmit(_) => 200,
-            Outcome::Failed(_) => 402,
-            Outcome::Pending(_) => 202,
-            Outcome::Rejected(r) => r.http_status(),
+            NotPaid::Failed(_) => 402,
+            NotPaid::Pending(_) => 202,
+            NotPaid::Rejected(r) => r.http_status(),
+            NotPaid::Resubmit(_) => 200,
         }
     }
 
-    /// A short name for logs and metrics: `paid`, `failed`, `pending`, `rejected`,
-    /// `resubmit`.
+    /// A short name for logs and metrics: `failed`, `pending`, `rejected`, `resubmit`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Outcome::Paid(_) => "paid",
-            Outcome::Failed(_) => "failed",
-            Outcome::Pending(_) => "pending",
-            Outcome::Rejected(_) => "rejected",
-            Outcome::Resubmit(_) => "resubmit",
-        }
-    }
-
-    /// The receipt, if paid.
-    pub fn receipt(&self) -> Option<&Receipt> {
-        match self {
-            Outcome::Paid(r) => Some(r),
-            _ => None,
-        }
-    }
-
-    /// A plain, readable page in Persian and English for this outcome.
-    pub fn default_page(&self) -> String {
-        match self {
-            Outcome::Paid(r) => {
-                let mut rows = vec![
-                    ("شماره سفارش / Order", escape(r.order_id().as_str())),
-                    (
-                        "مبلغ / Amount",
-                        format!("{} ریال / rial", r.amount().grouped()),
-                    ),
-                    ("درگاه / Gateway", r.gateway().display_name().to_owned()),
-                ];
-                if let Some(reference) = r.bank_reference() {
-                    rows.push(("کد پیگیری / Reference", escape(reference)));
-                }
-                if let Some(card) = r.card_mask() {
-                    rows.push(("کارت / Card", escape(card)));
-                }
-                page("پرداخت موفق بود", "Payment successful", "", &rows)
-            }
-            Outcome::Failed(f) => page(
-                "پرداخت انجام نشد",
-                "Payment not completed",
-                &format!(
-                    "{} / {}",
-                    escape(&f.reason.persian()),
-                    escape(&f.reason.english())
-                ),
-                &[("شماره سفارش / Order", escape(&f.order_id))],
-            ),
-            Outcome::Pending(p) => page(
-                "پرداخت در حال بررسی است",
-                "Payment being confirmed",
-                "اگر مبلغی از حساب شما کسر شده باشد، پس از تایید ثبت می‌شود یا ظرف ۷۲ ساعت بازمی‌گردد. \
-                 / If money left your account, the order is confirmed shortly or the bank returns it.",
-                &[("شماره سفارش / Order", escape(&p.order_id))],
-            ),
-            Outcome::Rejected(r) => page(
-                "درخواست نامعتبر",
-                "Request refused",
-                &format!("{} / {}", escape(r.persian()), escape(r.english())),
-                &[],
-            ),
-            Outcome::Resubmit(form) => form.page(),
+            NotPaid::Failed(_) => "failed",
+            NotPaid::Pending(_) => "pending",
+            NotPaid::Rejected(_) => "rejected",
+            NotPaid::Resubmit(_) => "resubmit",
         }
     }
 }
 
-fn page(title_fa: &str, title_en: &str, text: &str, rows: &[(&str, String)]) -> String {
-    let rows: String = rows
-        .iter()
-        .map(|(k, v)| format!("<tr><th>{k}</th><td>{v}</td></tr>"))
-        .collect();
-    format!(
-        "<!doctype html>\n<html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title_fa} / {title_en}</title><style>body{{font-family:Tahoma,sans-serif;max-width:36rem;\
-         margin:3rem auto;padding:0 1rem;line-height:1.7}}th{{text-align:start;padding-inline-end:1rem}}</style>\
-         </head><body><h1>{title_fa}</h1><h2 lang=\"en\" dir=\"ltr\">{title_en}</h2><p>{text}</p>\
-         <table>{rows}</table></body></html>\n"
-    )
+impl fmt::Display for NotPaid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotPaid::Failed(failed) => write!(
+                f,
+                "payment for order {} failed: {}",
+                failed.order_id,
+                failed.reason.english()
+            ),
+            NotPaid::Pending(pending) => {
+                write!(f, "payment for order {} is pending", pending.order_id)
+            }
+            NotPaid::Rejected(rejection) => {
+                write!(f, "payment callback refused: {}", rejection.english())
+            }
+            NotPaid::Resubmit(_) => {
+                f.write_str("payment callback must be re-posted from the shop's origin")
+            }
+        }
+    }
 }
 
 /// Why a payment failed.
@@ -129,7 +83,7 @@ pub enum FailureReason {
     /// The callback says the buyer cancelled or the bank declined (its code, if any).
     NotPaid {
         /// The gateway's code from the callback.
-        code: Option<crate::GatewayCode>,
+        code: Option<GatewayCode>,
     },
     /// Verify was refused with a final answer.
     Declined(GatewayError),
@@ -164,10 +118,10 @@ impl FailureReason {
 /// A payment that did not go through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedPayment {
-    /// The gateway.
-    pub gateway: GatewayId,
+    /// The gateway account.
+    pub account: AccountId,
     /// The shop's order id (from the signed state).
-    pub order_id: String,
+    pub order_id: OrderId,
     /// The amount the shop asked for.
     pub amount: Rial,
     /// Why.
@@ -182,21 +136,20 @@ pub enum PendingReason {
     Transport(String),
     /// The gateway answered with a code that may change (server error, awaiting payment).
     GatewayBusy(i64),
-    /// Another request is verifying this payment right now.
-    InProgress,
-    /// The replay guard could not be reached, so verify was not attempted.
+    /// The replay guard could not be reached, so verify was not attempted, or the
+    /// fulfilment could not be recorded.
     GuardUnavailable,
 }
 
 /// A payment whose verify could not finish. Everything needed to verify it later is
 /// inside; store it (it is `Serialize`) and pass it to
 /// [`Payments::retry`](crate::Payments::retry) until it is paid or failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingPayment {
-    /// The gateway.
-    pub gateway: GatewayId,
+    /// The gateway account.
+    pub account: AccountId,
     /// The shop's order id.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// The amount the shop asked for.
     pub amount: Rial,
     /// Why it is pending.
@@ -205,16 +158,27 @@ pub struct PendingPayment {
     pub(crate) state: String,
     /// The cookie name the state is bound to.
     pub(crate) state_name: String,
-    /// The parsed callback (boxed: it is the largest part, and every `Outcome` is as
-    /// large as its largest variant).
-    pub(crate) callback: Box<CallbackData>,
+    /// The parsed callback.
+    pub(crate) callback: CallbackData,
+}
+
+// The signed state and the callback (which may carry a bearer token) stay out of logs.
+impl fmt::Debug for PendingPayment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingPayment")
+            .field("account", &self.account)
+            .field("order_id", &self.order_id)
+            .field("amount", &self.amount)
+            .field("reason", &self.reason)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a callback was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Rejection {
-    /// The callback route names a gateway that is not configured.
+    /// The callback route names a gateway account that is not configured.
     UnknownGateway,
     /// The callback lacks the gateway's documented fields or is oversized.
     MalformedCallback(CallbackError),
@@ -237,7 +201,9 @@ pub enum Rejection {
     Replay,
     /// Another request is handling this payment right now; try again shortly.
     InProgress,
-    /// The callback could not be handled because of how the library is set up.
+    /// The callback could not be handled because of how the library is set up (routes
+    /// mounted elsewhere than the callback URLs say, an extractor for a gateway that is
+    /// not configured).
     Misconfigured(String),
 }
 
@@ -306,27 +272,33 @@ impl Rejection {
 }
 
 /// The same-origin re-post that recovers a cookie withheld on a cross-site `POST`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ResubmitForm {
-    /// Where to post: a path on our own origin.
+    /// Where to post: a path on the shop's own origin.
     pub action: String,
     /// The fields to post again, with the marker field added.
     pub fields: Vec<(String, String)>,
 }
 
-impl ResubmitForm {
-    /// The auto-submitting page.
-    pub fn page(&self) -> String {
-        crate::html::auto_submit_page("POST", &self.action, &self.fields)
+// The fields are the gateway's callback, which may carry a bearer token.
+impl fmt::Debug for ResubmitForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.fields.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("ResubmitForm")
+            .field("action", &self.action)
+            .field("fields", &names)
+            .finish()
     }
 }
 
-/// What [`Payments::handle_callback`](crate::Payments::handle_callback) returns: the
-/// outcome, and the cookies to set or remove on the response.
-#[derive(Debug, Clone)]
-pub struct CallbackResult {
-    /// What happened.
-    pub outcome: Outcome,
-    /// Cookies to put on the response (removals of used or invalid states).
-    pub cookies: Vec<StateCookie>,
+/// The outcome of a receipt-or-not: `Ok` only for a verified payment that matched the
+/// signed order state.
+pub type Outcome = Result<Receipt, NotPaid>;
+
+/// A short name for an outcome, for logs and metrics: `paid`, or [`NotPaid::kind`].
+pub(crate) fn kind(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Ok(_) => "paid",
+        Err(not_paid) => not_paid.kind(),
+    }
 }

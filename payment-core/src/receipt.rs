@@ -1,10 +1,11 @@
 //! The proof of a verified payment.
 
-use compact_str::CompactString;
+use std::fmt;
+
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{GatewayId, OrderId, Rial, state::OrderState};
+use crate::{AccountId, GatewayId, OrderId, Rial, state::OrderState};
 
 /// What an adapter learned from a successful verify.
 ///
@@ -42,12 +43,12 @@ impl Verified {
 ///
 /// There is no public constructor: a `Receipt` only ever comes out of the callback
 /// pipeline after a successful verify, so holding one means "paid".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Receipt {
-    gateway: GatewayId,
+    account: AccountId,
     order_id: OrderId,
     amount: Rial,
-    gateway_ref: CompactString,
+    gateway_ref: String,
     bank_reference: Option<String>,
     card_mask: Option<String>,
     paid_at: Option<String>,
@@ -58,7 +59,7 @@ pub struct Receipt {
 impl Receipt {
     pub(crate) fn new(state: OrderState, verified: Verified, verified_at: OffsetDateTime) -> Self {
         Self {
-            gateway: state.gateway,
+            account: state.account,
             order_id: state.order_id,
             amount: state.amount,
             gateway_ref: state.gateway_ref,
@@ -71,7 +72,12 @@ impl Receipt {
 
     /// The gateway that took the payment.
     pub fn gateway(&self) -> GatewayId {
-        self.gateway
+        self.account.gateway()
+    }
+
+    /// The gateway account that took the payment.
+    pub fn account(&self) -> &AccountId {
+        &self.account
     }
 
     /// The shop's order id.
@@ -108,5 +114,21 @@ impl Receipt {
     /// When this library confirmed the payment.
     pub fn verified_at(&self) -> OffsetDateTime {
         self.verified_at
+    }
+}
+
+// The gateway reference is a bearer value at CanPay and GardeshPay; the card is masked
+// already, but kept out of logs all the same.
+impl fmt::Debug for Receipt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receipt")
+            .field("account", &self.account)
+            .field("order_id", &self.order_id)
+            .field("amount", &self.amount)
+            .field("gateway_ref", &crate::redact::partial(&self.gateway_ref))
+            .field("bank_reference", &self.bank_reference)
+            .field("paid_at", &self.paid_at)
+            .field("verified_at", &self.verified_at)
+            .finish_non_exhaustive()
     }
 }

@@ -9,7 +9,10 @@ use std::{fmt, time::Duration};
 
 use redis::{Script, aio::ConnectionManager};
 
-use crate::{BoxFuture, Claim, ClaimTicket, GuardError, ReplayGuard, random};
+use crate::{
+    random,
+    replay::{BoxFuture, Claim, ClaimTicket, GuardError, ReplayGuard},
+};
 
 const CLAIM: &str = r"
 local current = redis.call('GET', KEYS[1])

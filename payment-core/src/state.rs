@@ -1,29 +1,35 @@
-//! The order state a payment carries from start to callback.
+//! The order state a payment carries from start to callback, and the codec that signs it.
 
 use std::fmt;
 
-use compact_str::CompactString;
 use time::{Duration, OffsetDateTime};
 
-use crate::{GatewayId, OrderId, Rial};
+pub use crate::codec::{MAX_STATE_LEN, StateCodec, StateError};
+use crate::{AccountId, GatewayId, OrderId, Rial};
 
 /// Size of the random nonce in every state: 128 bits.
 pub const NONCE_LEN: usize = 16;
 
 /// What the shop decided when the payment started, signed into a cookie and checked
-/// when the buyer returns: gateway, order id, amount, the gateway's reference, a random
-/// nonce and the validity window.
+/// when the buyer returns: the gateway account, order id, amount, the gateway's reference,
+/// a random nonce and the validity window.
 ///
 /// Verify always uses this amount, never one from the callback.
+///
+/// ```
+/// use payment_core::{GatewayId, Rial, state::OrderState};
+/// use payment_core::time::{Duration, OffsetDateTime};
+/// let state = OrderState::new(GatewayId::NovinPal, "A-1".parse().unwrap(), Rial::new(50_000),
+///     "447515262", OffsetDateTime::now_utc(), Duration::minutes(30));
+/// assert_eq!(state.gateway(), GatewayId::NovinPal);
+/// assert_eq!(state.account().to_string(), "novinpal");
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct OrderState {
-    pub(crate) gateway: GatewayId,
+    pub(crate) account: AccountId,
     pub(crate) order_id: OrderId,
     pub(crate) amount: Rial,
-    // Inline up to 24 bytes, as most gateways' references are: a state decoded from a
-    // callback's cookie is held across verify, and what is held across that call is often
-    // freed by another worker than the one that allocated it (BENCHMARKS.md).
-    pub(crate) gateway_ref: CompactString,
+    pub(crate) gateway_ref: String,
     pub(crate) nonce: [u8; NONCE_LEN],
     pub(crate) issued_at: i64,
     pub(crate) expires_at: i64,
@@ -32,7 +38,7 @@ pub struct OrderState {
 impl OrderState {
     /// A new state with a fresh random nonce, valid for `ttl` from `now`.
     pub fn new(
-        gateway: GatewayId,
+        account: impl Into<AccountId>,
         order_id: OrderId,
         amount: Rial,
         gateway_ref: impl Into<String>,
@@ -41,10 +47,10 @@ impl OrderState {
     ) -> Self {
         let issued_at = now.unix_timestamp();
         Self {
-            gateway,
+            account: account.into(),
             order_id,
             amount,
-            gateway_ref: CompactString::from(gateway_ref.into()),
+            gateway_ref: gateway_ref.into(),
             nonce: crate::random::nonce(),
             issued_at,
             expires_at: issued_at.saturating_add(ttl.whole_seconds()),
@@ -53,7 +59,12 @@ impl OrderState {
 
     /// The gateway the payment was created at.
     pub fn gateway(&self) -> GatewayId {
-        self.gateway
+        self.account.gateway()
+    }
+
+    /// The gateway account the payment was created with.
+    pub fn account(&self) -> &AccountId {
+        &self.account
     }
 
     /// The shop's order id.
@@ -98,7 +109,7 @@ impl OrderState {
 impl fmt::Debug for OrderState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OrderState")
-            .field("gateway", &self.gateway)
+            .field("account", &self.account)
             .field("order_id", &self.order_id)
             .field("amount", &self.amount)
             .field("gateway_ref", &crate::redact::partial(&self.gateway_ref))

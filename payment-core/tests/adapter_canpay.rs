@@ -1,32 +1,36 @@
 //! The CanPay adapter against a mock server: the exact requests it sends, and every answer
 //! in `canpay-api-fa.txt` (and the digest) decoded to the right typed result.
 
-use std::time::Duration as StdDuration;
+// Tests fail by panicking: unwrapping, expecting and indexing say what broke.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
+use common::{
+    assert_500_then_timeout, assert_callbacks_refused, assert_debug_hides, assert_malformed,
+    assert_order_refused, created_get, gateway_error, http, json_answer, json_answers, mount_json,
+    order, post, silent_server,
+};
 use payment_core::{
-    CallbackData, CallbackError, CallbackRequest, CallbackStatus, CanPay, Created, Error, Gateway,
-    GatewayCode, GatewayError, GatewayId, HttpClient, HttpConfig, InvalidOrder, Operation, Order,
-    OrderProblem, OrderState, Redirect, Rial, TransportErrorKind, Verified,
-    time::{Duration, OffsetDateTime},
+    CanPay, Error, GatewayId, Rial,
+    adapter::{CallbackData, CallbackStatus, Created, Gateway, Verified},
+    error::{CallbackError, GatewayCode, GatewayError, Operation, OrderProblem},
+    state::OrderState,
     url::Url,
 };
 use serde_json::{Value, json};
 use wiremock::{
-    Mock, MockServer, ResponseTemplate,
+    Mock, MockServer,
     matchers::{body_json, header, method, path},
 };
 
 const MERCHANT: &str = "xxx-xxx-xxx-xxx";
 const TOKEN: &str = "SNHQA1TYFGSFARZUM5A03YXJWOAOHJ";
 
-fn http() -> HttpClient {
-    HttpClient::new(
-        HttpConfig::default()
-            .timeout(StdDuration::from_millis(500))
-            .repeat_attempts(1),
-    )
-    .unwrap()
-}
+const GW: GatewayId = GatewayId::CanPay;
+const TOKEN_PATH: &str = "/api/ipg/token";
+const VERIFY_PATH: &str = "/api/ipg/verify";
 
 fn adapter(server: &MockServer) -> CanPay {
     CanPay::new(MERCHANT)
@@ -35,54 +39,32 @@ fn adapter(server: &MockServer) -> CanPay {
         .with_http(http())
 }
 
-fn order(id: &str, amount: u64) -> Order {
-    Order::new(id.parse().unwrap(), Rial::new(amount))
-}
-
+/// The document's example callback URL.
 fn callback_url() -> Url {
     Url::parse("https://site.com/verify").unwrap()
 }
 
 fn state(token: &str) -> OrderState {
-    OrderState::new(
-        GatewayId::CanPay,
-        "47".parse().unwrap(),
-        Rial::new(10_000),
-        token,
-        OffsetDateTime::now_utc(),
-        Duration::minutes(30),
-    )
+    common::state(GW, "47", 10_000, token)
 }
 
 fn paid_callback(token: &str) -> CallbackData {
     let body = format!("success=1&token={token}&amount=10000&invoice_id=47");
-    let request = CallbackRequest::from_post("", body.as_bytes()).unwrap();
-    CanPay::new(MERCHANT).parse_callback(&request).unwrap()
+    CanPay::new(MERCHANT).parse_callback(&post(&body)).unwrap()
+}
+
+/// Creates the document's order 47 of 10,000 rial.
+async fn create(canpay: &CanPay) -> Result<Created, Error> {
+    canpay.create(&order("47", 10_000), &callback_url()).await
+}
+
+/// Verifies the payment of [`TOKEN`] after its paid callback.
+async fn verify(canpay: &CanPay) -> Result<Verified, Error> {
+    canpay.verify(&state(TOKEN), &paid_callback(TOKEN)).await
 }
 
 async fn mount(server: &MockServer, route: &str, status: u16, body: Value) {
-    Mock::given(method("POST"))
-        .and(path(route))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(server)
-        .await;
-}
-
-fn gateway_error(err: Error) -> GatewayError {
-    match err {
-        Error::Gateway(g) => g,
-        other => panic!("expected a gateway refusal, got {other:?}"),
-    }
-}
-
-fn transport_kind(err: Error) -> TransportErrorKind {
-    match err {
-        Error::Transport(t) => {
-            assert_eq!(t.gateway, GatewayId::CanPay);
-            t.kind
-        }
-        other => panic!("expected a transport error, got {other:?}"),
-    }
+    mount_json(server, route, status, body).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -92,7 +74,7 @@ fn transport_kind(err: Error) -> TransportErrorKind {
 async fn create_sends_the_documents_example_request_and_reads_its_answer() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/api/ipg/token"))
+        .and(path(TOKEN_PATH))
         .and(header("content-type", "application/json"))
         .and(body_json(json!({
             "merchant": MERCHANT,
@@ -100,31 +82,23 @@ async fn create_sends_the_documents_example_request_and_reads_its_answer() {
             "callback_url": "https://site.com/verify",
             "invoice_id": "47"
         })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "status": true,
-            "data": {
-                "url": "https://canpay.ir/ipg/SNHQA1TYFGSFARZUM5A03YXJWOAOHJ",
-                "token": TOKEN
-            }
-        })))
+        .respond_with(json_answer(
+            200,
+            json!({
+                "status": true,
+                "data": {
+                    "url": "https://canpay.ir/ipg/SNHQA1TYFGSFARZUM5A03YXJWOAOHJ",
+                    "token": TOKEN
+                }
+            }),
+        ))
         .expect(1)
         .mount(&server)
         .await;
 
-    let created = adapter(&server)
-        .create(&order("47", 10_000), &callback_url())
-        .await
-        .unwrap();
-    assert_eq!(
-        created,
-        Created {
-            gateway_ref: TOKEN.into(),
-            redirect: Redirect::Get(
-                Url::parse("https://canpay.ir/ipg/SNHQA1TYFGSFARZUM5A03YXJWOAOHJ").unwrap()
-            ),
-            payable_amount: None,
-        }
-    );
+    let created = create(&adapter(&server)).await.unwrap();
+    let redirect = "https://canpay.ir/ipg/SNHQA1TYFGSFARZUM5A03YXJWOAOHJ";
+    assert_eq!(created, created_get(TOKEN, redirect));
     // No header carries the merchant code; it travels in the body only.
     let requests = server.received_requests().await.unwrap();
     let request = requests.first().unwrap();
@@ -135,7 +109,7 @@ async fn create_sends_the_documents_example_request_and_reads_its_answer() {
 async fn create_sends_mobile_when_the_order_has_one() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/api/ipg/token"))
+        .and(path(TOKEN_PATH))
         .and(body_json(json!({
             "merchant": MERCHANT,
             "amount": 10000,
@@ -143,9 +117,12 @@ async fn create_sends_mobile_when_the_order_has_one() {
             "invoice_id": "47",
             "mobile": "09123456789"
         })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "status": true, "data": {"url": "https://canpay.ir/ipg/T", "token": "T"}
-        })))
+        .respond_with(json_answer(
+            200,
+            json!({
+                "status": true, "data": {"url": "https://canpay.ir/ipg/T", "token": "T"}
+            }),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -200,16 +177,13 @@ async fn the_documented_error_shape_is_an_undocumented_code_refusal() {
     ];
     for (status, body, code, http_status, message) in cases {
         server.reset().await;
-        mount(&server, "/api/ipg/token", status, body).await;
-        let err = canpay
-            .create(&order("47", 10_000), &callback_url())
-            .await
-            .unwrap_err();
+        mount(&server, TOKEN_PATH, status, body).await;
+        let err = create(&canpay).await.unwrap_err();
         assert!(!err.is_transient());
         assert_eq!(
             gateway_error(err),
             GatewayError {
-                gateway: GatewayId::CanPay,
+                gateway: GW,
                 operation: Operation::Create,
                 code: GatewayCode::Undocumented(code),
                 http_status,
@@ -224,15 +198,12 @@ async fn an_echoed_merchant_code_is_cut_from_the_message() {
     let server = MockServer::start().await;
     mount(
         &server,
-        "/api/ipg/token",
+        TOKEN_PATH,
         401,
         json!({"status": false, "code": 2, "message": format!("merchant {MERCHANT} is not valid")}),
     )
     .await;
-    let err = adapter(&server)
-        .create(&order("47", 10_000), &callback_url())
-        .await
-        .unwrap_err();
+    let err = create(&adapter(&server)).await.unwrap_err();
     assert!(!err.to_string().contains(MERCHANT));
     let refusal = gateway_error(err);
     assert_eq!(
@@ -245,35 +216,21 @@ async fn an_echoed_merchant_code_is_cut_from_the_message() {
 async fn create_answers_outside_the_documented_shapes_are_malformed() {
     let server = MockServer::start().await;
     let canpay = adapter(&server);
-    for body in [
+    let bodies = [
         json!({"status": true, "data": {"token": "T"}}),
         json!({"status": true, "data": {"url": "not a url", "token": "T"}}),
         json!({"status": true, "data": {"url": "javascript:alert(1)", "token": "T"}}),
         json!({"status": true, "data": []}),
         json!({"data": {"url": "https://canpay.ir/ipg/T", "token": "T"}}),
         json!([]),
-    ] {
-        server.reset().await;
-        mount(&server, "/api/ipg/token", 200, body.clone()).await;
-        let err = canpay
-            .create(&order("47", 10_000), &callback_url())
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(transport_kind(err), TransportErrorKind::Malformed(_)),
-            "{body}"
-        );
-    }
+    ];
+    let answers = json_answers(bodies);
+    assert_malformed(&server, GW, TOKEN_PATH, answers, || create(&canpay)).await;
 }
 
 #[tokio::test]
 async fn check_order_refuses_undocumented_orders_before_any_request() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server = silent_server().await;
     let canpay = adapter(&server);
     let cases = [
         (
@@ -303,18 +260,7 @@ async fn check_order_refuses_undocumented_orders_before_any_request() {
         ),
     ];
     for (order, reason) in cases {
-        let expected = InvalidOrder {
-            gateway: GatewayId::CanPay,
-            reason,
-        };
-        match canpay.check_order(&order) {
-            Err(Error::InvalidOrder(e)) => assert_eq!(e, expected),
-            other => panic!("expected InvalidOrder, got {other:?}"),
-        }
-        match canpay.create(&order, &callback_url()).await {
-            Err(Error::InvalidOrder(e)) => assert_eq!(e, expected),
-            other => panic!("expected InvalidOrder, got {other:?}"),
-        }
+        assert_order_refused(&canpay, &callback_url(), &order, reason).await;
     }
     assert!(canpay.check_order(&order("47", 1)).is_ok());
     assert!(canpay.check_order(&order("INV-47_a", u64::MAX)).is_ok());
@@ -324,27 +270,10 @@ async fn check_order_refuses_undocumented_orders_before_any_request() {
 #[tokio::test]
 async fn create_5xx_and_timeout_are_transport_errors() {
     let server = MockServer::start().await;
-    mount(&server, "/api/ipg/token", 500, json!({})).await;
-    let err = adapter(&server)
-        .create(&order("47", 10_000), &callback_url())
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Status(500));
-
-    server.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(StdDuration::from_secs(3))
-                .set_body_json(json!({"status": true})),
-        )
-        .mount(&server)
-        .await;
-    let err = adapter(&server)
-        .create(&order("47", 10_000), &callback_url())
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Timeout);
+    let canpay = adapter(&server);
+    let late = json_answer(200, json!({"status": true}));
+    let error = json_answer(500, json!({}));
+    assert_500_then_timeout(&server, GW, TOKEN_PATH, error, late, || create(&canpay)).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -355,13 +284,16 @@ async fn verify_sends_the_documents_example_request_and_reads_its_answer() {
     let token = "5S6GQO1PDNWHQSWPZRZRHZXUCAPECS";
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/api/ipg/verify"))
+        .and(path(VERIFY_PATH))
         .and(header("content-type", "application/json"))
         .and(body_json(json!({"merchant": MERCHANT, "token": token})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "status": true,
-            "data": {"card": "5022-29**-****-7122", "reference": "141167552421"}
-        })))
+        .respond_with(json_answer(
+            200,
+            json!({
+                "status": true,
+                "data": {"card": "5022-29**-****-7122", "reference": "141167552421"}
+            }),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -380,9 +312,9 @@ async fn verify_sends_the_documents_example_request_and_reads_its_answer() {
 async fn verify_uses_the_states_token_not_the_callbacks() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/api/ipg/verify"))
+        .and(path(VERIFY_PATH))
         .and(body_json(json!({"merchant": MERCHANT, "token": TOKEN})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        .respond_with(json_answer(200, json!({
             "status": true, "data": {"card": "5022-29**-****-7122", "reference": 141167552421_u64}
         })))
         .expect(1)
@@ -400,19 +332,19 @@ async fn repeated_verifies_all_say_success_and_never_already_verified() {
     // The document: «در هربار ارسال اطلاعات درگاه پاسخ موفق و شماره رهگیری را ارسال می کند».
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/api/ipg/verify"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "status": true, "data": {"card": "5022-29**-****-7122", "reference": "141167552421"}
-        })))
+        .and(path(VERIFY_PATH))
+        .respond_with(json_answer(
+            200,
+            json!({
+                "status": true, "data": {"card": "5022-29**-****-7122", "reference": "141167552421"}
+            }),
+        ))
         .expect(2)
         .mount(&server)
         .await;
     let canpay = adapter(&server);
     for _ in 0..2 {
-        let verified = canpay
-            .verify(&state(TOKEN), &paid_callback(TOKEN))
-            .await
-            .unwrap();
+        let verified = verify(&canpay).await.unwrap();
         assert!(!verified.already_verified);
     }
 }
@@ -423,22 +355,17 @@ async fn verify_refusal_and_malformed_answers() {
     let canpay = adapter(&server);
     mount(
         &server,
-        "/api/ipg/verify",
+        VERIFY_PATH,
         400,
         json!({"status": false, "error": "not_paid", "code": 4,
                "message": "Transaction is not paid.", "description": ""}),
     )
     .await;
-    let refusal = gateway_error(
-        canpay
-            .verify(&state(TOKEN), &paid_callback(TOKEN))
-            .await
-            .unwrap_err(),
-    );
+    let refusal = gateway_error(verify(&canpay).await.unwrap_err());
     assert_eq!(
         refusal,
         GatewayError {
-            gateway: GatewayId::CanPay,
+            gateway: GW,
             operation: Operation::Verify,
             code: GatewayCode::Undocumented(4),
             http_status: Some(400),
@@ -446,48 +373,21 @@ async fn verify_refusal_and_malformed_answers() {
         }
     );
 
-    for body in [
+    let bodies = [
         json!({"status": true}),
         json!({"status": "maybe", "data": {}}),
-    ] {
-        server.reset().await;
-        mount(&server, "/api/ipg/verify", 200, body.clone()).await;
-        let err = canpay
-            .verify(&state(TOKEN), &paid_callback(TOKEN))
-            .await
-            .unwrap_err();
-        assert!(err.is_transient(), "{body}");
-        assert!(matches!(
-            transport_kind(err),
-            TransportErrorKind::Malformed(_)
-        ));
-    }
+    ];
+    let answers = json_answers(bodies);
+    assert_malformed(&server, GW, VERIFY_PATH, answers, || verify(&canpay)).await;
 }
 
 #[tokio::test]
 async fn verify_5xx_and_timeout_are_transport_errors() {
     let server = MockServer::start().await;
-    mount(&server, "/api/ipg/verify", 500, json!({})).await;
-    let err = adapter(&server)
-        .verify(&state(TOKEN), &paid_callback(TOKEN))
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Status(500));
-
-    server.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(StdDuration::from_secs(3))
-                .set_body_json(json!({"status": true, "data": {}})),
-        )
-        .mount(&server)
-        .await;
-    let err = adapter(&server)
-        .verify(&state(TOKEN), &paid_callback(TOKEN))
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Timeout);
+    let canpay = adapter(&server);
+    let late = json_answer(200, json!({"status": true, "data": {}}));
+    let error = json_answer(500, json!({}));
+    assert_500_then_timeout(&server, GW, VERIFY_PATH, error, late, || verify(&canpay)).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -496,7 +396,7 @@ async fn verify_5xx_and_timeout_are_transport_errors() {
 #[test]
 fn paid_callback_reads_the_four_documented_fields() {
     let data = paid_callback(TOKEN);
-    assert_eq!(data.gateway, GatewayId::CanPay);
+    assert_eq!(data.gateway, GW);
     assert_eq!(data.status, CallbackStatus::Paid);
     assert_eq!(data.reference.as_deref(), Some(TOKEN));
     assert_eq!(data.order_id.as_deref(), Some("47"));
@@ -509,8 +409,7 @@ fn any_success_other_than_1_is_a_failure() {
     let canpay = CanPay::new(MERCHANT);
     for success in ["0", "2", "false", "-1"] {
         let body = format!("success={success}&token={TOKEN}&amount=10000&invoice_id=47");
-        let request = CallbackRequest::from_post("", body.as_bytes()).unwrap();
-        let data = canpay.parse_callback(&request).unwrap();
+        let data = canpay.parse_callback(&post(&body)).unwrap();
         assert_eq!(
             data.status,
             CallbackStatus::Failed {
@@ -524,32 +423,26 @@ fn any_success_other_than_1_is_a_failure() {
 
 #[test]
 fn missing_or_garbage_callback_fields_are_refused() {
-    let canpay = CanPay::new(MERCHANT);
-    let cases: [(&str, CallbackError); 4] = [
+    use CallbackError::{MalformedField, MissingField};
+    let cases = [
         (
             "token=T&amount=10000&invoice_id=47",
-            CallbackError::MissingField("success"),
+            MissingField("success"),
         ),
         (
             "success=1&amount=10000&invoice_id=47",
-            CallbackError::MissingField("token"),
+            MissingField("token"),
         ),
         (
             "success=1&token=&amount=10000&invoice_id=47",
-            CallbackError::MissingField("token"),
+            MissingField("token"),
         ),
         (
             "success=1&token=T&amount=10,000&invoice_id=47",
-            CallbackError::MalformedField("amount"),
+            MalformedField("amount"),
         ),
     ];
-    for (body, expected) in cases {
-        let request = CallbackRequest::from_post("", body.as_bytes()).unwrap();
-        match canpay.parse_callback(&request) {
-            Err(Error::Callback(e)) => assert_eq!(e, expected, "{body}"),
-            other => panic!("expected {expected:?}, got {other:?}"),
-        }
-    }
+    assert_callbacks_refused(&CanPay::new(MERCHANT), post, &cases);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -557,11 +450,7 @@ fn missing_or_garbage_callback_fields_are_refused() {
 
 #[test]
 fn debug_never_shows_the_merchant_code() {
-    let canpay = CanPay::new(MERCHANT);
-    let debug = format!("{canpay:?}");
-    assert!(!debug.contains(MERCHANT), "{debug}");
-    assert!(debug.contains("[redacted]"));
-    assert!(debug.contains("https://canpay.ir/"));
+    assert_debug_hides(&CanPay::new(MERCHANT), &[MERCHANT], &["https://canpay.ir/"]);
 }
 
 #[tokio::test]
@@ -569,9 +458,12 @@ async fn the_documents_base_url_and_a_sandbox_path_both_work() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/canpay/api/ipg/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "status": true, "data": {"url": "https://canpay.ir/ipg/T", "token": "T"}
-        })))
+        .respond_with(json_answer(
+            200,
+            json!({
+                "status": true, "data": {"url": "https://canpay.ir/ipg/T", "token": "T"}
+            }),
+        ))
         .expect(2)
         .mount(&server)
         .await;

@@ -2,34 +2,34 @@
 //! an optional path prefix and merchant token, `invoiceDate` from an injected clock), and
 //! every answer shape in `gardeshpay-api-fa.txt` decoded to the right typed result.
 
-use std::time::Duration as StdDuration;
+// Tests fail by panicking: unwrapping, expecting and indexing say what broke.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
+use common::{
+    assert_500_then_timeout, assert_callbacks_refused, assert_debug_hides, assert_malformed,
+    assert_order_refused, callback_error, callback_url, created_get, gateway_error, get, http,
+    json_answer, json_answers, mount_json, order, silent_server,
+};
 use payment_core::{
-    CallbackData, CallbackError, CallbackRequest, CallbackStatus, Created, Error, GardeshPay,
-    Gateway, GatewayCode, GatewayError, GatewayId, HttpClient, HttpConfig, InvalidOrder,
-    ManualClock, Operation, Order, OrderProblem, OrderState, Redirect, Rial, TransportErrorKind,
-    Verified,
-    time::{Duration, OffsetDateTime, macros::datetime},
-    url::Url,
+    Error, GardeshPay, GatewayId, Rial,
+    adapter::{CallbackData, CallbackStatus, Created, Gateway, Verified},
+    clock::ManualClock,
+    error::{CallbackError, GatewayCode, GatewayError, Operation, OrderProblem},
+    state::OrderState,
+    time::{Duration, macros::datetime},
 };
 use serde_json::{Value, json};
 use wiremock::{
-    Mock, MockServer, ResponseTemplate,
+    Mock, MockServer,
     matchers::{body_json, header, method, path},
 };
 
 const MERCHANT_TOKEN: &str = "gp-provider-token-51e7";
 const TOKEN: &str = "3f2a9c41d0b84e6f9a7c12de34b5f6a7";
 const TRACKING: &str = "402918374655";
-
-fn http() -> HttpClient {
-    HttpClient::new(
-        HttpConfig::default()
-            .timeout(StdDuration::from_millis(500))
-            .repeat_attempts(1),
-    )
-    .unwrap()
-}
 
 /// 2024-03-20 20:45:00 UTC is 2024-03-21 00:15:00 in Tehran (UTC+03:30).
 fn clock() -> ManualClock {
@@ -44,30 +44,34 @@ fn adapter(server: &MockServer) -> GardeshPay {
         .with_http(http())
 }
 
-fn order(id: &str, amount: u64) -> Order {
-    Order::new(id.parse().unwrap(), Rial::new(amount))
-}
-
-fn callback_url() -> Url {
-    Url::parse("https://shop.example/pay/callback/gardeshpay").unwrap()
-}
+const GW: GatewayId = GatewayId::GardeshPay;
+const GET_TOKEN: &str = "/provider/payment/getToken";
+const VERIFY: &str = "/provider/payment/verify";
 
 fn state() -> OrderState {
-    OrderState::new(
-        GatewayId::GardeshPay,
-        "INV-1001".parse().unwrap(),
-        Rial::new(120_000),
-        TOKEN,
-        OffsetDateTime::now_utc(),
-        Duration::minutes(30),
-    )
+    common::state(GW, "INV-1001", 120_000, TOKEN)
 }
 
 fn callback() -> CallbackData {
-    let request =
-        CallbackRequest::from_get(&format!("trackingNumber={TRACKING}&invoiceNumber=INV-1001"))
-            .unwrap();
+    let request = get(&format!("trackingNumber={TRACKING}&invoiceNumber=INV-1001"));
     GardeshPay::new().parse_callback(&request).unwrap()
+}
+
+/// Creates order INV-1001 of 120,000 rial.
+async fn create(gardeshpay: &GardeshPay) -> Result<Created, Error> {
+    gardeshpay
+        .create(&order("INV-1001", 120_000), &callback_url(GW))
+        .await
+}
+
+/// Creates order A1 of 1 rial, the smallest amount.
+async fn create_a1(gardeshpay: &GardeshPay) -> Result<Created, Error> {
+    gardeshpay.create(&order("A1", 1), &callback_url(GW)).await
+}
+
+/// Verifies the state's payment after the callback.
+async fn verify(gardeshpay: &GardeshPay) -> Result<Verified, Error> {
+    gardeshpay.verify(&state(), &callback()).await
 }
 
 fn verify_success(verified_before: bool) -> Value {
@@ -86,31 +90,6 @@ fn verify_success(verified_before: bool) -> Value {
     })
 }
 
-async fn mount(server: &MockServer, route: &str, status: u16, body: Value) {
-    Mock::given(method("POST"))
-        .and(path(route))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(server)
-        .await;
-}
-
-fn gateway_error(err: Error) -> GatewayError {
-    match err {
-        Error::Gateway(g) => g,
-        other => panic!("expected a gateway refusal, got {other:?}"),
-    }
-}
-
-fn transport_kind(err: Error) -> TransportErrorKind {
-    match err {
-        Error::Transport(t) => {
-            assert_eq!(t.gateway, GatewayId::GardeshPay);
-            t.kind
-        }
-        other => panic!("expected a transport error, got {other:?}"),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // create
 
@@ -118,7 +97,7 @@ fn transport_kind(err: Error) -> TransportErrorKind {
 async fn create_sends_the_documented_request_and_redirects_to_url_slash_token() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/provider/payment/getToken"))
+        .and(path(GET_TOKEN))
         .and(header("content-type", "application/json"))
         .and(body_json(json!({
             "amount": 120000,
@@ -126,7 +105,7 @@ async fn create_sends_the_documented_request_and_redirects_to_url_slash_token() 
             "invoiceDate": "2024-03-21T00:15:00",
             "callback": "https://shop.example/pay/callback/gardeshpay"
         })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        .respond_with(json_answer(200, json!({
             "success": true,
             "data": {"url": "https://ipg.gardeshpay.ir/provider/payment/redirect", "token": TOKEN},
             "message": "عملیات با موفقیت انجام شد."
@@ -135,23 +114,9 @@ async fn create_sends_the_documented_request_and_redirects_to_url_slash_token() 
         .mount(&server)
         .await;
 
-    let created = adapter(&server)
-        .create(&order("INV-1001", 120_000), &callback_url())
-        .await
-        .unwrap();
-    assert_eq!(
-        created,
-        Created {
-            gateway_ref: TOKEN.into(),
-            redirect: Redirect::Get(
-                Url::parse(&format!(
-                    "https://ipg.gardeshpay.ir/provider/payment/redirect/{TOKEN}"
-                ))
-                .unwrap()
-            ),
-            payable_amount: None,
-        }
-    );
+    let created = create(&adapter(&server)).await.unwrap();
+    let redirect = format!("https://ipg.gardeshpay.ir/provider/payment/redirect/{TOKEN}");
+    assert_eq!(created, created_get(TOKEN, &redirect));
 }
 
 #[tokio::test]
@@ -168,7 +133,7 @@ async fn create_with_prefix_merchant_token_mobile_and_email() {
             "callback": "https://shop.example/pay/callback/gardeshpay",
             "token": MERCHANT_TOKEN
         })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        .respond_with(json_answer(200, json!({
             // A trailing slash on `url` does not double the slash.
             "success": true,
             "data": {"url": "https://ipg.gardeshpay.ir/v1/provider/payment/redirect/", "token": TOKEN},
@@ -185,7 +150,7 @@ async fn create_with_prefix_merchant_token_mobile_and_email() {
         .with_path_prefix("/v1/")
         .unwrap()
         .with_merchant_token(MERCHANT_TOKEN)
-        .create(&order, &callback_url())
+        .create(&order, &callback_url(GW))
         .await
         .unwrap();
     assert_eq!(
@@ -197,24 +162,18 @@ async fn create_with_prefix_merchant_token_mobile_and_email() {
 #[tokio::test]
 async fn invoice_date_is_tehran_time_from_the_clock() {
     let server = MockServer::start().await;
-    mount(
+    mount_json(
         &server,
-        "/provider/payment/getToken",
+        GET_TOKEN,
         200,
         json!({"success": true, "data": {"url": "https://x.example/r", "token": "t"}}),
     )
     .await;
     let clock = clock();
     let gardeshpay = adapter(&server).with_clock(clock.clone());
-    gardeshpay
-        .create(&order("A1", 1), &callback_url())
-        .await
-        .unwrap();
+    create_a1(&gardeshpay).await.unwrap();
     clock.advance(Duration::days(300) + Duration::seconds(7));
-    gardeshpay
-        .create(&order("A1", 1), &callback_url())
-        .await
-        .unwrap();
+    create_a1(&gardeshpay).await.unwrap();
     let dates: Vec<String> = server
         .received_requests()
         .await
@@ -233,9 +192,9 @@ async fn invoice_date_is_tehran_time_from_the_clock() {
 #[tokio::test]
 async fn the_documented_error_shape_is_an_undocumented_code_refusal() {
     let server = MockServer::start().await;
-    mount(
+    mount_json(
         &server,
-        "/provider/payment/getToken",
+        GET_TOKEN,
         422,
         json!({
             "success": false,
@@ -245,15 +204,12 @@ async fn the_documented_error_shape_is_an_undocumented_code_refusal() {
         }),
     )
     .await;
-    let err = adapter(&server)
-        .create(&order("INV-1001", 120_000), &callback_url())
-        .await
-        .unwrap_err();
+    let err = create(&adapter(&server)).await.unwrap_err();
     assert!(!err.is_transient());
     assert_eq!(
         gateway_error(err),
         GatewayError {
-            gateway: GatewayId::GardeshPay,
+            gateway: GW,
             operation: Operation::Create,
             code: GatewayCode::Undocumented(1),
             http_status: Some(422),
@@ -265,19 +221,14 @@ async fn the_documented_error_shape_is_an_undocumented_code_refusal() {
     );
 
     server.reset().await;
-    mount(
+    mount_json(
         &server,
-        "/provider/payment/getToken",
+        GET_TOKEN,
         200,
         json!({"success": false, "code": "2", "message": "توکن پذیرنده معتبر نیست.", "errors": []}),
     )
     .await;
-    let refusal = gateway_error(
-        adapter(&server)
-            .create(&order("INV-1001", 120_000), &callback_url())
-            .await
-            .unwrap_err(),
-    );
+    let refusal = gateway_error(create(&adapter(&server)).await.unwrap_err());
     assert_eq!(refusal.code, GatewayCode::Undocumented(2));
     assert_eq!(refusal.http_status, None);
     assert_eq!(refusal.message.as_deref(), Some("توکن پذیرنده معتبر نیست."));
@@ -287,47 +238,23 @@ async fn the_documented_error_shape_is_an_undocumented_code_refusal() {
 async fn create_answers_outside_the_documented_shapes_are_malformed() {
     let server = MockServer::start().await;
     let gardeshpay = adapter(&server);
-    for body in [
+    let bodies = [
         json!({"success": true, "data": {"token": "t"}}),
         json!({"success": true, "data": {"url": "https://x.example/r"}}),
         json!({"success": true, "data": {"url": "relative/path", "token": "t"}}),
         json!({"success": true, "data": {"url": "mailto:a@b.c", "token": "t"}}),
         json!({"data": {"url": "https://x.example/r", "token": "t"}}),
-    ] {
-        server.reset().await;
-        mount(&server, "/provider/payment/getToken", 200, body.clone()).await;
-        let err = gardeshpay
-            .create(&order("A1", 1), &callback_url())
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(transport_kind(err), TransportErrorKind::Malformed(_)),
-            "{body}"
-        );
-    }
+    ];
+    let answers = json_answers(bodies);
+    assert_malformed(&server, GW, GET_TOKEN, answers, || create_a1(&gardeshpay)).await;
 }
 
 #[tokio::test]
 async fn check_order_refuses_a_zero_amount_before_any_request() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server = silent_server().await;
     let gardeshpay = adapter(&server);
-    let expected = InvalidOrder {
-        gateway: GatewayId::GardeshPay,
-        reason: OrderProblem::AmountTooLow { amount: 0, min: 1 },
-    };
-    match gardeshpay.check_order(&order("A1", 0)) {
-        Err(Error::InvalidOrder(e)) => assert_eq!(e, expected),
-        other => panic!("expected InvalidOrder, got {other:?}"),
-    }
-    match gardeshpay.create(&order("A1", 0), &callback_url()).await {
-        Err(Error::InvalidOrder(e)) => assert_eq!(e, expected),
-        other => panic!("expected InvalidOrder, got {other:?}"),
-    }
+    let reason = OrderProblem::AmountTooLow { amount: 0, min: 1 };
+    assert_order_refused(&gardeshpay, &callback_url(GW), &order("A1", 0), reason).await;
     assert!(gardeshpay.check_order(&order("INV-1_x", 1)).is_ok());
     server.verify().await;
 }
@@ -335,27 +262,11 @@ async fn check_order_refuses_a_zero_amount_before_any_request() {
 #[tokio::test]
 async fn create_5xx_and_timeout_are_transport_errors() {
     let server = MockServer::start().await;
-    mount(&server, "/provider/payment/getToken", 500, json!({})).await;
-    let err = adapter(&server)
-        .create(&order("A1", 1), &callback_url())
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Status(500));
-
-    server.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(StdDuration::from_secs(3))
-                .set_body_json(json!({"success": true})),
-        )
-        .mount(&server)
-        .await;
-    let err = adapter(&server)
-        .create(&order("A1", 1), &callback_url())
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Timeout);
+    let gardeshpay = adapter(&server);
+    let late = json_answer(200, json!({"success": true}));
+    let error = json_answer(500, json!({}));
+    let call = || create_a1(&gardeshpay);
+    assert_500_then_timeout(&server, GW, GET_TOKEN, error, late, call).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -365,18 +276,18 @@ async fn create_5xx_and_timeout_are_transport_errors() {
 async fn create_and_verify_go_to_their_own_origins() {
     let create_server = MockServer::start().await;
     let verify_server = MockServer::start().await;
-    mount(
+    mount_json(
         &create_server,
-        "/provider/payment/getToken",
+        GET_TOKEN,
         200,
         json!({"success": true, "data": {"url": "https://x.example/r", "token": TOKEN}}),
     )
     .await;
     Mock::given(method("POST"))
-        .and(path("/provider/payment/verify"))
+        .and(path(VERIFY))
         .and(header("content-type", "application/json"))
         .and(body_json(json!({"trackingNumber": TRACKING})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(verify_success(false)))
+        .respond_with(json_answer(200, verify_success(false)))
         .expect(1)
         .mount(&verify_server)
         .await;
@@ -385,11 +296,8 @@ async fn create_and_verify_go_to_their_own_origins() {
         .unwrap()
         .with_clock(clock())
         .with_http(http());
-    gardeshpay
-        .create(&order("INV-1001", 120_000), &callback_url())
-        .await
-        .unwrap();
-    let verified = gardeshpay.verify(&state(), &callback()).await.unwrap();
+    create(&gardeshpay).await.unwrap();
+    let verified = verify(&gardeshpay).await.unwrap();
 
     let mut expected = Verified::new();
     expected.order_id = Some("INV-1001".into());
@@ -408,34 +316,26 @@ async fn verify_sends_the_merchant_token_and_prefix_when_configured() {
         .and(body_json(
             json!({"trackingNumber": TRACKING, "token": MERCHANT_TOKEN}),
         ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(verify_success(false)))
+        .respond_with(json_answer(200, verify_success(false)))
         .expect(1)
         .mount(&server)
         .await;
-    let verified = adapter(&server)
-        .with_path_prefix("v1")
-        .unwrap()
-        .with_merchant_token(MERCHANT_TOKEN)
-        .verify(&state(), &callback())
-        .await
-        .unwrap();
+    let verified = verify(
+        &adapter(&server)
+            .with_path_prefix("v1")
+            .unwrap()
+            .with_merchant_token(MERCHANT_TOKEN),
+    )
+    .await
+    .unwrap();
     assert!(!verified.already_verified);
 }
 
 #[tokio::test]
 async fn verified_before_true_is_already_verified() {
     let server = MockServer::start().await;
-    mount(
-        &server,
-        "/provider/payment/verify",
-        200,
-        verify_success(true),
-    )
-    .await;
-    let verified = adapter(&server)
-        .verify(&state(), &callback())
-        .await
-        .unwrap();
+    mount_json(&server, VERIFY, 200, verify_success(true)).await;
+    let verified = verify(&adapter(&server)).await.unwrap();
     assert!(verified.already_verified);
     assert_eq!(verified.amount, Some(Rial::new(120_000)));
 }
@@ -443,9 +343,9 @@ async fn verified_before_true_is_already_verified() {
 #[tokio::test]
 async fn amount_and_verified_before_are_also_read_inside_data_and_as_strings() {
     let server = MockServer::start().await;
-    mount(
+    mount_json(
         &server,
-        "/provider/payment/verify",
+        VERIFY,
         200,
         json!({
             "success": "true",
@@ -455,10 +355,7 @@ async fn amount_and_verified_before_are_also_read_inside_data_and_as_strings() {
         }),
     )
     .await;
-    let verified = adapter(&server)
-        .verify(&state(), &callback())
-        .await
-        .unwrap();
+    let verified = verify(&adapter(&server)).await.unwrap();
     assert_eq!(verified.amount, Some(Rial::new(120_000)));
     assert!(verified.already_verified);
     assert_eq!(verified.bank_reference.as_deref(), Some("738495012345"));
@@ -479,43 +376,31 @@ async fn verify_without_amount_or_invoice_number_is_malformed() {
         .remove("invoiceNumber");
     let mut bad_flag = verify_success(false);
     bad_flag["verifiedBefore"] = json!("perhaps");
-    for body in [
+    let bodies = [
         no_amount,
         no_invoice,
         bad_flag,
         json!({"success": true, "data": []}),
-    ] {
-        server.reset().await;
-        mount(&server, "/provider/payment/verify", 200, body.clone()).await;
-        let err = gardeshpay.verify(&state(), &callback()).await.unwrap_err();
-        assert!(err.is_transient());
-        assert!(
-            matches!(transport_kind(err), TransportErrorKind::Malformed(_)),
-            "{body}"
-        );
-    }
+    ];
+    let answers = json_answers(bodies);
+    assert_malformed(&server, GW, VERIFY, answers, || verify(&gardeshpay)).await;
 }
 
 #[tokio::test]
 async fn verify_refusals_are_typed() {
     let server = MockServer::start().await;
-    mount(
+    mount_json(
         &server,
-        "/provider/payment/verify",
+        VERIFY,
         400,
         json!({"success": false, "code": 4, "message": "پرداخت ناموفق بوده است.", "errors": []}),
     )
     .await;
-    let refusal = gateway_error(
-        adapter(&server)
-            .verify(&state(), &callback())
-            .await
-            .unwrap_err(),
-    );
+    let refusal = gateway_error(verify(&adapter(&server)).await.unwrap_err());
     assert_eq!(
         refusal,
         GatewayError {
-            gateway: GatewayId::GardeshPay,
+            gateway: GW,
             operation: Operation::Verify,
             code: GatewayCode::Undocumented(4),
             http_status: Some(400),
@@ -526,45 +411,23 @@ async fn verify_refusals_are_typed() {
 
 #[tokio::test]
 async fn verify_needs_the_tracking_number_from_the_callback() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server = silent_server().await;
     let mut callback = callback();
     callback.verify_reference = None;
-    match adapter(&server).verify(&state(), &callback).await {
-        Err(Error::Callback(CallbackError::MissingField("trackingNumber"))) => {}
-        other => panic!("expected a missing trackingNumber, got {other:?}"),
-    }
+    assert_eq!(
+        callback_error(adapter(&server).verify(&state(), &callback).await),
+        CallbackError::MissingField("trackingNumber")
+    );
     server.verify().await;
 }
 
 #[tokio::test]
 async fn verify_5xx_and_timeout_are_transport_errors() {
     let server = MockServer::start().await;
-    mount(&server, "/provider/payment/verify", 500, json!({})).await;
-    let err = adapter(&server)
-        .verify(&state(), &callback())
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Status(500));
-
-    server.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(StdDuration::from_secs(3))
-                .set_body_json(verify_success(false)),
-        )
-        .mount(&server)
-        .await;
-    let err = adapter(&server)
-        .verify(&state(), &callback())
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Timeout);
+    let gardeshpay = adapter(&server);
+    let late = json_answer(200, verify_success(false));
+    let error = json_answer(500, json!({}));
+    assert_500_then_timeout(&server, GW, VERIFY, error, late, || verify(&gardeshpay)).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -573,7 +436,7 @@ async fn verify_5xx_and_timeout_are_transport_errors() {
 #[test]
 fn the_callback_says_nothing_about_the_outcome() {
     let data = callback();
-    assert_eq!(data.gateway, GatewayId::GardeshPay);
+    assert_eq!(data.gateway, GW);
     assert_eq!(data.status, CallbackStatus::Unknown);
     assert_eq!(data.verify_reference.as_deref(), Some(TRACKING));
     assert_eq!(data.order_id.as_deref(), Some("INV-1001"));
@@ -584,28 +447,16 @@ fn the_callback_says_nothing_about_the_outcome() {
 #[test]
 fn missing_callback_fields_are_refused() {
     // GardeshPay's callback has no amount, so there is no amount to be garbage.
-    let gardeshpay = GardeshPay::new();
+    use CallbackError::MissingField;
     let cases = [
-        (
-            "invoiceNumber=INV-1001",
-            CallbackError::MissingField("trackingNumber"),
-        ),
+        ("invoiceNumber=INV-1001", MissingField("trackingNumber")),
         (
             "trackingNumber=&invoiceNumber=INV-1001",
-            CallbackError::MissingField("trackingNumber"),
+            MissingField("trackingNumber"),
         ),
-        (
-            "trackingNumber=402918374655",
-            CallbackError::MissingField("invoiceNumber"),
-        ),
+        ("trackingNumber=402918374655", MissingField("invoiceNumber")),
     ];
-    for (query, expected) in cases {
-        let request = CallbackRequest::from_get(query).unwrap();
-        match gardeshpay.parse_callback(&request) {
-            Err(Error::Callback(e)) => assert_eq!(e, expected, "{query}"),
-            other => panic!("expected {expected:?}, got {other:?}"),
-        }
-    }
+    assert_callbacks_refused(&GardeshPay::new(), get, &cases);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -614,11 +465,11 @@ fn missing_callback_fields_are_refused() {
 #[test]
 fn debug_never_shows_the_merchant_token() {
     let gardeshpay = GardeshPay::new().with_merchant_token(MERCHANT_TOKEN);
-    let debug = format!("{gardeshpay:?}");
-    assert!(!debug.contains(MERCHANT_TOKEN), "{debug}");
-    assert!(debug.contains("[redacted]"));
-    assert!(debug.contains("https://ipg.gardeshpay.ir/"));
-    assert!(debug.contains("https://ipg.gardeshpay.com/"));
+    assert_debug_hides(
+        &gardeshpay,
+        &[MERCHANT_TOKEN],
+        &["https://ipg.gardeshpay.ir/", "https://ipg.gardeshpay.com/"],
+    );
 }
 
 #[test]

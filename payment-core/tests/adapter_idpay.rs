@@ -2,13 +2,24 @@
 //! headers, JSON body), every answer of `idpay-api-fa.txt` (and of IDPay v1.1 as the
 //! digest gives it) decoded, the limits, the faults and the callback.
 
-use std::time::Duration;
+// Tests fail by panicking: unwrapping, expecting and indexing say what broke.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
+use common::{
+    assert_500_then_timeout, assert_callbacks_refused, assert_debug_hides, assert_malformed,
+    callback_url, created_get, gateway_error, get, http, invalid_order, json_answer, mount,
+    mount_json, mount_once, order, paid_callback, post, raw_json, silent_server,
+};
 use payment_core::{
-    CallbackData, CallbackError, CallbackRequest, CallbackStatus, ConfigError, Created, Error,
-    Gateway, GatewayCode, GatewayError, GatewayId, HttpClient, HttpConfig, IdPay, IdPayCode,
-    IdPayVersion, Inquiry, InvalidOrder, Operation, Order, OrderProblem, OrderState, Redirect,
-    Rial, TransportErrorKind, Verified, time::OffsetDateTime, url::Url,
+    Error, GatewayId, IdPay, Order, Rial,
+    adapter::{CallbackData, CallbackStatus, Created, Gateway, Inquiry, Verified},
+    error::{CallbackError, ConfigError, GatewayCode, GatewayError, Operation, OrderProblem},
+    gateways::idpay::{IdPayCode, IdPayVersion},
+    state::OrderState,
+    url::Url,
 };
 use serde_json::{Value, json};
 use wiremock::{
@@ -63,71 +74,27 @@ fn v11_answer(status: &str) -> Value {
     })
 }
 
-fn http(timeout: Duration) -> HttpClient {
-    HttpClient::new(HttpConfig::default().timeout(timeout)).unwrap()
-}
+const GW: GatewayId = GatewayId::IdPay;
 
 fn adapter(server: &MockServer) -> IdPay {
     IdPay::new(KEY)
         .with_base_url(&server.uri())
         .unwrap()
-        .with_http(http(Duration::from_secs(5)))
-}
-
-fn order(id: &str, amount: u64) -> Order {
-    Order::new(id.parse().unwrap(), Rial::new(amount))
-}
-
-fn callback_url() -> Url {
-    Url::parse("https://example.com/callback").unwrap()
+        .with_http(http())
 }
 
 fn state() -> OrderState {
-    OrderState::new(
-        GatewayId::IdPay,
-        "101".parse().unwrap(),
-        Rial::new(10_000),
-        ID,
-        OffsetDateTime::now_utc(),
-        payment_core::time::Duration::minutes(30),
-    )
+    common::state(GW, "101", 10_000, ID)
 }
 
-fn paid_callback() -> CallbackData {
-    CallbackData::new(GatewayId::IdPay, CallbackStatus::Paid)
+/// Creates order 101 of 10,000 rial.
+async fn create(idpay: &IdPay) -> Result<Created, Error> {
+    idpay.create(&order("101", 10_000), &callback_url(GW)).await
 }
 
-fn answer(status: u16, body: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), "application/json")
-}
-
-fn gateway_error(err: Error) -> GatewayError {
-    match err {
-        Error::Gateway(e) => e,
-        other => panic!("expected a gateway refusal, got {other:?}"),
-    }
-}
-
-fn transport_kind(err: Error) -> TransportErrorKind {
-    match err {
-        Error::Transport(e) => {
-            assert_eq!(e.gateway, GatewayId::IdPay);
-            e.kind
-        }
-        other => panic!("expected a transport error, got {other:?}"),
-    }
-}
-
-fn is_malformed(err: Error) -> bool {
-    matches!(transport_kind(err), TransportErrorKind::Malformed(_))
-}
-
-async fn mount(server: &MockServer, at: &str, response: ResponseTemplate) {
-    Mock::given(method("POST"))
-        .and(path(at))
-        .respond_with(response)
-        .mount(server)
-        .await;
+/// Verifies the state's payment after a paid callback.
+async fn verify(idpay: &IdPay) -> Result<Verified, Error> {
+    idpay.verify(&state(), &paid_callback(GW)).await
 }
 
 /// The v1 document's confirmation: the inquiry answer with status 100.
@@ -149,9 +116,9 @@ async fn create_sends_the_documented_json_and_headers() {
             "amount": 10000,
             "phone": "09382198592",
             "desc": "توضیحات پرداخت کننده",
-            "callback": "https://example.com/callback"
+            "callback": "https://shop.example/pay/callback/idpay"
         })))
-        .respond_with(answer(201, DOC_CREATED))
+        .respond_with(raw_json(201, DOC_CREATED))
         .expect(1)
         .mount(&server)
         .await;
@@ -163,21 +130,12 @@ async fn create_sends_the_documented_json_and_headers() {
         .with_payer_name("Buyer");
 
     let created = adapter(&server)
-        .create(&order, &callback_url())
+        .create(&order, &callback_url(GW))
         .await
         .unwrap();
 
-    assert_eq!(
-        created,
-        Created {
-            gateway_ref: ID.into(),
-            redirect: Redirect::Get(
-                Url::parse("https://idpay.ir/p/ws-sandbox/d2e353189823079e1e4181772cff5292")
-                    .unwrap()
-            ),
-            payable_amount: None,
-        }
-    );
+    let link = "https://idpay.ir/p/ws-sandbox/d2e353189823079e1e4181772cff5292";
+    assert_eq!(created, created_get(ID, link));
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1);
     // Test mode is off by default: no X-SANDBOX header at all.
@@ -194,16 +152,16 @@ async fn create_without_optional_fields_and_in_test_mode() {
         .and(body_json(json!({
             "order_id": "A-1001",
             "amount": 500000000,
-            "callback": "https://example.com/callback"
+            "callback": "https://shop.example/pay/callback/idpay"
         })))
-        .respond_with(answer(201, DOC_CREATED))
+        .respond_with(raw_json(201, DOC_CREATED))
         .expect(1)
         .mount(&server)
         .await;
 
     let created = adapter(&server)
         .with_sandbox(true)
-        .create(&order("A-1001", 500_000_000), &callback_url())
+        .create(&order("A-1001", 500_000_000), &callback_url(GW))
         .await
         .unwrap();
 
@@ -216,14 +174,12 @@ async fn version_1_creates_at_v1_payment() {
     Mock::given(method("POST"))
         .and(path("/v1/payment"))
         .and(header("x-api-key", KEY))
-        .respond_with(answer(201, DOC_CREATED))
+        .respond_with(raw_json(201, DOC_CREATED))
         .expect(1)
         .mount(&server)
         .await;
 
-    let created = adapter(&server)
-        .with_version(IdPayVersion::V1)
-        .create(&order("101", 10_000), &callback_url())
+    let created = create(&adapter(&server).with_version(IdPayVersion::V1))
         .await
         .unwrap();
 
@@ -233,12 +189,9 @@ async fn version_1_creates_at_v1_payment() {
 #[tokio::test]
 async fn create_answered_with_200_as_the_documents_example_heading_says() {
     let server = MockServer::start().await;
-    mount(&server, "/v1.1/payment", answer(200, DOC_CREATED)).await;
+    mount(&server, "/v1.1/payment", raw_json(200, DOC_CREATED)).await;
 
-    let created = adapter(&server)
-        .create(&order("101", 10_000), &callback_url())
-        .await
-        .unwrap();
+    let created = create(&adapter(&server)).await.unwrap();
 
     assert_eq!(created.gateway_ref, ID);
 }
@@ -246,32 +199,21 @@ async fn create_answered_with_200_as_the_documents_example_heading_says() {
 #[tokio::test]
 async fn a_base_url_with_a_path_keeps_it() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/idpay/v1.1/payment"))
-        .respond_with(answer(201, DOC_CREATED))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_once(&server, "/idpay/v1.1/payment", raw_json(201, DOC_CREATED)).await;
     let idpay = IdPay::new(KEY)
         .with_base_url(&format!("{}/idpay", server.uri()))
         .unwrap()
-        .with_http(http(Duration::from_secs(5)));
+        .with_http(http());
 
-    idpay
-        .create(&order("101", 10_000), &callback_url())
-        .await
-        .unwrap();
+    create(&idpay).await.unwrap();
 }
 
 #[tokio::test]
 async fn create_refusal_carries_the_code_the_http_status_and_the_message() {
     let server = MockServer::start().await;
-    mount(&server, "/v1.1/payment", answer(406, DOC_ERROR_32)).await;
+    mount(&server, "/v1.1/payment", raw_json(406, DOC_ERROR_32)).await;
 
-    let err = adapter(&server)
-        .create(&order("101", 10_000), &callback_url())
-        .await
-        .unwrap_err();
+    let err = create(&adapter(&server)).await.unwrap_err();
 
     assert!(!err.is_transient());
     assert_eq!(
@@ -318,19 +260,21 @@ async fn every_documented_error_maps_to_its_typed_code() {
         } else {
             format!(r#"{{"error_code":"{code}","error_message":"m"}}"#)
         };
-        mount(&server, "/v1.1/payment", answer(http_status, &body)).await;
-        mount(&server, "/v1.1/payment/verify", answer(http_status, &body)).await;
+        mount(&server, "/v1.1/payment", raw_json(http_status, &body)).await;
+        mount(
+            &server,
+            "/v1.1/payment/verify",
+            raw_json(http_status, &body),
+        )
+        .await;
 
-        let err = idpay
-            .create(&order("101", 10_000), &callback_url())
-            .await
-            .unwrap_err();
+        let err = create(&idpay).await.unwrap_err();
         let e = gateway_error(err);
         assert_eq!(e.code, GatewayCode::IdPay(typed), "{code}");
         assert_eq!(e.http_status, Some(http_status));
         assert_eq!(e.message.as_deref(), Some("m"));
 
-        let err = idpay.verify(&state(), &paid_callback()).await.unwrap_err();
+        let err = verify(&idpay).await.unwrap_err();
         let e = gateway_error(err);
         assert_eq!(e.code, GatewayCode::IdPay(typed), "{code}");
         assert_eq!(e.operation, Operation::Verify);
@@ -350,32 +294,20 @@ async fn create_answers_outside_the_document_are_malformed() {
         (403, r#"<html>forbidden</html>"#),
         (201, r#"[]"#),
     ];
-    for (status, body) in cases {
-        let server = MockServer::start().await;
-        mount(&server, "/v1.1/payment", answer(status, body)).await;
-        let err = adapter(&server)
-            .create(&order("101", 10_000), &callback_url())
-            .await
-            .unwrap_err();
-        assert!(is_malformed(err), "{status} {body}");
-    }
+    let server = MockServer::start().await;
+    let idpay = adapter(&server);
+    let answers = cases.map(|(status, body)| (format!("{status} {body}"), raw_json(status, body)));
+    assert_malformed(&server, GW, "/v1.1/payment", answers, || create(&idpay)).await;
 }
 
 #[tokio::test]
 async fn check_order_refuses_every_documented_limit_before_any_request() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(answer(201, DOC_CREATED))
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server = silent_server().await;
     let idpay = adapter(&server);
-    let reason = |order: &Order| match idpay.check_order(order) {
-        Err(Error::InvalidOrder(InvalidOrder { gateway, reason })) => {
-            assert_eq!(gateway, GatewayId::IdPay);
-            reason
-        }
-        other => panic!("{other:?}"),
+    let reason = |order: &Order| {
+        let refused = invalid_order(idpay.check_order(order));
+        assert_eq!(refused.gateway, GW);
+        refused.reason
     };
 
     assert_eq!(
@@ -418,34 +350,19 @@ async fn check_order_refuses_every_documented_limit_before_any_request() {
     assert!(idpay.check_order(&order("101", 500_000_000)).is_ok());
 
     // create refuses the same orders, and a callback URL over 255 characters.
-    match idpay.create(&order("101", 9_999), &callback_url()).await {
-        Err(Error::InvalidOrder(_)) => {}
-        other => panic!("{other:?}"),
-    }
+    invalid_order(idpay.create(&order("101", 9_999), &callback_url(GW)).await);
     let long = Url::parse(&format!("https://example.com/{}", "c".repeat(236))).unwrap();
     assert_eq!(long.as_str().len(), 256);
-    match idpay.create(&order("101", 10_000), &long).await {
-        Err(Error::InvalidOrder(e)) => {
-            assert!(matches!(e.reason, OrderProblem::CallbackUrl(_)));
-        }
-        other => panic!("{other:?}"),
-    }
+    let refused = invalid_order(idpay.create(&order("101", 10_000), &long).await);
+    assert!(matches!(refused.reason, OrderProblem::CallbackUrl(_)));
 }
 
 #[tokio::test]
 async fn an_api_key_that_cannot_be_a_header_is_a_configuration_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(answer(201, DOC_CREATED))
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server = silent_server().await;
     let idpay = IdPay::new("bad\nkey").with_base_url(&server.uri()).unwrap();
 
-    let err = idpay
-        .create(&order("101", 10_000), &callback_url())
-        .await
-        .unwrap_err();
+    let err = create(&idpay).await.unwrap_err();
 
     assert!(matches!(err, Error::Config(ConfigError::Invalid(_))));
     assert!(!err.to_string().contains("bad\nkey"));
@@ -454,32 +371,10 @@ async fn an_api_key_that_cannot_be_a_header_is_a_configuration_error() {
 #[tokio::test]
 async fn create_500_and_timeout_are_transport_errors_and_not_repeated() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1.1/payment"))
-        .respond_with(ResponseTemplate::new(500))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let err = adapter(&server)
-        .create(&order("101", 10_000), &callback_url())
-        .await
-        .unwrap_err();
-    assert!(err.is_transient());
-    assert_eq!(transport_kind(err), TransportErrorKind::Status(500));
-
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1.1/payment"))
-        .respond_with(answer(201, DOC_CREATED).set_delay(Duration::from_secs(3)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let idpay = adapter(&server).with_http(http(Duration::from_millis(200)));
-    let err = idpay
-        .create(&order("101", 10_000), &callback_url())
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Timeout);
+    let idpay = adapter(&server);
+    let (error, late) = (ResponseTemplate::new(500), raw_json(201, DOC_CREATED));
+    let at = "/v1.1/payment";
+    assert_500_then_timeout(&server, GW, at, error, late, || create(&idpay)).await;
 }
 
 // ---------------------------------------------------------------- verify (v1.1)
@@ -504,12 +399,12 @@ async fn verify_posts_id_and_order_id_from_the_state() {
         .and(header("x-sandbox", "true"))
         .and(header("content-type", "application/json"))
         .and(body_json(json!({ "id": ID, "order_id": "101" })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(v11_answer("100")))
+        .respond_with(json_answer(200, v11_answer("100")))
         .expect(1)
         .mount(&server)
         .await;
     // The callback's values are never used.
-    let mut callback = paid_callback();
+    let mut callback = paid_callback(GW);
     callback.reference = Some("another".into());
     callback.amount = Some(Rial::new(1));
 
@@ -525,17 +420,9 @@ async fn verify_posts_id_and_order_id_from_the_state() {
 #[tokio::test]
 async fn status_101_is_already_verified() {
     let server = MockServer::start().await;
-    mount(
-        &server,
-        "/v1.1/payment/verify",
-        ResponseTemplate::new(200).set_body_json(v11_answer("101")),
-    )
-    .await;
+    mount_json(&server, "/v1.1/payment/verify", 200, v11_answer("101")).await;
 
-    let verified = adapter(&server)
-        .verify(&state(), &paid_callback())
-        .await
-        .unwrap();
+    let verified = verify(&adapter(&server)).await.unwrap();
 
     assert_eq!(verified, expected_v11(true));
 }
@@ -550,17 +437,9 @@ async fn verify_reads_numbers_sent_as_numbers() {
                      "hashed_card_no": "E59F", "date": 1533559373 },
         "verify": { "date": 1533559400 }
     });
-    mount(
-        &server,
-        "/v1.1/payment/verify",
-        ResponseTemplate::new(200).set_body_json(body),
-    )
-    .await;
+    mount_json(&server, "/v1.1/payment/verify", 200, body).await;
 
-    let verified = adapter(&server)
-        .verify(&state(), &paid_callback())
-        .await
-        .unwrap();
+    let verified = verify(&adapter(&server)).await.unwrap();
 
     assert_eq!(verified, expected_v11(false));
 }
@@ -570,17 +449,9 @@ async fn the_paid_amount_is_reported_so_the_pipeline_can_compare_it() {
     let server = MockServer::start().await;
     let mut body = v11_answer("100");
     body["payment"]["amount"] = json!("9000");
-    mount(
-        &server,
-        "/v1.1/payment/verify",
-        ResponseTemplate::new(200).set_body_json(body),
-    )
-    .await;
+    mount_json(&server, "/v1.1/payment/verify", 200, body).await;
 
-    let verified = adapter(&server)
-        .verify(&state(), &paid_callback())
-        .await
-        .unwrap();
+    let verified = verify(&adapter(&server)).await.unwrap();
 
     assert_eq!(verified.amount, Some(Rial::new(9_000)));
 }
@@ -594,16 +465,8 @@ async fn other_statuses_in_a_verify_answer_are_refusals_with_that_code() {
         ("10", IdPayCode::AwaitingVerify),
     ] {
         let server = MockServer::start().await;
-        mount(
-            &server,
-            "/v1.1/payment/verify",
-            ResponseTemplate::new(200).set_body_json(v11_answer(status)),
-        )
-        .await;
-        let err = adapter(&server)
-            .verify(&state(), &paid_callback())
-            .await
-            .unwrap_err();
+        mount_json(&server, "/v1.1/payment/verify", 200, v11_answer(status)).await;
+        let err = verify(&adapter(&server)).await.unwrap_err();
         assert!(!err.is_transient());
         let e = gateway_error(err);
         assert_eq!(e.code, GatewayCode::IdPay(code), "{status}");
@@ -634,16 +497,14 @@ async fn verify_answers_outside_the_document_are_malformed() {
         (404, v11_answer("100").to_string()),
         (200, "not json".to_owned()),
     ];
-    for (status, body) in cases {
-        let server = MockServer::start().await;
-        mount(&server, "/v1.1/payment/verify", answer(status, &body)).await;
-        let err = adapter(&server)
-            .verify(&state(), &paid_callback())
-            .await
-            .unwrap_err();
-        assert!(err.is_transient(), "{body}");
-        assert!(is_malformed(err), "{body}");
-    }
+    let server = MockServer::start().await;
+    let idpay = adapter(&server);
+    let answers = cases.map(|(status, body)| {
+        let answer = raw_json(status, &body);
+        (body, answer)
+    });
+    let at = "/v1.1/payment/verify";
+    assert_malformed(&server, GW, at, answers, || verify(&idpay)).await;
 }
 
 #[tokio::test]
@@ -651,17 +512,9 @@ async fn an_empty_payment_part_falls_back_to_the_top_level_fields() {
     let server = MockServer::start().await;
     let mut body = v11_answer("100");
     body["payment"] = json!([]);
-    mount(
-        &server,
-        "/v1.1/payment/verify",
-        ResponseTemplate::new(200).set_body_json(body),
-    )
-    .await;
+    mount_json(&server, "/v1.1/payment/verify", 200, body).await;
 
-    let verified = adapter(&server)
-        .verify(&state(), &paid_callback())
-        .await
-        .unwrap();
+    let verified = verify(&adapter(&server)).await.unwrap();
 
     assert_eq!(verified.amount, Some(Rial::new(10_000)));
     assert_eq!(verified.bank_reference.as_deref(), Some("10012"));
@@ -670,32 +523,13 @@ async fn an_empty_payment_part_falls_back_to_the_top_level_fields() {
 #[tokio::test]
 async fn verify_500_and_timeout_are_transport_errors() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1.1/payment/verify"))
-        .respond_with(ResponseTemplate::new(500))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let err = adapter(&server)
-        .verify(&state(), &paid_callback())
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Status(500));
-
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1.1/payment/verify"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(v11_answer("100"))
-                .set_delay(Duration::from_secs(3)),
-        )
-        .mount(&server)
-        .await;
-    let idpay = adapter(&server).with_http(http(Duration::from_millis(200)));
-    let err = idpay.verify(&state(), &paid_callback()).await.unwrap_err();
-    assert!(err.is_transient());
-    assert_eq!(transport_kind(err), TransportErrorKind::Timeout);
+    let idpay = adapter(&server);
+    let (error, late) = (
+        ResponseTemplate::new(500),
+        json_answer(200, v11_answer("100")),
+    );
+    let at = "/v1.1/payment/verify";
+    assert_500_then_timeout(&server, GW, at, error, late, || verify(&idpay)).await;
 }
 
 // ---------------------------------------------------------------- verify (v1)
@@ -708,14 +542,12 @@ async fn version_1_verifies_with_the_documents_inquiry() {
         .and(header("x-api-key", KEY))
         .and(header("content-type", "application/json"))
         .and(body_json(json!({ "id": ID, "order_id": "101" })))
-        .respond_with(answer(200, &doc_inquiry_confirmed()))
+        .respond_with(raw_json(200, &doc_inquiry_confirmed()))
         .expect(1)
         .mount(&server)
         .await;
 
-    let verified = adapter(&server)
-        .with_version(IdPayVersion::V1)
-        .verify(&state(), &paid_callback())
+    let verified = verify(&adapter(&server).with_version(IdPayVersion::V1))
         .await
         .unwrap();
 
@@ -738,10 +570,8 @@ async fn version_1_refuses_every_status_but_100() {
     ] {
         let server = MockServer::start().await;
         let body = DOC_INQUIRY.replace(r#""status": "1""#, &format!(r#""status": "{status}""#));
-        mount(&server, "/v1/payment/inquiry", answer(200, &body)).await;
-        let err = adapter(&server)
-            .with_version(IdPayVersion::V1)
-            .verify(&state(), &paid_callback())
+        mount(&server, "/v1/payment/inquiry", raw_json(200, &body)).await;
+        let err = verify(&adapter(&server).with_version(IdPayVersion::V1))
             .await
             .unwrap_err();
         let e = gateway_error(err);
@@ -751,10 +581,8 @@ async fn version_1_refuses_every_status_but_100() {
 
     // The document's error answer, from the inquiry.
     let server = MockServer::start().await;
-    mount(&server, "/v1/payment/inquiry", answer(406, DOC_ERROR_32)).await;
-    let err = adapter(&server)
-        .with_version(IdPayVersion::V1)
-        .verify(&state(), &paid_callback())
+    mount(&server, "/v1/payment/inquiry", raw_json(406, DOC_ERROR_32)).await;
+    let err = verify(&adapter(&server).with_version(IdPayVersion::V1))
         .await
         .unwrap_err();
     let e = gateway_error(err);
@@ -766,11 +594,9 @@ async fn version_1_refuses_every_status_but_100() {
 async fn version_1_reports_another_amount_for_the_pipeline_to_refuse() {
     let server = MockServer::start().await;
     let body = doc_inquiry_confirmed().replace(r#""amount": "10000""#, r#""amount": "1000""#);
-    mount(&server, "/v1/payment/inquiry", answer(200, &body)).await;
+    mount(&server, "/v1/payment/inquiry", raw_json(200, &body)).await;
 
-    let verified = adapter(&server)
-        .with_version(IdPayVersion::V1)
-        .verify(&state(), &paid_callback())
+    let verified = verify(&adapter(&server).with_version(IdPayVersion::V1))
         .await
         .unwrap();
 
@@ -786,7 +612,7 @@ async fn inquiry_uses_the_v11_inquiry_and_never_verifies() {
         .and(path("/v1.1/payment/inquiry"))
         .and(header("x-api-key", KEY))
         .and(body_json(json!({ "id": ID, "order_id": "101" })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(v11_answer("100")))
+        .respond_with(json_answer(200, v11_answer("100")))
         .expect(1)
         .mount(&server)
         .await;
@@ -805,12 +631,7 @@ async fn inquiry_of_a_payment_not_verified_yet_is_a_refusal() {
         ("7", IdPayCode::CancelledByPayer),
     ] {
         let server = MockServer::start().await;
-        mount(
-            &server,
-            "/v1.1/payment/inquiry",
-            ResponseTemplate::new(200).set_body_json(v11_answer(status)),
-        )
-        .await;
+        mount_json(&server, "/v1.1/payment/inquiry", 200, v11_answer(status)).await;
         let err = adapter(&server).inquiry(&state()).await.unwrap_err();
         let e = gateway_error(err);
         assert_eq!(e.code, GatewayCode::IdPay(code));
@@ -818,12 +639,7 @@ async fn inquiry_of_a_payment_not_verified_yet_is_a_refusal() {
     }
     for status in ["101", "200"] {
         let server = MockServer::start().await;
-        mount(
-            &server,
-            "/v1.1/payment/inquiry",
-            ResponseTemplate::new(200).set_body_json(v11_answer(status)),
-        )
-        .await;
+        mount_json(&server, "/v1.1/payment/inquiry", 200, v11_answer(status)).await;
         let verified = adapter(&server).inquiry(&state()).await.unwrap();
         assert!(verified.already_verified, "{status}");
     }
@@ -835,7 +651,7 @@ async fn version_1_inquiry_reads_the_documents_answers() {
     Mock::given(method("POST"))
         .and(path("/v1/payment/inquiry"))
         .and(body_json(json!({ "id": ID, "order_id": "101" })))
-        .respond_with(answer(200, DOC_INQUIRY))
+        .respond_with(raw_json(200, DOC_INQUIRY))
         .expect(1)
         .mount(&server)
         .await;
@@ -857,7 +673,7 @@ async fn version_1_inquiry_reads_the_documents_answers() {
     mount(
         &server,
         "/v1/payment/inquiry",
-        answer(200, &doc_inquiry_confirmed()),
+        raw_json(200, &doc_inquiry_confirmed()),
     )
     .await;
     let verified = idpay.inquiry(&state()).await.unwrap();
@@ -868,7 +684,7 @@ async fn version_1_inquiry_reads_the_documents_answers() {
     mount(
         &server,
         "/v1/payment/inquiry",
-        answer(
+        raw_json(
             400,
             r#"{"error_code":52,"error_message":"استعلام نتیجه ای نداشت."}"#,
         ),
@@ -882,7 +698,7 @@ async fn version_1_inquiry_reads_the_documents_answers() {
 // ---------------------------------------------------------------- callback
 
 fn parse_post(body: &str) -> Result<CallbackData, Error> {
-    IdPay::new(KEY).parse_callback(&CallbackRequest::from_post("", body.as_bytes()).unwrap())
+    IdPay::new(KEY).parse_callback(&post(body))
 }
 
 #[test]
@@ -893,7 +709,7 @@ fn the_documented_paid_callback() {
     )
     .unwrap();
 
-    let mut expected = CallbackData::new(GatewayId::IdPay, CallbackStatus::Paid);
+    let mut expected = paid_callback(GW);
     expected.reference = Some(ID.into());
     expected.order_id = Some("101".into());
     expected.tracking_code = Some("10012".into());
@@ -932,7 +748,7 @@ fn failed_and_cancelled_callbacks_carry_their_code() {
 
 #[test]
 fn the_get_variant_carries_four_fields() {
-    let req = CallbackRequest::from_get("status=10&track_id=10012&id=d2e3&order_id=101").unwrap();
+    let req = get("status=10&track_id=10012&id=d2e3&order_id=101");
     let data = IdPay::new(KEY).parse_callback(&req).unwrap();
     assert_eq!(data.status, CallbackStatus::Paid);
     assert_eq!(data.reference.as_deref(), Some("d2e3"));
@@ -948,45 +764,32 @@ fn an_undocumented_status_is_left_to_verify() {
 
 #[test]
 fn missing_and_malformed_callback_fields_are_refused() {
-    let callback_error = |body: &str| match parse_post(body) {
-        Err(Error::Callback(e)) => e,
-        other => panic!("{body}: {other:?}"),
-    };
-    assert_eq!(
-        callback_error("track_id=1&id=d2e3&order_id=101"),
-        CallbackError::MissingField("status")
-    );
-    assert_eq!(
-        callback_error("status=10&order_id=101"),
-        CallbackError::MissingField("id")
-    );
-    assert_eq!(
-        callback_error("status=10&id=d2e3&order_id=+"),
-        CallbackError::MissingField("order_id")
-    );
-    assert_eq!(
-        callback_error("status=paid&id=d2e3&order_id=101"),
-        CallbackError::MalformedField("status")
-    );
-    assert_eq!(
-        callback_error("status=10&id=d2e3&order_id=101&amount=1e4"),
-        CallbackError::MalformedField("amount")
-    );
-    assert_eq!(
-        callback_error("status=10&id=d2e3&order_id=101&amount=99999999999999999999999"),
-        CallbackError::MalformedField("amount")
-    );
+    use CallbackError::{MalformedField, MissingField};
+    let cases = [
+        ("track_id=1&id=d2e3&order_id=101", MissingField("status")),
+        ("status=10&order_id=101", MissingField("id")),
+        ("status=10&id=d2e3&order_id=+", MissingField("order_id")),
+        ("status=paid&id=d2e3&order_id=101", MalformedField("status")),
+        (
+            "status=10&id=d2e3&order_id=101&amount=1e4",
+            MalformedField("amount"),
+        ),
+        (
+            "status=10&id=d2e3&order_id=101&amount=99999999999999999999999",
+            MalformedField("amount"),
+        ),
+    ];
+    assert_callbacks_refused(&IdPay::new(KEY), post, &cases);
 }
 
 #[test]
 fn debug_never_shows_the_api_key() {
     let idpay = IdPay::new(KEY).with_sandbox(true);
-    let debug = format!("{idpay:?}");
-    assert!(!debug.contains(KEY), "{debug}");
-    assert!(!debug.contains("6a7f99eb"), "{debug}");
-    assert!(debug.contains("[redacted]"), "{debug}");
-    assert!(debug.contains("https://api.idpay.ir/"), "{debug}");
-    assert!(debug.contains("V1_1"), "{debug}");
+    assert_debug_hides(
+        &idpay,
+        &[KEY, "6a7f99eb"],
+        &["https://api.idpay.ir/", "V1_1"],
+    );
 }
 
 #[test]

@@ -2,13 +2,23 @@
 //! answer in `inopal-api-fa.txt` (and the digest) decoded to the right typed result,
 //! quirks included (`"status": "unauthenticated"` on 401, `"data": []` on failure).
 
-use std::time::Duration as StdDuration;
+// Tests fail by panicking: unwrapping, expecting and indexing say what broke.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
+use common::{
+    assert_500_then_timeout, assert_callbacks_refused, assert_debug_hides, assert_malformed,
+    assert_order_refused, callback_url, gateway_error, get, http, json_answer, json_answers,
+    mount_json, order, post, silent_server,
+};
 use payment_core::{
-    CallbackError, CallbackMethod, CallbackRequest, CallbackStatus, Created, Error, Gateway,
-    GatewayCode, GatewayError, GatewayId, HttpClient, HttpConfig, Inopal, InopalCode, InvalidOrder,
-    Operation, Order, OrderProblem, OrderState, Redirect, Rial, TransportErrorKind, Verified,
-    time::{Duration, OffsetDateTime},
+    Error, GatewayId, Inopal, Rial,
+    adapter::{CallbackData, CallbackMethod, CallbackStatus, Created, Gateway, Redirect, Verified},
+    error::{CallbackError, GatewayCode, GatewayError, Operation, OrderProblem},
+    gateways::inopal::InopalCode,
+    state::OrderState,
     url::Url,
 };
 use serde_json::{Value, json};
@@ -20,14 +30,9 @@ use wiremock::{
 const GATEWAY_ID: &str = "inopal-gateway-id-9f2c";
 const TOKEN: &str = "YLOwTgb1H1GX9osKwCkhs6ZVff4D3odYqGUIyXH0HsZ280a89nCWJhvCLxp0";
 
-fn http() -> HttpClient {
-    HttpClient::new(
-        HttpConfig::default()
-            .timeout(StdDuration::from_millis(500))
-            .repeat_attempts(1),
-    )
-    .unwrap()
-}
+const GW: GatewayId = GatewayId::Inopal;
+const CREATE: &str = "/api/pardakht/create";
+const VERIFY: &str = "/api/pardakht/verify";
 
 fn adapter(server: &MockServer) -> Inopal {
     Inopal::new(GATEWAY_ID)
@@ -36,31 +41,15 @@ fn adapter(server: &MockServer) -> Inopal {
         .with_http(http())
 }
 
-fn order(id: &str, amount: u64) -> Order {
-    Order::new(id.parse().unwrap(), Rial::new(amount))
-}
-
-fn callback_url() -> Url {
-    Url::parse("https://shop.example/pay/callback/inopal").unwrap()
-}
-
 fn state(amount: u64) -> OrderState {
-    OrderState::new(
-        GatewayId::Inopal,
-        "12356".parse().unwrap(),
-        Rial::new(amount),
-        "eroxr",
-        OffsetDateTime::now_utc(),
-        Duration::minutes(30),
-    )
+    common::state(GW, "12356", amount, "eroxr")
 }
 
-fn paid_callback() -> payment_core::CallbackData {
-    let request = CallbackRequest::from_post(
-        "",
-        b"status=1&order_id=12356&ref_num=eroxr&card_number=610433******6047&tracking_code=141167552421",
-    )
-    .unwrap();
+/// The document's paid callback.
+fn paid_callback() -> CallbackData {
+    let request = post(
+        "status=1&order_id=12356&ref_num=eroxr&card_number=610433******6047&tracking_code=141167552421",
+    );
     adapter_without_server().parse_callback(&request).unwrap()
 }
 
@@ -68,37 +57,24 @@ fn adapter_without_server() -> Inopal {
     Inopal::new(GATEWAY_ID)
 }
 
+/// Creates order 12356 of 50,000 rial.
+async fn create(inopal: &Inopal) -> Result<Created, Error> {
+    inopal
+        .create(&order("12356", 50_000), &callback_url(GW))
+        .await
+}
+
+/// Verifies the 50,000 rial payment after the document's paid callback.
+async fn verify(inopal: &Inopal) -> Result<Verified, Error> {
+    inopal.verify(&state(50_000), &paid_callback()).await
+}
+
 async fn mount_create(server: &MockServer, status: u16, body: Value) {
-    Mock::given(method("POST"))
-        .and(path("/api/pardakht/create"))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(server)
-        .await;
+    mount_json(server, CREATE, status, body).await;
 }
 
 async fn mount_verify(server: &MockServer, status: u16, body: Value) {
-    Mock::given(method("POST"))
-        .and(path("/api/pardakht/verify"))
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .mount(server)
-        .await;
-}
-
-fn gateway_error(err: Error) -> GatewayError {
-    match err {
-        Error::Gateway(g) => g,
-        other => panic!("expected a gateway refusal, got {other:?}"),
-    }
-}
-
-fn transport_kind(err: Error) -> TransportErrorKind {
-    match err {
-        Error::Transport(t) => {
-            assert_eq!(t.gateway, GatewayId::Inopal);
-            t.kind
-        }
-        other => panic!("expected a transport error, got {other:?}"),
-    }
+    mount_json(server, VERIFY, status, body).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -119,24 +95,24 @@ async fn create_sends_the_documented_request_and_reads_the_documented_success() 
             "order_id": "12356",
             "callback": "https://shop.example/pay/callback/inopal",
         })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "status": 1,
-            "message": "Ok",
-            "data": {
-                "token": TOKEN,
-                "ref_num": "eroxr",
-                "order_id": "12356",
-                "payment_amount": 50500
-            }
-        })))
+        .respond_with(json_answer(
+            200,
+            json!({
+                "status": 1,
+                "message": "Ok",
+                "data": {
+                    "token": TOKEN,
+                    "ref_num": "eroxr",
+                    "order_id": "12356",
+                    "payment_amount": 50500
+                }
+            }),
+        ))
         .expect(1)
         .mount(&server)
         .await;
 
-    let created = adapter(&server)
-        .create(&order("12356", 50_000), &callback_url())
-        .await
-        .unwrap();
+    let created = create(&adapter(&server)).await.unwrap();
 
     assert_eq!(
         created,
@@ -165,7 +141,7 @@ async fn create_sends_the_optional_fields_when_the_order_has_them() {
             "mail": "sara@example.com",
             "description": "دو دفترچه",
         })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        .respond_with(json_answer(200, json!({
             "status": 1, "message": "Ok",
             "data": {"token": "t", "ref_num": "abcdefgh", "order_id": "A1", "payment_amount": 1000}
         })))
@@ -179,7 +155,7 @@ async fn create_sends_the_optional_fields_when_the_order_has_them() {
         .with_email("sara@example.com")
         .with_description("دو دفترچه");
     let created = adapter(&server)
-        .create(&order, &callback_url())
+        .create(&order, &callback_url(GW))
         .await
         .unwrap();
     assert_eq!(created.gateway_ref, "abcdefgh");
@@ -195,10 +171,7 @@ async fn create_accepts_numbers_sent_as_strings() {
                "data": {"token": "t", "ref_num": "eroxr", "order_id": "12356", "payment_amount": "50500"}}),
     )
     .await;
-    let created = adapter(&server)
-        .create(&order("12356", 50_000), &callback_url())
-        .await
-        .unwrap();
+    let created = create(&adapter(&server)).await.unwrap();
     assert_eq!(created.payable_amount, Some(Rial::new(50_500)));
 }
 
@@ -218,15 +191,12 @@ async fn create_401_unauthenticated_with_a_string_status_is_a_refusal() {
         }),
     )
     .await;
-    let err = adapter(&server)
-        .create(&order("12356", 50_000), &callback_url())
-        .await
-        .unwrap_err();
+    let err = create(&adapter(&server)).await.unwrap_err();
     let refusal = gateway_error(err);
     assert_eq!(
         refusal,
         GatewayError {
-            gateway: GatewayId::Inopal,
+            gateway: GW,
             operation: Operation::Create,
             code: GatewayCode::Undocumented(401),
             http_status: Some(401),
@@ -245,14 +215,11 @@ async fn create_failure_with_empty_data_array_is_a_typed_refusal() {
         json!({"status": -10, "message": "shortOrderId", "data": []}),
     )
     .await;
-    let err = adapter(&server)
-        .create(&order("12356", 50_000), &callback_url())
-        .await
-        .unwrap_err();
+    let err = create(&adapter(&server)).await.unwrap_err();
     assert_eq!(
         gateway_error(err),
         GatewayError {
-            gateway: GatewayId::Inopal,
+            gateway: GW,
             operation: Operation::Create,
             code: GatewayCode::Inopal(InopalCode::ShortOrderId),
             http_status: None,
@@ -266,7 +233,6 @@ async fn every_documented_failure_code_decodes_to_its_table_entry() {
     let server = MockServer::start().await;
     let inopal = adapter(&server);
     for &code in InopalCode::ALL {
-        use payment_core::CodeInfo;
         if code == InopalCode::Ok {
             continue;
         }
@@ -277,10 +243,7 @@ async fn every_documented_failure_code_decodes_to_its_table_entry() {
             json!({"status": code.code(), "message": code.english(), "data": []}),
         )
         .await;
-        let err = inopal
-            .create(&order("12356", 50_000), &callback_url())
-            .await
-            .unwrap_err();
+        let err = create(&inopal).await.unwrap_err();
         assert_eq!(err.is_transient(), code == InopalCode::Error, "{code:?}");
         let refusal = gateway_error(err);
         assert_eq!(refusal.code, GatewayCode::Inopal(code));
@@ -302,41 +265,20 @@ async fn create_answers_outside_the_documented_shapes_are_malformed() {
         (200, json!({"status": "unauthenticated", "data": []})),
         (403, json!("forbidden")),
     ];
-    for (status, body) in cases {
-        server.reset().await;
-        mount_create(&server, status, body.clone()).await;
-        let err = inopal
-            .create(&order("12356", 50_000), &callback_url())
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(transport_kind(err), TransportErrorKind::Malformed(_)),
-            "{body}"
-        );
-    }
-    server.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("<html>oops</html>"))
-        .mount(&server)
-        .await;
-    let err = inopal
-        .create(&order("12356", 50_000), &callback_url())
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        transport_kind(err),
-        TransportErrorKind::Malformed(_)
-    ));
+    let html = "<html>oops</html>";
+    let answers = cases
+        .map(|(status, body)| (body.to_string(), json_answer(status, body)))
+        .into_iter()
+        .chain([(
+            html.to_owned(),
+            ResponseTemplate::new(200).set_body_string(html),
+        )]);
+    assert_malformed(&server, GW, CREATE, answers, || create(&inopal)).await;
 }
 
 #[tokio::test]
 async fn check_order_refuses_undocumented_orders_before_any_request() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server = silent_server().await;
     let inopal = adapter(&server);
     let cases = [
         (
@@ -367,18 +309,7 @@ async fn check_order_refuses_undocumented_orders_before_any_request() {
         ),
     ];
     for (order, reason) in cases {
-        let expected = InvalidOrder {
-            gateway: GatewayId::Inopal,
-            reason,
-        };
-        match inopal.check_order(&order) {
-            Err(Error::InvalidOrder(e)) => assert_eq!(e, expected),
-            other => panic!("expected InvalidOrder, got {other:?}"),
-        }
-        match inopal.create(&order, &callback_url()).await {
-            Err(Error::InvalidOrder(e)) => assert_eq!(e, expected),
-            other => panic!("expected InvalidOrder, got {other:?}"),
-        }
+        assert_order_refused(&inopal, &callback_url(GW), &order, reason).await;
     }
     // The limits themselves are inside the range.
     assert!(inopal.check_order(&order("A1", 1_000)).is_ok());
@@ -390,28 +321,10 @@ async fn check_order_refuses_undocumented_orders_before_any_request() {
 #[tokio::test]
 async fn create_5xx_and_timeout_are_transport_errors() {
     let server = MockServer::start().await;
-    mount_create(&server, 500, json!({})).await;
-    let err = adapter(&server)
-        .create(&order("12356", 50_000), &callback_url())
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Status(500));
-
-    server.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(StdDuration::from_secs(3))
-                .set_body_json(json!({"status": 1})),
-        )
-        .mount(&server)
-        .await;
-    let err = adapter(&server)
-        .create(&order("12356", 50_000), &callback_url())
-        .await
-        .unwrap_err();
-    assert!(err.is_transient());
-    assert_eq!(transport_kind(err), TransportErrorKind::Timeout);
+    let inopal = adapter(&server);
+    let late = json_answer(200, json!({"status": 1}));
+    let error = json_answer(500, json!({}));
+    assert_500_then_timeout(&server, GW, CREATE, error, late, || create(&inopal)).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -429,17 +342,17 @@ async fn verify_sends_ref_num_and_the_states_original_amount() {
         .and(header("content-type", "application/json"))
         // 50,000 from the state, not the 50,500 the buyer paid with the fee.
         .and(body_json(json!({"ref_num": "eroxr", "amount": 50_000})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "status": 1, "message": "Ok", "data": {"ref_num": "eroxr", "price": 50_000}
-        })))
+        .respond_with(json_answer(
+            200,
+            json!({
+                "status": 1, "message": "Ok", "data": {"ref_num": "eroxr", "price": 50_000}
+            }),
+        ))
         .expect(1)
         .mount(&server)
         .await;
 
-    let verified = adapter(&server)
-        .verify(&state(50_000), &paid_callback())
-        .await
-        .unwrap();
+    let verified = verify(&adapter(&server)).await.unwrap();
 
     let mut expected = Verified::new();
     expected.amount = Some(Rial::new(50_000));
@@ -457,10 +370,7 @@ async fn verify_retry_verification_minus_16_is_already_verified() {
         json!({"status": -16, "message": "retryVerification", "data": []}),
     )
     .await;
-    let verified = adapter(&server)
-        .verify(&state(50_000), &paid_callback())
-        .await
-        .unwrap();
+    let verified = verify(&adapter(&server)).await.unwrap();
     assert!(verified.already_verified);
     assert_eq!(verified.amount, None);
     assert_eq!(verified.bank_reference.as_deref(), Some("141167552421"));
@@ -484,10 +394,7 @@ async fn verify_refusals_are_typed() {
             json!({"status": status, "message": "x", "data": []}),
         )
         .await;
-        let err = inopal
-            .verify(&state(50_000), &paid_callback())
-            .await
-            .unwrap_err();
+        let err = verify(&inopal).await.unwrap_err();
         assert_eq!(err.is_transient(), transient);
         let refusal = gateway_error(err);
         assert_eq!(refusal.operation, Operation::Verify);
@@ -502,12 +409,7 @@ async fn verify_refusals_are_typed() {
                "message": "دسترسی نامعتبر", "data": [], "api_version": "1.0.0"}),
     )
     .await;
-    let refusal = gateway_error(
-        inopal
-            .verify(&state(50_000), &paid_callback())
-            .await
-            .unwrap_err(),
-    );
+    let refusal = gateway_error(verify(&inopal).await.unwrap_err());
     assert_eq!(refusal.code, GatewayCode::Undocumented(401));
     assert_eq!(refusal.http_status, Some(401));
     assert_eq!(refusal.operation, Operation::Verify);
@@ -517,48 +419,22 @@ async fn verify_refusals_are_typed() {
 async fn verify_success_without_data_or_for_another_ref_num_is_malformed() {
     let server = MockServer::start().await;
     let inopal = adapter(&server);
-    for body in [
+    let bodies = [
         json!({"status": 1, "message": "Ok", "data": []}),
         json!({"status": 1, "message": "Ok", "data": {"ref_num": "other", "price": 50_000}}),
         json!({"status": 1, "message": "Ok", "data": {"ref_num": "eroxr", "price": "x"}}),
-    ] {
-        server.reset().await;
-        mount_verify(&server, 200, body.clone()).await;
-        let err = inopal
-            .verify(&state(50_000), &paid_callback())
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(transport_kind(err), TransportErrorKind::Malformed(_)),
-            "{body}"
-        );
-    }
+    ];
+    let answers = json_answers(bodies);
+    assert_malformed(&server, GW, VERIFY, answers, || verify(&inopal)).await;
 }
 
 #[tokio::test]
 async fn verify_5xx_and_timeout_are_transport_errors() {
     let server = MockServer::start().await;
-    mount_verify(&server, 500, json!({})).await;
-    let err = adapter(&server)
-        .verify(&state(50_000), &paid_callback())
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Status(500));
-
-    server.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(StdDuration::from_secs(3))
-                .set_body_json(json!({"status": 1})),
-        )
-        .mount(&server)
-        .await;
-    let err = adapter(&server)
-        .verify(&state(50_000), &paid_callback())
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Timeout);
+    let inopal = adapter(&server);
+    let late = json_answer(200, json!({"status": 1}));
+    let error = json_answer(500, json!({}));
+    assert_500_then_timeout(&server, GW, VERIFY, error, late, || verify(&inopal)).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -568,12 +444,9 @@ async fn verify_5xx_and_timeout_are_transport_errors() {
 fn paid_callback_by_post_or_get() {
     let inopal = adapter_without_server();
     let fields = "status=1&order_id=12356&ref_num=eroxr&card_number=610433******6047&tracking_code=141167552421";
-    for request in [
-        CallbackRequest::from_post("", fields.as_bytes()).unwrap(),
-        CallbackRequest::from_get(fields).unwrap(),
-    ] {
+    for request in [post(fields), get(fields)] {
         let data = inopal.parse_callback(&request).unwrap();
-        assert_eq!(data.gateway, GatewayId::Inopal);
+        assert_eq!(data.gateway, GW);
         assert_eq!(data.status, CallbackStatus::Paid);
         assert_eq!(data.order_id.as_deref(), Some("12356"));
         assert_eq!(data.reference.as_deref(), Some("eroxr"));
@@ -582,16 +455,12 @@ fn paid_callback_by_post_or_get() {
         assert_eq!(data.amount, None);
         assert_eq!(data.verify_reference, None);
     }
-    assert_eq!(
-        CallbackRequest::from_get(fields).unwrap().method(),
-        CallbackMethod::Get
-    );
+    assert_eq!(get(fields).method(), CallbackMethod::Get);
 }
 
 #[test]
 fn failed_callback_carries_the_typed_code() {
-    let request =
-        CallbackRequest::from_post("", b"status=-12&order_id=12356&ref_num=eroxr").unwrap();
+    let request = post("status=-12&order_id=12356&ref_num=eroxr");
     let data = adapter_without_server().parse_callback(&request).unwrap();
     assert_eq!(
         data.status,
@@ -606,47 +475,28 @@ fn failed_callback_carries_the_typed_code() {
 
 #[test]
 fn a_full_card_number_in_the_callback_is_masked() {
-    let request = CallbackRequest::from_post(
-        "",
-        b"status=1&order_id=1&ref_num=eroxr&card_number=6104337712346047",
-    )
-    .unwrap();
+    let request = post("status=1&order_id=1&ref_num=eroxr&card_number=6104337712346047");
     let data = adapter_without_server().parse_callback(&request).unwrap();
     assert_eq!(data.card_mask.as_deref(), Some("610433******6047"));
 }
 
 #[test]
 fn missing_or_garbage_callback_fields_are_refused() {
-    let inopal = adapter_without_server();
-    let cases: [(&[u8], CallbackError); 5] = [
+    use CallbackError::{MalformedField, MissingField};
+    let cases = [
+        ("order_id=1&ref_num=eroxr", MissingField("status")),
+        ("status=1&order_id=1", MissingField("ref_num")),
+        ("status=1&ref_num=eroxr", MissingField("order_id")),
         (
-            b"order_id=1&ref_num=eroxr",
-            CallbackError::MissingField("status"),
+            "status=ok&order_id=1&ref_num=eroxr",
+            MalformedField("status"),
         ),
         (
-            b"status=1&order_id=1",
-            CallbackError::MissingField("ref_num"),
-        ),
-        (
-            b"status=1&ref_num=eroxr",
-            CallbackError::MissingField("order_id"),
-        ),
-        (
-            b"status=ok&order_id=1&ref_num=eroxr",
-            CallbackError::MalformedField("status"),
-        ),
-        (
-            b"status=1.0&order_id=1&ref_num=eroxr",
-            CallbackError::MalformedField("status"),
+            "status=1.0&order_id=1&ref_num=eroxr",
+            MalformedField("status"),
         ),
     ];
-    for (body, expected) in cases {
-        let request = CallbackRequest::from_post("", body).unwrap();
-        match inopal.parse_callback(&request) {
-            Err(Error::Callback(e)) => assert_eq!(e, expected),
-            other => panic!("expected {expected:?}, got {other:?}"),
-        }
-    }
+    assert_callbacks_refused(&adapter_without_server(), post, &cases);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -655,10 +505,7 @@ fn missing_or_garbage_callback_fields_are_refused() {
 #[test]
 fn debug_never_shows_the_gateway_id() {
     let inopal = Inopal::new(GATEWAY_ID);
-    let debug = format!("{inopal:?}");
-    assert!(!debug.contains(GATEWAY_ID), "{debug}");
-    assert!(debug.contains("[redacted]"));
-    assert!(debug.contains("https://core.inopal.ir/"));
+    assert_debug_hides(&inopal, &[GATEWAY_ID], &["https://core.inopal.ir/"]);
 }
 
 #[test]
@@ -676,10 +523,13 @@ async fn a_base_url_with_a_path_keeps_it() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/inopal/api/pardakht/create"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "status": 1, "message": "Ok",
-            "data": {"token": "t", "ref_num": "eroxr", "order_id": "1", "payment_amount": 1000}
-        })))
+        .respond_with(json_answer(
+            200,
+            json!({
+                "status": 1, "message": "Ok",
+                "data": {"token": "t", "ref_num": "eroxr", "order_id": "1", "payment_amount": 1000}
+            }),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -687,7 +537,7 @@ async fn a_base_url_with_a_path_keeps_it() {
         .with_base_url(&format!("{}/inopal", server.uri()))
         .unwrap()
         .with_http(http())
-        .create(&order("1", 1_000), &callback_url())
+        .create(&order("1", 1_000), &callback_url(GW))
         .await
         .unwrap();
     assert_eq!(

@@ -2,13 +2,26 @@
 //! content type, form body), every answer of `novinpal-api-fa.txt` decoded, the limits,
 //! the faults and the callback.
 
-use std::time::Duration;
+// Tests fail by panicking: unwrapping, expecting and indexing say what broke.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
+use common::{
+    assert_500_then_timeout, assert_callbacks_refused, assert_debug_hides, assert_malformed,
+    assert_order_refused, callback_url, created_get, gateway_error, get, http, mount, mount_once,
+    order, paid_callback, raw_json, silent_server, transport_kind,
+};
 use payment_core::{
-    CallbackData, CallbackError, CallbackRequest, CallbackStatus, CardNumber, Created, Error,
-    Gateway, GatewayCode, GatewayError, GatewayId, HttpClient, HttpConfig, InvalidOrder, NovinPal,
-    NovinPalCode, Operation, Order, OrderProblem, OrderState, Redirect, Reverse, Rial,
-    TransportErrorKind, Verified, time::OffsetDateTime, url::Url,
+    CallbackRequest, CardNumber, Error, GatewayId, NovinPal, Rial,
+    adapter::{CallbackData, CallbackStatus, Created, Gateway, Reverse, Verified},
+    error::{
+        CallbackError, GatewayCode, GatewayError, Operation, OrderProblem, TransportErrorKind,
+    },
+    gateways::novinpal::NovinPalCode,
+    state::OrderState,
+    url::Url,
 };
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
@@ -51,71 +64,43 @@ const DOC_VERIFY_REJECTED: &str = r#"{
 "errorDescription" : "access denied"
 }"#;
 
-fn http(timeout: Duration) -> HttpClient {
-    HttpClient::new(HttpConfig::default().timeout(timeout)).unwrap()
-}
+const GW: GatewayId = GatewayId::NovinPal;
 
 fn adapter(server: &MockServer) -> NovinPal {
     NovinPal::new(KEY)
         .with_base_url(&server.uri())
         .unwrap()
-        .with_http(http(Duration::from_secs(5)))
+        .with_http(http())
 }
 
-fn order(id: &str, amount: u64) -> Order {
-    Order::new(id.parse().unwrap(), Rial::new(amount))
-}
-
+/// The document's `return_url`.
 fn return_url() -> Url {
     Url::parse("http://yourapiurl.com/callback.php").unwrap()
 }
 
 fn state(order_id: &str, amount: u64, ref_id: &str) -> OrderState {
-    OrderState::new(
-        GatewayId::NovinPal,
-        order_id.parse().unwrap(),
-        Rial::new(amount),
-        ref_id,
-        OffsetDateTime::now_utc(),
-        payment_core::time::Duration::minutes(30),
-    )
+    common::state(GW, order_id, amount, ref_id)
 }
 
-fn paid_callback() -> CallbackData {
-    CallbackData::new(GatewayId::NovinPal, CallbackStatus::Paid)
+/// Creates order A-1 of 10,000 rial.
+async fn create(novinpal: &NovinPal) -> Result<Created, Error> {
+    novinpal.create(&order("A-1", 10_000), &return_url()).await
 }
 
+/// Verifies the document's payment: refId 509744199 for order 9999999, 10,000 rial.
+async fn verify(novinpal: &NovinPal) -> Result<Verified, Error> {
+    verify_order(novinpal, "9999999").await
+}
+
+/// Verifies refId 509744199 of 10,000 rial, started for order `order_id`.
+async fn verify_order(novinpal: &NovinPal, order_id: &str) -> Result<Verified, Error> {
+    let state = state(order_id, 10_000, "509744199");
+    novinpal.verify(&state, &paid_callback(GW)).await
+}
+
+/// A 200 answer with `body` sent as it is.
 fn json_body(body: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(body.as_bytes().to_vec(), "application/json")
-}
-
-fn gateway_error(err: Error) -> GatewayError {
-    match err {
-        Error::Gateway(e) => e,
-        other => panic!("expected a gateway refusal, got {other:?}"),
-    }
-}
-
-fn transport_kind(err: Error) -> TransportErrorKind {
-    match err {
-        Error::Transport(e) => {
-            assert_eq!(e.gateway, GatewayId::NovinPal);
-            e.kind
-        }
-        other => panic!("expected a transport error, got {other:?}"),
-    }
-}
-
-fn is_malformed(err: Error) -> bool {
-    matches!(transport_kind(err), TransportErrorKind::Malformed(_))
-}
-
-async fn mount(server: &MockServer, at: &str, answer: ResponseTemplate) {
-    Mock::given(method("POST"))
-        .and(path(at))
-        .respond_with(answer)
-        .mount(server)
-        .await;
+    raw_json(200, body)
 }
 
 // ---------------------------------------------------------------- create
@@ -145,15 +130,8 @@ async fn create_sends_every_documented_field_as_form_data() {
         .await
         .unwrap();
 
-    let start = Url::parse(&format!("{}/invoice/start/447515262", server.uri())).unwrap();
-    assert_eq!(
-        created,
-        Created {
-            gateway_ref: "447515262".into(),
-            redirect: Redirect::Get(start),
-            payable_amount: None,
-        }
-    );
+    let start = format!("{}/invoice/start/447515262", server.uri());
+    assert_eq!(created, created_get("447515262", &start));
 }
 
 #[tokio::test]
@@ -171,10 +149,9 @@ async fn create_without_optional_fields_sends_only_the_required_ones() {
         .expect(1)
         .mount(&server)
         .await;
-    let callback = Url::parse("https://shop.example/pay/callback/novinpal").unwrap();
 
     let created = adapter(&server)
-        .create(&order("A-1001", 120_000), &callback)
+        .create(&order("A-1001", 120_000), &callback_url(GW))
         .await
         .unwrap();
 
@@ -184,21 +161,18 @@ async fn create_without_optional_fields_sends_only_the_required_ones() {
 #[tokio::test]
 async fn a_base_url_with_a_path_keeps_it_for_calls_and_the_redirect() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/novinpal/invoice/request"))
-        .respond_with(json_body(DOC_CREATE_OK))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_once(
+        &server,
+        "/novinpal/invoice/request",
+        json_body(DOC_CREATE_OK),
+    )
+    .await;
     let novinpal = NovinPal::new(KEY)
         .with_base_url(&format!("{}/novinpal", server.uri()))
         .unwrap()
-        .with_http(http(Duration::from_secs(5)));
+        .with_http(http());
 
-    let created = novinpal
-        .create(&order("A-1", 10_000), &return_url())
-        .await
-        .unwrap();
+    let created = create(&novinpal).await.unwrap();
 
     assert_eq!(
         created.redirect.url().as_str(),
@@ -220,7 +194,7 @@ async fn create_rejection_is_a_refusal_with_the_documented_code() {
     assert_eq!(
         gateway_error(err),
         GatewayError {
-            gateway: GatewayId::NovinPal,
+            gateway: GW,
             operation: Operation::Create,
             code: GatewayCode::NovinPal(NovinPalCode::ReturnUrlNotMerchants),
             http_status: None,
@@ -239,10 +213,7 @@ async fn create_reads_numbers_sent_as_strings_and_strings_sent_as_numbers() {
     )
     .await;
 
-    let created = adapter(&server)
-        .create(&order("A-1", 10_000), &return_url())
-        .await
-        .unwrap();
+    let created = create(&adapter(&server)).await.unwrap();
 
     assert_eq!(created.gateway_ref, "447515262");
 }
@@ -257,10 +228,7 @@ async fn create_reads_an_answer_sent_as_form_data() {
     )
     .await;
 
-    let created = adapter(&server)
-        .create(&order("A-1", 10_000), &return_url())
-        .await
-        .unwrap();
+    let created = create(&adapter(&server)).await.unwrap();
 
     assert_eq!(created.gateway_ref, "447515262");
 }
@@ -278,43 +246,23 @@ async fn create_answers_outside_the_document_are_malformed() {
         "<html>bad gateway</html>",
         "",
     ];
-    for body in bodies {
-        let server = MockServer::start().await;
-        mount(&server, "/invoice/request", json_body(body)).await;
-        let err = adapter(&server)
-            .create(&order("A-1", 10_000), &return_url())
-            .await
-            .unwrap_err();
-        assert!(is_malformed(err), "{body}");
-    }
+    let server = MockServer::start().await;
+    let novinpal = adapter(&server);
+    let answers = bodies.map(|body| (body, json_body(body)));
+    let at = "/invoice/request";
+    assert_malformed(&server, GW, at, answers, || create(&novinpal)).await;
 }
 
 #[tokio::test]
 async fn check_order_refuses_amounts_below_the_minimum_before_any_request() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(json_body(DOC_CREATE_OK))
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server = silent_server().await;
     let novinpal = adapter(&server);
     let too_low = order("A-1", 9_999);
-
-    let expected = InvalidOrder {
-        gateway: GatewayId::NovinPal,
-        reason: OrderProblem::AmountTooLow {
-            amount: 9_999,
-            min: 10_000,
-        },
+    let reason = OrderProblem::AmountTooLow {
+        amount: 9_999,
+        min: 10_000,
     };
-    match novinpal.check_order(&too_low) {
-        Err(Error::InvalidOrder(e)) => assert_eq!(e, expected),
-        other => panic!("{other:?}"),
-    }
-    match novinpal.create(&too_low, &return_url()).await {
-        Err(Error::InvalidOrder(e)) => assert_eq!(e, expected),
-        other => panic!("{other:?}"),
-    }
+    assert_order_refused(&novinpal, &return_url(), &too_low, reason).await;
     assert!(novinpal.check_order(&order("A-1", 10_000)).is_ok());
     // No maximum is documented.
     assert!(novinpal.check_order(&order("A-1", u64::MAX)).is_ok());
@@ -323,32 +271,11 @@ async fn check_order_refuses_amounts_below_the_minimum_before_any_request() {
 #[tokio::test]
 async fn create_500_and_timeout_are_transport_errors_and_not_repeated() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/invoice/request"))
-        .respond_with(ResponseTemplate::new(500).set_body_string("<html>oops</html>"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let err = adapter(&server)
-        .create(&order("A-1", 10_000), &return_url())
-        .await
-        .unwrap_err();
-    assert!(err.is_transient());
-    assert_eq!(transport_kind(err), TransportErrorKind::Status(500));
-
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/invoice/request"))
-        .respond_with(json_body(DOC_CREATE_OK).set_delay(Duration::from_secs(3)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let novinpal = adapter(&server).with_http(http(Duration::from_millis(200)));
-    let err = novinpal
-        .create(&order("A-1", 10_000), &return_url())
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Timeout);
+    let novinpal = adapter(&server);
+    let error = ResponseTemplate::new(500).set_body_string("<html>oops</html>");
+    let late = json_body(DOC_CREATE_OK);
+    let at = "/invoice/request";
+    assert_500_then_timeout(&server, GW, at, error, late, || create(&novinpal)).await;
 }
 
 // ---------------------------------------------------------------- verify
@@ -365,10 +292,7 @@ async fn verify_sends_the_states_reference_and_reads_the_documented_success() {
         .mount(&server)
         .await;
 
-    let verified = adapter(&server)
-        .verify(&state("9999999", 10_000, "509744199"), &paid_callback())
-        .await
-        .unwrap();
+    let verified = verify(&adapter(&server)).await.unwrap();
 
     let mut expected = Verified::new();
     expected.order_id = Some("9999999".into());
@@ -390,7 +314,7 @@ async fn verify_uses_the_state_and_never_the_callback() {
         .expect(1)
         .mount(&server)
         .await;
-    let mut callback = paid_callback();
+    let mut callback = paid_callback(GW);
     callback.reference = Some("111111111".into());
     callback.amount = Some(Rial::new(1));
 
@@ -406,10 +330,7 @@ async fn verified_before_is_already_verified() {
     let body = DOC_VERIFY_OK.replace(r#""verifiedBefore": false"#, r#""verifiedBefore": true"#);
     mount(&server, "/invoice/verify", json_body(&body)).await;
 
-    let verified = adapter(&server)
-        .verify(&state("9999999", 10_000, "509744199"), &paid_callback())
-        .await
-        .unwrap();
+    let verified = verify(&adapter(&server)).await.unwrap();
 
     assert!(verified.already_verified);
     assert_eq!(verified.amount, Some(Rial::new(10_000)));
@@ -420,16 +341,13 @@ async fn verify_rejection_is_a_refusal_with_the_error_code() {
     let server = MockServer::start().await;
     mount(&server, "/invoice/verify", json_body(DOC_VERIFY_REJECTED)).await;
 
-    let err = adapter(&server)
-        .verify(&state("9999999", 10_000, "509744199"), &paid_callback())
-        .await
-        .unwrap_err();
+    let err = verify(&adapter(&server)).await.unwrap_err();
 
     assert!(!err.is_transient());
     assert_eq!(
         gateway_error(err),
         GatewayError {
-            gateway: GatewayId::NovinPal,
+            gateway: GW,
             operation: Operation::Verify,
             code: GatewayCode::NovinPal(NovinPalCode::IpNotAllowed),
             http_status: None,
@@ -448,10 +366,7 @@ async fn status_zero_without_error_code_is_awaiting_payment_and_transient() {
     ] {
         let server = MockServer::start().await;
         mount(&server, "/invoice/verify", json_body(body)).await;
-        let err = adapter(&server)
-            .verify(&state("9999999", 10_000, "509744199"), &paid_callback())
-            .await
-            .unwrap_err();
+        let err = verify(&adapter(&server)).await.unwrap_err();
         assert!(err.is_transient(), "{body}");
         let e = gateway_error(err);
         assert_eq!(e.code, GatewayCode::NovinPal(NovinPalCode::AwaitingPayment));
@@ -469,10 +384,7 @@ async fn status_minus_one_fails_and_minus_two_is_transient() {
         let server = MockServer::start().await;
         let body = format!(r#"{{"status":{status},"refId":"509744199","amount":10000}}"#);
         mount(&server, "/invoice/verify", json_body(&body)).await;
-        let err = adapter(&server)
-            .verify(&state("9999999", 10_000, "509744199"), &paid_callback())
-            .await
-            .unwrap_err();
+        let err = verify(&adapter(&server)).await.unwrap_err();
         assert_eq!(err.is_transient(), transient, "{status}");
         assert_eq!(gateway_error(err).code, GatewayCode::NovinPal(code));
     }
@@ -491,10 +403,7 @@ async fn every_documented_error_code_maps_to_its_typed_code() {
         server.reset().await;
         let body = format!(r#"{{"status":0,"errorCode":{n},"errorDescription":"x"}}"#);
         mount(&server, "/invoice/verify", json_body(&body)).await;
-        let err = novinpal
-            .verify(&state("1", 10_000, "509744199"), &paid_callback())
-            .await
-            .unwrap_err();
+        let err = verify_order(&novinpal, "1").await.unwrap_err();
         let e = gateway_error(err);
         assert_eq!(e.code, GatewayCode::NovinPal(code));
         assert_eq!(e.message.as_deref(), Some("x"));
@@ -507,10 +416,7 @@ async fn every_documented_error_code_maps_to_its_typed_code() {
         json_body(r#"{"status":0,"errorCode":"199"}"#),
     )
     .await;
-    let err = novinpal
-        .verify(&state("1", 10_000, "509744199"), &paid_callback())
-        .await
-        .unwrap_err();
+    let err = verify_order(&novinpal, "1").await.unwrap_err();
     assert_eq!(gateway_error(err).code, GatewayCode::Undocumented(199));
 }
 
@@ -524,10 +430,7 @@ async fn card_mismatch_is_refused_with_123() {
     )
     .await;
 
-    let err = adapter(&server)
-        .verify(&state("1", 10_000, "509744199"), &paid_callback())
-        .await
-        .unwrap_err();
+    let err = verify_order(&adapter(&server), "1").await.unwrap_err();
 
     assert_eq!(
         gateway_error(err).code,
@@ -544,10 +447,7 @@ async fn a_gateway_message_never_carries_the_api_key() {
     );
     mount(&server, "/invoice/verify", json_body(&body)).await;
 
-    let err = adapter(&server)
-        .verify(&state("1", 10_000, "509744199"), &paid_callback())
-        .await
-        .unwrap_err();
+    let err = verify_order(&adapter(&server), "1").await.unwrap_err();
 
     assert!(!format!("{err:?} {err}").contains(KEY));
     let message = gateway_error(err).message.unwrap();
@@ -572,46 +472,20 @@ async fn verify_answers_outside_the_document_are_malformed() {
         r#"{"status":1,"verifiedBefore":"maybe"}"#,
         "not json",
     ];
-    for body in bodies {
-        let server = MockServer::start().await;
-        mount(&server, "/invoice/verify", json_body(body)).await;
-        let err = adapter(&server)
-            .verify(&state("9999999", 10_000, "509744199"), &paid_callback())
-            .await
-            .unwrap_err();
-        assert!(err.is_transient(), "{body}");
-        assert!(is_malformed(err), "{body}");
-    }
+    let server = MockServer::start().await;
+    let novinpal = adapter(&server);
+    let answers = bodies.map(|body| (body, json_body(body)));
+    let at = "/invoice/verify";
+    assert_malformed(&server, GW, at, answers, || verify(&novinpal)).await;
 }
 
 #[tokio::test]
 async fn verify_500_and_timeout_are_transport_errors() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/invoice/verify"))
-        .respond_with(ResponseTemplate::new(500))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let err = adapter(&server)
-        .verify(&state("1", 10_000, "509744199"), &paid_callback())
-        .await
-        .unwrap_err();
-    assert_eq!(transport_kind(err), TransportErrorKind::Status(500));
-
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/invoice/verify"))
-        .respond_with(json_body(DOC_VERIFY_OK).set_delay(Duration::from_secs(3)))
-        .mount(&server)
-        .await;
-    let novinpal = adapter(&server).with_http(http(Duration::from_millis(200)));
-    let err = novinpal
-        .verify(&state("9999999", 10_000, "509744199"), &paid_callback())
-        .await
-        .unwrap_err();
-    assert!(err.is_transient());
-    assert_eq!(transport_kind(err), TransportErrorKind::Timeout);
+    let novinpal = adapter(&server);
+    let (error, late) = (ResponseTemplate::new(500), json_body(DOC_VERIFY_OK));
+    let at = "/invoice/verify";
+    assert_500_then_timeout(&server, GW, at, error, late, || verify(&novinpal)).await;
 }
 
 // ---------------------------------------------------------------- reverse
@@ -661,32 +535,27 @@ async fn reverse_rejections_are_refusals_of_reverse() {
 #[tokio::test]
 async fn reverse_500_is_a_transport_error_and_not_repeated() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/invoice/reverse"))
-        .respond_with(ResponseTemplate::new(503))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_once(&server, "/invoice/reverse", ResponseTemplate::new(503)).await;
 
     let err = adapter(&server)
         .reverse(&state("1", 10_000, "509744199"))
         .await
         .unwrap_err();
 
-    assert_eq!(transport_kind(err), TransportErrorKind::Status(503));
+    assert_eq!(transport_kind(GW, err), TransportErrorKind::Status(503));
 }
 
 // ---------------------------------------------------------------- callback
 
 fn parse(query: &str) -> Result<CallbackData, Error> {
-    NovinPal::new(KEY).parse_callback(&CallbackRequest::from_get(query).unwrap())
+    NovinPal::new(KEY).parse_callback(&get(query))
 }
 
 #[test]
 fn the_documented_paid_callback() {
     let data = parse("refId=999999&success=1&code=100&invoiceNumber=888888&amount=10000").unwrap();
 
-    let mut expected = CallbackData::new(GatewayId::NovinPal, CallbackStatus::Paid);
+    let mut expected = paid_callback(GW);
     expected.reference = Some("999999".into());
     expected.order_id = Some("888888".into());
     expected.amount = Some(Rial::new(10_000));
@@ -724,47 +593,34 @@ fn a_callback_posted_as_a_form_is_read_too() {
 
 #[test]
 fn missing_and_malformed_callback_fields_are_refused() {
-    let callback_error = |query: &str| match parse(query) {
-        Err(Error::Callback(e)) => e,
-        other => panic!("{query}: {other:?}"),
-    };
-    assert_eq!(
-        callback_error("success=1&code=100&invoiceNumber=8&amount=10000"),
-        CallbackError::MissingField("refId")
-    );
-    assert_eq!(
-        callback_error("refId=&success=1"),
-        CallbackError::MissingField("refId")
-    );
-    assert_eq!(
-        callback_error("refId=9&code=100&invoiceNumber=8&amount=10000"),
-        CallbackError::MissingField("success")
-    );
-    assert_eq!(
-        callback_error("refId=9&success=1&code=100&invoiceNumber=8&amount=10%2C000"),
-        CallbackError::MalformedField("amount")
-    );
-    assert_eq!(
-        callback_error("refId=9&success=1&amount=-5"),
-        CallbackError::MalformedField("amount")
-    );
-    assert_eq!(
-        callback_error("refId=9&success=yes"),
-        CallbackError::MalformedField("success")
-    );
-    assert_eq!(
-        callback_error("refId=9&success=0&code=%F0%9F%92%A5"),
-        CallbackError::MalformedField("code")
-    );
+    use CallbackError::{MalformedField, MissingField};
+    let cases = [
+        (
+            "success=1&code=100&invoiceNumber=8&amount=10000",
+            MissingField("refId"),
+        ),
+        ("refId=&success=1", MissingField("refId")),
+        (
+            "refId=9&code=100&invoiceNumber=8&amount=10000",
+            MissingField("success"),
+        ),
+        (
+            "refId=9&success=1&code=100&invoiceNumber=8&amount=10%2C000",
+            MalformedField("amount"),
+        ),
+        ("refId=9&success=1&amount=-5", MalformedField("amount")),
+        ("refId=9&success=yes", MalformedField("success")),
+        (
+            "refId=9&success=0&code=%F0%9F%92%A5",
+            MalformedField("code"),
+        ),
+    ];
+    assert_callbacks_refused(&NovinPal::new(KEY), get, &cases);
 }
 
 #[test]
 fn debug_never_shows_the_api_key() {
-    let novinpal = NovinPal::new(KEY);
-    let debug = format!("{novinpal:?}");
-    assert!(!debug.contains(KEY), "{debug}");
-    assert!(debug.contains("[redacted]"), "{debug}");
-    assert!(debug.contains("https://api.novinpal.ir/"), "{debug}");
+    assert_debug_hides(&NovinPal::new(KEY), &[KEY], &["https://api.novinpal.ir/"]);
 }
 
 #[test]

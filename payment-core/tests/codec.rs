@@ -1,8 +1,13 @@
 //! The signed order-state codec: what it accepts and everything it must refuse.
 
+// Tests fail by panicking: unwrapping, expecting and indexing say what broke.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use payment_core::{
-    ConfigError, GatewayId, KeyRing, OrderState, Rial, SigningKey, StateCodec, StateError,
+    AccountId, ConfigError, GatewayId, KeyRing, Rial, SigningKey,
+    state::{MAX_STATE_LEN, OrderState, StateCodec, StateError},
     time::{Duration, OffsetDateTime},
 };
 
@@ -36,7 +41,7 @@ fn round_trip_keeps_every_field() {
     let state = state();
     let value = codec().seal(&state, NAME);
     let back = codec()
-        .open(&value, NAME, Some(GatewayId::NovinPal), now())
+        .open(&value, NAME, Some(&GatewayId::NovinPal.into()), now())
         .unwrap();
     assert_eq!(back, state);
     assert_eq!(back.order_id().as_str(), "INV-1001");
@@ -97,7 +102,7 @@ fn truncated_and_garbage_values_are_rejected() {
         codec().open("not base64 !!", NAME, None, now()),
         Err(StateError::Malformed)
     );
-    let huge = "A".repeat(payment_core::MAX_ENCODED_LEN + 1);
+    let huge = "A".repeat(MAX_STATE_LEN + 1);
     assert_eq!(
         codec().open(&huge, NAME, None, now()),
         Err(StateError::Malformed)
@@ -107,8 +112,8 @@ fn truncated_and_garbage_values_are_rejected() {
 #[test]
 fn every_value_up_to_the_length_limit_opens() {
     // Gateway references of every length around the limit: each sealed value opens if it
-    // is within MAX_ENCODED_LEN and is refused (not a panic) past it.
-    let limit = payment_core::MAX_ENCODED_LEN;
+    // is within MAX_STATE_LEN and is refused (not a panic) past it.
+    let limit = MAX_STATE_LEN;
     let (mut opened, mut refused, mut at_limit) = (0, 0, false);
     for ref_len in 600..800 {
         let gateway_ref = "7".repeat(ref_len);
@@ -164,7 +169,13 @@ fn expired_state_is_rejected() {
 fn state_for_another_gateway_is_rejected() {
     let value = codec().seal(&state(), NAME);
     assert_eq!(
-        codec().open(&value, NAME, Some(GatewayId::IdPay), now()),
+        codec().open(&value, NAME, Some(&GatewayId::IdPay.into()), now()),
+        Err(StateError::WrongGateway)
+    );
+    // Another account at the same gateway is another account all the same.
+    let brand = AccountId::named(GatewayId::NovinPal, "brand2").unwrap();
+    assert_eq!(
+        codec().open(&value, NAME, Some(&brand), now()),
         Err(StateError::WrongGateway)
     );
 }

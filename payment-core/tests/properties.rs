@@ -2,10 +2,20 @@
 //! request or gateway answer makes anything panic. Case counts keep the whole file to a
 //! few seconds in a debug build; the fuzz targets in `fuzz/` go much further.
 
+// Tests fail by panicking: unwrapping, expecting and indexing say what broke.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 use payment_core::{
-    CallbackData, CallbackMethod, CallbackRequest, CallbackStatus, DynGateway, Error, GardeshPay,
-    GatewayId, IdPay, IdPayVersion, Inopal, KeyRing, MAX_ENCODED_LEN, NONCE_LEN, NovinPal, OrderId,
-    OrderState, Rial, SigningKey, StateCodec, StateError, fuzzing, time::OffsetDateTime,
+    AccountId, CallbackRequest, CanPay, Error, GardeshPay, GatewayId, IdPay, Inopal, KeyRing,
+    NotPaid, NovinPal, Order, OrderId, Payments, Rejection, Rial, SigningKey,
+    adapter::{CallbackData, CallbackMethod, CallbackStatus, Created, Gateway, Redirect, Verified},
+    error::{Operation, TransportError, TransportErrorKind},
+    fuzzing,
+    gateways::idpay::IdPayVersion,
+    state::{MAX_STATE_LEN, NONCE_LEN, OrderState, StateCodec, StateError},
+    time::OffsetDateTime,
+    url::Url,
 };
 use proptest::{collection::vec, prelude::*, sample::select};
 use serde_json::{Map, Value};
@@ -33,7 +43,7 @@ fn time() -> impl Strategy<Value = i64> {
     prop_oneof![any::<i64>(), -100_000_000_000i64..100_000_000_000]
 }
 
-/// Any state whose sealed value fits [`MAX_ENCODED_LEN`]: every gateway, any order id,
+/// Any state whose sealed value fits [`MAX_STATE_LEN`]: every gateway, any order id,
 /// amount, nonce and times, and references of any characters (up to 100 of them).
 fn state() -> impl Strategy<Value = OrderState> {
     (
@@ -109,13 +119,13 @@ proptest! {
     fn sealed_states_open_to_themselves_and_reseal_to_the_same_value(state in state()) {
         let codec = codec();
         let sealed = codec.seal(&state, NAME);
-        prop_assert!(sealed.len() <= MAX_ENCODED_LEN);
+        prop_assert!(sealed.len() <= MAX_STATE_LEN);
         let opened = codec.open_ignoring_expiry(&sealed, NAME);
         prop_assert_eq!(opened.as_ref(), Ok(&state));
         prop_assert_eq!(codec.seal(&opened.unwrap(), NAME), sealed.clone());
         // Expiry is checked against `now`, to the second.
         if let Ok(before) = OffsetDateTime::from_unix_timestamp(state.expires_at().saturating_sub(1)) {
-            prop_assert_eq!(codec.open(&sealed, NAME, Some(state.gateway()), before), Ok(state.clone()));
+            prop_assert_eq!(codec.open(&sealed, NAME, Some(state.account()), before), Ok(state.clone()));
         }
         if let Ok(at) = OffsetDateTime::from_unix_timestamp(state.expires_at()) {
             prop_assert_eq!(codec.open(&sealed, NAME, None, at), Err(StateError::Expired));
@@ -157,7 +167,7 @@ proptest! {
         let codec = codec();
         prop_assert!(codec.open_ignoring_expiry(&value, NAME).is_err());
         let now = OffsetDateTime::UNIX_EPOCH;
-        prop_assert!(codec.open(&value, NAME, Some(GatewayId::IdPay), now).is_err());
+        prop_assert!(codec.open(&value, NAME, Some(&AccountId::from(GatewayId::IdPay)), now).is_err());
     }
 }
 
@@ -221,15 +231,35 @@ fn fields() -> impl Strategy<Value = Vec<(String, String)>> {
     )
 }
 
-fn adapters() -> Vec<Box<dyn DynGateway>> {
-    vec![
-        Box::new(IdPay::new(fuzzing::SECRET)),
-        Box::new(NovinPal::new(fuzzing::SECRET)),
-        Box::new(Inopal::new(fuzzing::SECRET)),
-        Box::new(payment_core::CanPay::new(fuzzing::SECRET)),
-        Box::new(GardeshPay::new().with_merchant_token(fuzzing::SECRET)),
+/// Reads a callback as one adapter does.
+type Parse = Box<dyn Fn(&CallbackRequest) -> Result<CallbackData, Error>>;
+
+/// A gateway's callback parser, with the gateway it is for.
+struct Parser {
+    gateway: GatewayId,
+    parse: Parse,
+}
+
+fn parser<G: Gateway>(adapter: G) -> Parser {
+    Parser {
+        gateway: G::ID,
+        parse: Box::new(move |request| adapter.parse_callback(request)),
+    }
+}
+
+/// Every adapter's callback parser.
+fn parsers() -> [Parser; 5] {
+    [
+        parser(IdPay::new(fuzzing::SECRET)),
+        parser(NovinPal::new(fuzzing::SECRET)),
+        parser(Inopal::new(fuzzing::SECRET)),
+        parser(CanPay::new(fuzzing::SECRET)),
+        parser(GardeshPay::new().with_merchant_token(fuzzing::SECRET)),
     ]
 }
+
+/// The most cookies a callback request keeps (those past the 64th are ignored).
+const MAX_COOKIES: usize = 64;
 
 /// A JSON answer built from the gateways' own field names, nested up to three levels.
 fn json_answer() -> impl Strategy<Value = Value> {
@@ -346,9 +376,9 @@ proptest! {
         let Ok(request) = CallbackRequest::new(method, query, form) else {
             return Ok(());
         };
-        for adapter in adapters() {
-            match adapter.dyn_parse_callback(&request) {
-                Ok(parsed) => prop_assert_eq!(parsed.gateway, adapter.id()),
+        for parser in parsers() {
+            match (parser.parse)(&request) {
+                Ok(parsed) => prop_assert_eq!(parsed.gateway, parser.gateway),
                 Err(e) => prop_assert!(matches!(e, Error::Callback(_)), "{:?}", e),
             }
         }
@@ -380,10 +410,10 @@ proptest! {
         let requests = [CallbackRequest::from_get(&query), CallbackRequest::from_post(&query, &body)];
         for request in requests.into_iter().flatten() {
             let request = request.with_cookie_header(&cookies);
-            prop_assert!(request.cookies().count() <= payment_core::MAX_CALLBACK_FIELDS);
+            prop_assert!(request.cookies().count() <= MAX_COOKIES);
             prop_assert!(request.cookies().all(|(name, _)| !name.is_empty()));
-            for adapter in adapters() {
-                let _ = adapter.dyn_parse_callback(&request);
+            for parser in parsers() {
+                let _ = (parser.parse)(&request);
             }
         }
     }
@@ -440,111 +470,138 @@ proptest! {
 /// length; callbacks are NovinPal's.
 struct LongRef(usize);
 
-impl payment_core::Gateway for LongRef {
+impl Gateway for LongRef {
     const ID: GatewayId = GatewayId::NovinPal;
 
-    fn check_order(&self, _order: &payment_core::Order) -> Result<(), Error> {
+    fn check_order(&self, _order: &Order) -> Result<(), Error> {
         Ok(())
     }
 
-    async fn create(
-        &self,
-        _order: &payment_core::Order,
-        _callback_url: &payment_core::url::Url,
-    ) -> Result<payment_core::Created, Error> {
-        Ok(payment_core::Created {
+    async fn create(&self, _order: &Order, _callback_url: &Url) -> Result<Created, Error> {
+        Ok(Created {
             gateway_ref: "7".repeat(self.0),
-            redirect: payment_core::Redirect::Get("https://gateway.example/start".parse().unwrap()),
+            redirect: Redirect::Get("https://gateway.example/start".parse().unwrap()),
             payable_amount: None,
         })
     }
 
     fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
-        payment_core::Gateway::parse_callback(&NovinPal::new(fuzzing::SECRET), request)
+        NovinPal::new(fuzzing::SECRET).parse_callback(request)
     }
 
     async fn verify(
         &self,
         _state: &OrderState,
         _callback: &CallbackData,
-    ) -> Result<payment_core::Verified, Error> {
+    ) -> Result<Verified, Error> {
         Err(Error::Unsupported {
             gateway: GatewayId::NovinPal,
-            operation: payment_core::Operation::Verify,
+            operation: Operation::Verify,
         })
     }
 }
 
-fn payments(reference_len: usize) -> payment_core::Payments {
-    payment_core::Payments::builder()
-        .public_base_url("https://shop.example")
-        .unwrap()
-        .signing_keys(codec().keys().clone())
+fn payments(public_base_url: &str, reference_len: usize) -> Payments {
+    Payments::builder(public_base_url, codec().keys().clone())
         .gateway(LongRef(reference_len))
         .build()
         .unwrap()
 }
 
-/// handle_callback: the re-post page of a cross-site POST took the request's path as its
-/// action when it started with one `/`, so `/p\u{8}?…` (and `/\host`, `/\t/host`, which
-/// browsers read as another host) went into the form.
+const SHOP: &str = "https://shop.example";
+
+/// The re-post page of a cross-site POST once took the request's path as its action when
+/// it started with one `/`, so `/p\u{8}?…` (and `/\host`, `/\t/host`, which browsers read
+/// as another host) went into the form. The action is the callback path the buyer's
+/// browser sees, whatever path the request came in at, and a request at a path other
+/// than a callback path is refused before it is read.
 #[tokio::test]
 async fn the_repost_form_never_leaves_our_origin() {
-    let payments = payments(9);
     let request = CallbackRequest::from_post("", b"success=1&refId=447515262").unwrap();
-    let own = payments.callback_path(GatewayId::NovinPal);
-    let cases = [
-        ("/p\u{8}", own.clone()),
-        ("//evil.example/x", own.clone()),
-        ("/\\evil.example/x", own.clone()),
-        ("/\t/evil.example/x", own.clone()),
-        ("/\n/evil.example", own.clone()),
-        ("/pay/callback/novinpal ", own.clone()),
-        ("/pay/callback/نوین", own.clone()),
-        ("https://evil.example/", own.clone()),
-        (
-            "/shop/pay/callback/novinpal",
-            "/shop/pay/callback/novinpal".to_owned(),
-        ),
-    ];
-    for (path, expected) in cases {
+    let repost = async |payments: &Payments, path: &str| {
+        let request = request.clone();
         let result = payments
-            .handle_callback(GatewayId::NovinPal, &request, Some(path))
+            .handle_request(path, None, async move { Ok(request) })
             .await;
         match result.outcome {
-            payment_core::Outcome::Resubmit(form) => assert_eq!(form.action, expected, "{path:?}"),
+            Err(NotPaid::Resubmit(form)) => Ok(form.action),
+            Err(NotPaid::Rejected(rejection)) => Err(rejection),
             other => panic!("{path:?}: {other:?}"),
         }
+    };
+    let shop = payments(SHOP, 9);
+    let own = shop.callback_path(GatewayId::NovinPal);
+    assert_eq!(own, "/pay/callback/novinpal");
+    let direct = shop.handle_callback(GatewayId::NovinPal, &request).await;
+    match direct.outcome {
+        Err(NotPaid::Resubmit(form)) => assert_eq!(form.action, own),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(repost(&shop, &own).await, Ok(own.clone()));
+    let elsewhere = [
+        "/p\u{8}",
+        "//evil.example/x",
+        "/\\evil.example/x",
+        "/\t/evil.example/x",
+        "/\n/evil.example",
+        "https://evil.example/",
+        "/shop/pay/callback/novinpal",
+    ];
+    for path in elsewhere {
+        let refused = repost(&shop, path).await;
+        assert!(
+            matches!(refused, Err(Rejection::Misconfigured(_))),
+            "{path:?}: {refused:?}"
+        );
+    }
+    for path in ["/pay/callback/novinpal ", "/pay/callback/نوین"] {
+        assert_eq!(
+            repost(&shop, path).await,
+            Err(Rejection::UnknownGateway),
+            "{path:?}"
+        );
+    }
+
+    // Behind a proxy that strips the public base URL's path, the form still posts to the
+    // path the browser sees.
+    let behind_proxy = payments("https://example.com/shop", 9);
+    for path in ["/shop/pay/callback/novinpal", "/pay/callback/novinpal"] {
+        assert_eq!(
+            repost(&behind_proxy, path).await,
+            Ok("/shop/pay/callback/novinpal".to_owned()),
+            "{path:?}"
+        );
     }
 }
 
-/// seal → open: a state whose sealed value is longer than `MAX_ENCODED_LEN` (a
+/// seal → open: a state whose sealed value is longer than `MAX_STATE_LEN` (a
 /// reference of a few hundred bytes) is refused by `open`, so a payment started with it
 /// could never be matched when the buyer came back having paid. `start` now refuses it
 /// before the buyer is sent to pay.
 #[tokio::test]
 async fn start_refuses_a_reference_too_long_for_the_state_cookie() {
-    let order = payment_core::Order::new(OrderId::new("A1001").unwrap(), Rial::new(120_000));
-    let started = payments(400)
+    let order = Order::new(OrderId::new("A1001").unwrap(), Rial::new(120_000));
+    let started = payments(SHOP, 400)
         .start(GatewayId::NovinPal, &order)
         .await
         .unwrap();
-    assert!(started.cookie.value.len() <= MAX_ENCODED_LEN);
+    let cookie = started.cookie();
+    assert!(cookie.value.len() <= MAX_STATE_LEN);
     let now = OffsetDateTime::now_utc();
     let state = codec()
-        .open(&started.cookie.value, &started.cookie.name, None, now)
+        .open(&cookie.value, &cookie.name, None, now)
         .unwrap();
     assert_eq!(state.gateway_ref(), "7".repeat(400));
 
-    let refused = payments(700)
+    let refused = payments(SHOP, 700)
         .start(GatewayId::NovinPal, &order)
         .await
         .unwrap_err();
     assert!(
         matches!(
             &refused,
-            Error::Transport(payment_core::TransportError {
-                kind: payment_core::TransportErrorKind::Malformed(_),
+            Error::Transport(TransportError {
+                kind: TransportErrorKind::Malformed(_),
                 ..
             })
         ),

@@ -5,24 +5,25 @@
 
 use std::{fmt, sync::Arc};
 
-use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{Value, json};
 use time::{UtcOffset, macros::format_description, macros::offset};
 use url::Url;
 
 use super::{
-    ApiBase, LazyHttp, Scalar, base_url, check_amount, endpoint,
-    wire::{mask_card, message},
+    api::{Api, Body},
+    checks::{check_amount, json_body},
+    scalar::Scalar,
+    wire::{error_code, mask_card},
 };
 use crate::{
-    CallbackData, CallbackError, CallbackRequest, CallbackStatus, Clock, ConfigError, Created,
-    Error, Gateway, GatewayCode, GatewayError, GatewayId, HttpClient, Operation, Order, OrderState,
-    RawResponse, Redirect, Rial, SystemClock, Verified,
+    CallbackRequest, ConfigError, Error, GatewayId, HttpClient, Order, Rial,
+    adapter::{CallbackData, CallbackStatus, Created, Gateway, Verified},
+    clock::{Clock, SystemClock},
+    error::{CallbackError, GatewayCode, Operation},
+    http::RawResponse,
+    state::OrderState,
 };
-
-const CREATE_PATH: &str = "provider/payment/getToken";
-const VERIFY_PATH: &str = "provider/payment/verify";
 
 /// Tehran's offset from UTC. Iran has not observed daylight saving time since 2022, so
 /// the offset is fixed.
@@ -33,7 +34,7 @@ const TEHRAN: UtcOffset = offset!(+3:30);
 /// - create: `POST {create base}{prefix}provider/payment/getToken` (JSON) with `amount`,
 ///   `invoiceNumber` (the order id), `invoiceDate`, `callback`, and `mobile` and `email`
 ///   when the order has them. The gateway reference is `data.token`; the buyer goes to
-///   `GET {data.url}/{data.token}` ([`Redirect::Get`]).
+///   `GET {data.url}/{data.token}` ([`Redirect::Get`](crate::adapter::Redirect::Get)).
 /// - callback (`GET`): only `trackingNumber` and `invoiceNumber`, on payment and on
 ///   cancel alike, so the status is [`CallbackStatus::Unknown`]; `trackingNumber` is the
 ///   [`verify_reference`](CallbackData::verify_reference) and there is no
@@ -44,7 +45,7 @@ const TEHRAN: UtcOffset = offset!(+3:30);
 ///   amount: the pipeline compares both with the signed order state. `verifiedBefore`
 ///   becomes [`Verified::already_verified`].
 /// - errors: `{"success": false, "code": …, "message": …, "errors": […]}` becomes a
-///   [`GatewayError`] with [`GatewayCode::Undocumented`]`(code)`, the message followed by
+///   [`GatewayError`](crate::error::GatewayError) with [`GatewayCode::Undocumented`]`(code)`, the message followed by
 ///   the `errors` in parentheses.
 ///
 /// Choices where the document is silent:
@@ -59,10 +60,6 @@ const TEHRAN: UtcOffset = offset!(+3:30);
 /// - `callback` is sent always: the document's table marks it required (the English
 ///   digest lists it as optional; the document wins).
 ///
-/// Construction never fails (the convention of every adapter in this crate): without
-/// [`GardeshPay::with_http`], a default [`HttpClient`] is built on first use, and if that
-/// fails the call answers `Error::Config(ConfigError::HttpClient)`.
-///
 /// ```
 /// use payment_core::GardeshPay;
 ///
@@ -76,32 +73,19 @@ const TEHRAN: UtcOffset = offset!(+3:30);
 /// ```
 #[derive(Clone)]
 pub struct GardeshPay {
-    merchant_token: Option<SecretString>,
-    // `Result`s so that `new` cannot fail; the defaults always parse.
-    create_base: Result<ApiBase, ConfigError>,
-    verify_base: Result<ApiBase, ConfigError>,
+    create_api: Api,
+    verify_api: Api,
     /// `""` or the prefix with a trailing slash (`"v1/"`).
     path_prefix: String,
     clock: Arc<dyn Clock>,
-    http: LazyHttp,
 }
 
 impl fmt::Debug for GardeshPay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GardeshPay")
-            .field(
-                "create_base_url",
-                &self.create_base.as_ref().map(|b| b.url().as_str()).ok(),
-            )
-            .field(
-                "verify_base_url",
-                &self.verify_base.as_ref().map(|b| b.url().as_str()).ok(),
-            )
             .field("path_prefix", &self.path_prefix)
-            .field(
-                "merchant_token",
-                &self.merchant_token.as_ref().map(|_| "[redacted]"),
-            )
+            .field("create_api", &self.create_api)
+            .field("verify_api", &self.verify_api)
             .finish_non_exhaustive()
     }
 }
@@ -113,30 +97,18 @@ impl Default for GardeshPay {
 }
 
 impl GardeshPay {
-    /// The documented create origin (`https://ipg.gardeshpay.ir/provider/payment/getToken`).
-    pub const DEFAULT_CREATE_BASE_URL: &'static str = "https://ipg.gardeshpay.ir/";
-    /// The documented verify origin: `.com`, where create is on `.ir`
-    /// (`https://ipg.gardeshpay.com/provider/payment/verify`).
-    pub const DEFAULT_VERIFY_BASE_URL: &'static str = "https://ipg.gardeshpay.com/";
-    /// The smallest amount: the document sets no limits, only a positive integer.
-    pub const MIN_AMOUNT: Rial = Rial::new(1);
-
-    /// An adapter with the documented base URLs
-    /// ([`GardeshPay::DEFAULT_CREATE_BASE_URL`], [`GardeshPay::DEFAULT_VERIFY_BASE_URL`]),
+    /// An adapter with the documented base URLs (`https://ipg.gardeshpay.ir/` for create,
+    /// `https://ipg.gardeshpay.com/` for verify),
     /// no path prefix, no merchant token, the system clock and a default [`HttpClient`]
     /// (built on first use).
     pub fn new() -> Self {
+        let api = |what, url| Api::new(GatewayId::GardeshPay, what, url);
         Self {
-            merchant_token: None,
-            create_base: base_url(Self::DEFAULT_CREATE_BASE_URL, "GardeshPay create base URL")
-                .map(|url| ApiBase::new(url, &[])),
-            verify_base: base_url(Self::DEFAULT_VERIFY_BASE_URL, "GardeshPay verify base URL")
-                .map(|url| ApiBase::new(url, &[])),
+            create_api: api("GardeshPay create base URL", "https://ipg.gardeshpay.ir/"),
+            verify_api: api("GardeshPay verify base URL", "https://ipg.gardeshpay.com/"),
             path_prefix: String::new(),
             clock: Arc::new(SystemClock),
-            http: LazyHttp::default(),
         }
-        .with_endpoints_joined()
     }
 
     /// Uses one origin for create and verify (the sandbox:
@@ -148,11 +120,9 @@ impl GardeshPay {
     /// Uses these origins for create (`getToken`) and verify. `provider/payment/…` (after
     /// the path prefix) is joined to them; a path in a URL is kept.
     pub fn with_base_urls(mut self, create: &str, verify: &str) -> Result<Self, ConfigError> {
-        let create = base_url(create, "GardeshPay create base URL")?;
-        let verify = base_url(verify, "GardeshPay verify base URL")?;
-        self.create_base = Ok(ApiBase::new(create, &[]));
-        self.verify_base = Ok(ApiBase::new(verify, &[]));
-        Ok(self.with_endpoints_joined())
+        self.create_api.set_base_url(create)?;
+        self.verify_api.set_base_url(verify)?;
+        Ok(self)
     }
 
     /// A path prefix before `provider/payment/…`, such as `"v1"` (what public client code
@@ -162,7 +132,7 @@ impl GardeshPay {
         let prefix = prefix.trim().trim_matches('/');
         if prefix.is_empty() {
             self.path_prefix = String::new();
-            return Ok(self.with_endpoints_joined());
+            return Ok(self);
         }
         let valid = prefix.split('/').all(|segment| {
             !segment.is_empty()
@@ -178,26 +148,14 @@ impl GardeshPay {
             ));
         }
         self.path_prefix = format!("{prefix}/");
-        Ok(self.with_endpoints_joined())
-    }
-
-    /// Joins the endpoints (after the path prefix) to the base URLs once, here, instead
-    /// of on every call.
-    fn with_endpoints_joined(mut self) -> Self {
-        let prefixed = |path: &str| format!("{}{path}", self.path_prefix);
-        let (create, verify) = (prefixed(CREATE_PATH), prefixed(VERIFY_PATH));
-        if let Ok(base) = &mut self.create_base {
-            *base = ApiBase::new(base.url().clone(), &[&create]);
-        }
-        if let Ok(base) = &mut self.verify_base {
-            *base = ApiBase::new(base.url().clone(), &[&verify]);
-        }
-        self
+        Ok(self)
     }
 
     /// Sends this merchant (provider) token as the `token` field of getToken and verify.
     pub fn with_merchant_token(mut self, token: impl Into<String>) -> Self {
-        self.merchant_token = Some(SecretString::from(token.into()));
+        let token = token.into();
+        self.create_api.set_credential(token.clone());
+        self.verify_api.set_credential(token);
         self
     }
 
@@ -209,7 +167,8 @@ impl GardeshPay {
 
     /// Uses this HTTP client (share one across adapters; it holds the timeouts).
     pub fn with_http(mut self, http: HttpClient) -> Self {
-        self.http = LazyHttp::given(http);
+        self.create_api.set_http(http.clone());
+        self.verify_api.set_http(http);
         self
     }
 
@@ -233,47 +192,35 @@ impl GardeshPay {
     async fn call(
         &self,
         operation: Operation,
-        base: &Result<ApiBase, ConfigError>,
+        api: &Api,
         path: &str,
-        mut body: Map<String, Value>,
+        body: Value,
     ) -> Result<RawResponse, Error> {
-        let base = base.as_ref().map_err(Clone::clone)?;
-        let url = endpoint(base, &format!("{}{path}", self.path_prefix));
-        let http = self.http.get()?;
-        if let Some(token) = &self.merchant_token {
-            body.insert("token".into(), token.expose_secret().into());
-        }
-        let body = Value::Object(body);
-        let raw = http
-            .send(Self::ID, operation, |c| {
-                c.post(url.as_ref().clone()).json(&body)
-            })
-            .await?;
-        Ok(raw)
+        let body = json_body(body, &[("token", api.credential())]);
+        let path = format!("{}{path}", self.path_prefix);
+        api.post(operation, &path, Body::Json(&body)).await
     }
 
     /// A success answer, or the error the answer stands for.
     fn answer(&self, operation: Operation, raw: &RawResponse) -> Result<Answer, Error> {
+        let api = self.api_of(operation);
         let answer: Answer = raw.json(Self::ID, operation)?;
         match answer.success.as_ref().and_then(Scalar::as_bool) {
             Some(true) if (200..300).contains(&raw.status) => Ok(answer),
             Some(false) => {
-                // The documented error shape always has `code`; without one the HTTP
-                // status stands in for it.
-                let code = answer
-                    .code
-                    .as_ref()
-                    .and_then(Scalar::as_i64)
-                    .unwrap_or(i64::from(raw.status));
-                Err(Error::Gateway(GatewayError {
-                    gateway: Self::ID,
-                    operation,
-                    code: GatewayCode::Undocumented(code),
-                    http_status: (raw.status != 200).then_some(raw.status),
-                    message: self.error_text(&answer),
-                }))
+                let code = error_code(answer.code.as_ref(), raw);
+                let text = self.error_text(&answer);
+                Err(api.refusal(operation, raw, GatewayCode::Undocumented(code), text))
             }
-            _ => Err(raw.unexpected(Self::ID, operation).into()),
+            _ => Err(api.malformed(operation, raw)),
+        }
+    }
+
+    /// The API a call goes to: verify has an origin of its own.
+    fn api_of(&self, operation: Operation) -> &Api {
+        match operation {
+            Operation::Verify => &self.verify_api,
+            _ => &self.create_api,
         }
     }
 
@@ -299,15 +246,14 @@ impl GardeshPay {
             (true, false) => errors.join("; "),
             (false, false) => format!("{head} ({})", errors.join("; ")),
         };
-        let secret = self.merchant_token.as_ref().map(|t| t.expose_secret());
-        message(Some(&Value::String(text)), secret)
+        self.create_api.message(Some(&Value::String(text)))
     }
 
     /// Decodes and maps a create (getToken) answer.
     pub(crate) fn created(&self, raw: &RawResponse) -> Result<Created, Error> {
         let op = Operation::Create;
         let answer = self.answer(op, raw)?;
-        let malformed = || Error::from(raw.unexpected(Self::ID, op));
+        let malformed = || self.create_api.malformed(op, raw);
         let data: TokenData = serde_json::from_value(answer.data).map_err(|_| malformed())?;
         let token = data.token.text().ok_or_else(malformed)?;
         // `{url}/{token}`: the token becomes one more path segment (escaped if need be).
@@ -320,18 +266,14 @@ impl GardeshPay {
             .map_err(|()| malformed())?
             .pop_if_empty()
             .push(&token);
-        Ok(Created {
-            gateway_ref: token,
-            redirect: Redirect::Get(redirect),
-            payable_amount: None,
-        })
+        Ok(Created::redirect_to(token, redirect))
     }
 
     /// Decodes and maps a verify answer.
     pub(crate) fn verified(&self, raw: &RawResponse) -> Result<Verified, Error> {
         let op = Operation::Verify;
         let answer = self.answer(op, raw)?;
-        let malformed = || Error::from(raw.unexpected(Self::ID, op));
+        let malformed = || self.verify_api.malformed(op, raw);
         let data: VerifyData = serde_json::from_value(answer.data).map_err(|_| malformed())?;
         let amount = answer
             .amount
@@ -356,6 +298,64 @@ impl GardeshPay {
             .map(|c| mask_card(&c));
         verified.already_verified = already_verified;
         Ok(verified)
+    }
+}
+
+impl Gateway for GardeshPay {
+    const ID: GatewayId = GatewayId::GardeshPay;
+
+    /// The document sets no limits, only a positive integer amount.
+    fn check_order(&self, order: &Order) -> Result<(), Error> {
+        check_amount(Self::ID, order, 1, None)?;
+        Ok(())
+    }
+
+    async fn create(&self, order: &Order, callback_url: &Url) -> Result<Created, Error> {
+        self.check_order(order)?;
+        let date = self.invoice_date()?;
+        let body = json_body(
+            json!({
+                "amount": order.amount().get(),
+                "invoiceNumber": order.id().as_str(),
+                "invoiceDate": date,
+                "callback": callback_url.as_str(),
+            }),
+            &[("mobile", order.mobile()), ("email", order.email())],
+        );
+        let op = Operation::Create;
+        let path = "provider/payment/getToken";
+        let raw = self.call(op, &self.create_api, path, body).await?;
+        self.created(&raw)
+    }
+
+    fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
+        let tracking_number = request.required("trackingNumber")?.to_owned();
+        let invoice_number = request.required("invoiceNumber")?.to_owned();
+        // The callback comes on payment and on cancel alike: only verify can tell.
+        let mut data = CallbackData::new(Self::ID, CallbackStatus::Unknown);
+        data.order_id = Some(invoice_number);
+        data.verify_reference = Some(tracking_number);
+        Ok(data)
+    }
+
+    async fn verify(
+        &self,
+        _state: &OrderState,
+        callback: &CallbackData,
+    ) -> Result<Verified, Error> {
+        // The tracking number exists only from the callback on; the state's token is not
+        // what verify takes. The answer's amount and invoice number are compared with the
+        // state by the pipeline.
+        let tracking_number = callback
+            .verify_reference
+            .as_deref()
+            .ok_or(CallbackError::MissingField("trackingNumber"))?;
+        let body = json!({ "trackingNumber": tracking_number });
+        let op = Operation::Verify;
+        let raw = self
+            .call(op, &self.verify_api, "provider/payment/verify", body)
+            .await?;
+        self.verified(&raw)
     }
 }
 
@@ -390,60 +390,4 @@ struct VerifyData {
     // Also read here, in case the gateway nests them in `data`.
     amount: Option<Scalar>,
     verified_before: Option<Scalar>,
-}
-
-impl Gateway for GardeshPay {
-    const ID: GatewayId = GatewayId::GardeshPay;
-
-    fn check_order(&self, order: &Order) -> Result<(), Error> {
-        check_amount(Self::ID, order, Self::MIN_AMOUNT.get(), None)?;
-        Ok(())
-    }
-
-    async fn create(&self, order: &Order, callback_url: &Url) -> Result<Created, Error> {
-        self.check_order(order)?;
-        let mut body = Map::new();
-        body.insert("amount".into(), order.amount().get().into());
-        body.insert("invoiceNumber".into(), order.id().as_str().into());
-        body.insert("invoiceDate".into(), self.invoice_date()?.into());
-        if let Some(mobile) = order.mobile() {
-            body.insert("mobile".into(), mobile.into());
-        }
-        if let Some(email) = order.email() {
-            body.insert("email".into(), email.into());
-        }
-        body.insert("callback".into(), callback_url.as_str().into());
-        let op = Operation::Create;
-        let raw = self.call(op, &self.create_base, CREATE_PATH, body).await?;
-        self.created(&raw)
-    }
-
-    fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
-        let tracking_number = request.required("trackingNumber")?.to_owned();
-        let invoice_number = request.required("invoiceNumber")?.to_owned();
-        // The callback comes on payment and on cancel alike: only verify can tell.
-        let mut data = CallbackData::new(Self::ID, CallbackStatus::Unknown);
-        data.order_id = Some(invoice_number);
-        data.verify_reference = Some(tracking_number);
-        Ok(data)
-    }
-
-    async fn verify(
-        &self,
-        _state: &OrderState,
-        callback: &CallbackData,
-    ) -> Result<Verified, Error> {
-        // The tracking number exists only from the callback on; the state's token is not
-        // what verify takes. The answer's amount and invoice number are compared with the
-        // state by the pipeline.
-        let tracking_number = callback
-            .verify_reference
-            .as_deref()
-            .ok_or(CallbackError::MissingField("trackingNumber"))?;
-        let mut body = Map::new();
-        body.insert("trackingNumber".into(), tracking_number.into());
-        let op = Operation::Verify;
-        let raw = self.call(op, &self.verify_base, VERIFY_PATH, body).await?;
-        self.verified(&raw)
-    }
 }

@@ -3,60 +3,26 @@
 //! Follows `idpay-api-fa.txt` (API v1) and, for verify, IDPay's later v1.1 API, which the
 //! document does not describe: see [`IdPayVersion`].
 
-use std::fmt;
-
 use reqwest::header::{HeaderName, HeaderValue};
-use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use url::Url;
 
 use super::{
-    ApiBase, LazyHttp, Scalar, base_url, check_amount, check_order_id_len, endpoint,
-    wire::{message, optional},
+    api::{Api, Body},
+    checks::{check_amount, check_order_id_len, invalid, json_body},
+    scalar::Scalar,
+    wire::{optional, optional_amount, required_number},
 };
 use crate::{
-    CallbackData, CallbackError, CallbackRequest, CallbackStatus, ConfigError, Created, Error,
-    Gateway, GatewayCode, GatewayError, GatewayId, HttpClient, Inquiry, InvalidOrder, Operation,
-    Order, OrderProblem, OrderState, RawResponse, Redirect, Rial, Verified, codes::code_table,
-    parse_amount,
+    CallbackRequest, ConfigError, Error, GatewayId, Order, Rial,
+    adapter::{CallbackData, CallbackStatus, Created, Gateway, Inquiry, Verified},
+    error::{GatewayCode, Operation, OrderProblem},
+    http::RawResponse,
+    state::OrderState,
 };
 
-code_table! {
-    /// IDPay's codes: the transaction statuses (v1 and v1.1) and the API error codes.
-    /// The two ranges do not overlap. 53 and 54 come from IDPay v1.1, not the v1 document.
-    pub enum IdPayCode {
-        NotPaid = 1, false, "payment not made", "پرداخت انجام نشده است";
-        PaymentFailed = 2, false, "payment failed", "پرداخت ناموفق بوده است";
-        ErrorOccurred = 3, false, "an error occurred", "خطا رخ داده است";
-        Blocked = 4, false, "blocked", "بلوکه شده";
-        ReturnedToPayer = 5, false, "returned to payer", "برگشت به پرداخت کننده";
-        SystemReversal = 6, false, "reversed by the system", "برگشت خورده سیستمی";
-        CancelledByPayer = 7, false, "cancelled by payer", "انصراف از پرداخت";
-        SentToGateway = 8, false, "sent to the payment gateway", "به درگاه پرداخت منتقل شد";
-        AwaitingVerify = 10, false, "paid, awaiting verify", "در انتظار تایید پرداخت";
-        UserBlocked = 11, false, "user is blocked", "کاربر مسدود شده است.";
-        ApiKeyNotFound = 12, false, "API key not found", "API Key یافت نشد.";
-        IpMismatch = 13, false, "request IP does not match the web service's IPs", "این IP با IP های ثبت شده در وب سرویس همخوانی ندارد.";
-        WebServiceNotApproved = 14, false, "web service not approved", "وب سرویس تایید نشده است.";
-        BankAccountNotApproved = 21, false, "bank account not approved", "حساب بانکی متصل به وب سرویس تایید نشده است.";
-        IdEmpty = 31, false, "id must not be empty", "کد تراکنش id نباید خالی باشد.";
-        OrderIdEmpty = 32, false, "order_id must not be empty", "شماره سفارش order_id نباید خالی باشد.";
-        AmountEmpty = 33, false, "amount must not be empty", "مبلغ amount نباید خالی باشد.";
-        AmountBelowMinimum = 34, false, "amount below minimum", "مبلغ amount باید بیشتر از حداقل مبلغ باشد.";
-        AmountAboveMaximum = 35, false, "amount above maximum", "مبلغ amount باید کمتر از حداکثر مبلغ باشد.";
-        AmountOverLimit = 36, false, "amount over the allowed limit", "مبلغ amount بیشتر از حد مجاز است.";
-        CallbackEmpty = 37, false, "callback must not be empty", "آدرس بازگشت callback نباید خالی باشد.";
-        CallbackDomainMismatch = 38, false, "callback domain does not match the web service", "دامنه آدرس بازگشت callback با آدرس ثبت شده در وب سرویس همخوانی ندارد.";
-        TransactionNotCreated = 51, false, "transaction not created", "تراکنش ایجاد نشد.";
-        InquiryNoResult = 52, false, "inquiry found nothing", "استعلام نتیجه ای نداشت.";
-        VerifyNotPossible = 53, false, "payment cannot be verified", "تایید پرداخت امکان پذیر نیست.";
-        VerifyWindowPassed = 54, false, "the verify window has passed", "مدت زمان تایید پرداخت سپری شده است.";
-        Verified = 100, false, "payment verified", "پرداخت تایید شده است";
-        AlreadyVerified = 101, false, "payment already verified", "پرداخت قبلا تایید شده است";
-        PaidOut = 200, false, "paid out to the merchant", "به دریافت کننده واریز شد";
-    }
-}
+pub use super::idpay_codes::IdPayCode;
 
 const GW: GatewayId = GatewayId::IdPay;
 /// The header the API key goes in.
@@ -92,15 +58,6 @@ pub enum IdPayVersion {
     #[default]
     V1_1,
 }
-
-/// The endpoints of both versions, joined to the base URL when it is set.
-const FIXED_PATHS: &[&str] = &[
-    "v1/payment",
-    "v1/payment/inquiry",
-    "v1.1/payment",
-    "v1.1/payment/verify",
-    "v1.1/payment/inquiry",
-];
 
 impl IdPayVersion {
     fn create_path(self) -> &'static str {
@@ -144,6 +101,11 @@ impl IdPayVersion {
     }
 }
 
+/// The longest `desc` and `callback` IDPay take, in characters.
+const MAX_FIELD_CHARS: usize = 255;
+/// The length of `phone`: 11 digits, like `09382198592`.
+const PHONE_LEN: usize = 11;
+
 /// The IDPay adapter (`api.idpay.ir`).
 ///
 /// Every call is `POST` with a JSON body and the API key in the `X-API-KEY` header (plus
@@ -170,24 +132,15 @@ impl IdPayVersion {
 /// purchase: the `id` (and `track_id`) must be fulfilled at most once, which the
 /// [`Payments`](crate::Payments) pipeline's replay guard enforces.
 ///
-/// Construction never fails: `new` keeps the default base URL and an [`HttpClient`] with
-/// default timeouts built on first use; if that client cannot be built (the TLS backend
-/// could not start), every call answers `Error::Config(ConfigError::HttpClient)` unless
-/// [`IdPay::with_http`] gave a client.
-///
 /// ```
-/// use payment_core::{CallbackRequest, CallbackStatus, Gateway, IdPay, IdPayVersion, Order, Rial};
+/// use payment_core::{CallbackRequest, IdPay};
+/// use payment_core::adapter::{CallbackStatus, Gateway};
+/// use payment_core::gateways::idpay::IdPayVersion;
 ///
 /// let idpay = IdPay::new("6a7f99eb-7c20-4412-a972-6dfb7cd253a4")
 ///     .with_base_url("http://127.0.0.1:8085/idpay")?
 ///     .with_version(IdPayVersion::V1_1)
 ///     .with_sandbox(true);
-/// // The API key never shows in Debug output.
-/// assert!(!format!("{idpay:?}").contains("6a7f99eb"));
-/// // Documented limits are checked before any request: order ids have at most 50
-/// // characters.
-/// let order = Order::new("A".repeat(51).parse()?, Rial::new(120_000));
-/// assert!(idpay.check_order(&order).is_err());
 /// // The buyer comes back with a POST callback.
 /// let request = CallbackRequest::from_post(
 ///     "",
@@ -199,85 +152,23 @@ impl IdPayVersion {
 /// assert_eq!(callback.reference.as_deref(), Some("d2e353189823079e1e4181772cff5292"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-///
-/// Creating a payment (the [`Payments`](crate::Payments) pipeline normally does this):
-///
-/// ```no_run
-/// # async fn demo() -> Result<(), payment_core::Error> {
-/// use payment_core::{Gateway, HttpClient, IdPay, Order, Rial, url::Url};
-///
-/// let idpay = IdPay::new(std::env::var("IDPAY_API_KEY").unwrap_or_default())
-///     .with_http(HttpClient::with_defaults()?);
-/// let order = Order::new("A-1001".parse().unwrap(), Rial::new(120_000))
-///     .with_mobile("09382198592");
-/// let callback = Url::parse("https://shop.example/pay/callback/idpay").unwrap();
-/// let created = idpay.create(&order, &callback).await?;
-/// // Keep `created.gateway_ref` (the id) and send the buyer to `created.redirect`.
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct IdPay {
-    api_key: SecretString,
-    // A `Result` so that `new` cannot fail; the default URL always parses.
-    base_url: Result<ApiBase, ConfigError>,
-    http: LazyHttp,
+    api: Api,
     sandbox: bool,
     version: IdPayVersion,
 }
 
-impl fmt::Debug for IdPay {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IdPay")
-            .field(
-                "base_url",
-                &self.base_url.as_ref().map(|b| b.url().as_str()).ok(),
-            )
-            .field("version", &self.version)
-            .field("sandbox", &self.sandbox)
-            .field("api_key", &"[redacted]")
-            .finish_non_exhaustive()
-    }
-}
-
 impl IdPay {
-    /// The documented base URL; `v1/…` and `v1.1/…` paths are joined to it.
-    pub const DEFAULT_BASE_URL: &'static str = "https://api.idpay.ir/";
-    /// The smallest amount IDPay takes: 10,000 rial.
-    pub const MIN_AMOUNT: Rial = Rial::new(10_000);
-    /// The largest amount IDPay takes: 500,000,000 rial.
-    pub const MAX_AMOUNT: Rial = Rial::new(500_000_000);
-    /// The longest `order_id` IDPay takes, in characters.
-    pub const MAX_ORDER_ID_LEN: usize = 50;
-    /// The longest `desc` and `callback` IDPay take, in characters.
-    pub const MAX_FIELD_CHARS: usize = 255;
-    /// The length of `phone`: 11 digits, like `09382198592`.
-    pub const PHONE_LEN: usize = 11;
-
-    /// An adapter with the web service's API key, the default base URL
-    /// ([`IdPay::DEFAULT_BASE_URL`]), API v1.1, IDPay's test mode off and a default
-    /// [`HttpClient`].
+    /// An adapter with the web service's API key, IDPay's base URL
+    /// (`https://api.idpay.ir/`), API v1.1, IDPay's test mode off and a default
+    /// [`HttpClient`](crate::HttpClient).
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
-            api_key: SecretString::from(api_key.into()),
-            base_url: base_url(Self::DEFAULT_BASE_URL, "IDPay base URL")
-                .map(|url| ApiBase::new(url, FIXED_PATHS)),
-            http: LazyHttp::default(),
+            api: Api::new(GW, "IDPay base URL", "https://api.idpay.ir/").with_credential(api_key),
             sandbox: false,
             version: IdPayVersion::default(),
         }
-    }
-
-    /// Points the adapter at another base URL (the sandbox: `http://127.0.0.1:8085/idpay`).
-    /// `v1/…` and `v1.1/…` are joined to it; a path in `url` is kept.
-    pub fn with_base_url(mut self, url: &str) -> Result<Self, ConfigError> {
-        self.base_url = Ok(ApiBase::new(base_url(url, "IDPay base URL")?, FIXED_PATHS));
-        Ok(self)
-    }
-
-    /// Uses this HTTP client (share one across adapters; it holds the timeouts).
-    pub fn with_http(mut self, http: HttpClient) -> Self {
-        self.http = LazyHttp::given(http);
-        self
     }
 
     /// Turns IDPay's own test mode on or off (default off): with it on, every call sends
@@ -293,10 +184,6 @@ impl IdPay {
         self
     }
 
-    fn base(&self) -> Result<&ApiBase, Error> {
-        self.base_url.as_ref().map_err(|e| Error::Config(e.clone()))
-    }
-
     /// Sends `body` as JSON with the key headers and returns the raw answer.
     async fn call(
         &self,
@@ -304,27 +191,21 @@ impl IdPay {
         path: &str,
         body: &Value,
     ) -> Result<RawResponse, Error> {
-        let url = endpoint(self.base()?, path);
-        let mut key = HeaderValue::from_str(self.api_key.expose_secret()).map_err(|_| {
+        let key = self.api.credential().unwrap_or_default();
+        let mut key = HeaderValue::from_str(key).map_err(|_| {
             ConfigError::Invalid("the IDPay API key is not a valid HTTP header value")
         })?;
         key.set_sensitive(true);
-        let raw = self
-            .http
-            .get()?
-            .send(GW, operation, |c| {
-                let request = c
-                    .post(url.as_ref().clone())
-                    .header(API_KEY_HEADER, key.clone());
-                let request = if self.sandbox {
+        self.api
+            .post_with(operation, path, Body::Json(body), |request| {
+                let request = request.header(API_KEY_HEADER, key.clone());
+                if self.sandbox {
                     request.header(SANDBOX_HEADER, HeaderValue::from_static("true"))
                 } else {
                     request
-                };
-                request.json(body)
+                }
             })
-            .await?;
-        Ok(raw)
+            .await
     }
 
     /// The refusal an `{"error_code", "error_message"}` answer stands for (or the
@@ -338,7 +219,7 @@ impl IdPay {
         let code = answer.get("error_code")?;
         Some(match scalar(code).as_ref().and_then(Scalar::as_i64) {
             Some(code) => self.refusal(operation, raw, code, answer.get("error_message")),
-            None => raw.unexpected(GW, operation).into(),
+            None => self.api.malformed(operation, raw),
         })
     }
 
@@ -349,34 +230,15 @@ impl IdPay {
         code: i64,
         text: Option<&Value>,
     ) -> Error {
-        Error::Gateway(GatewayError {
-            gateway: GW,
-            operation,
-            code: GatewayCode::lookup(GW, code),
-            // IDPay's refusals come with 400/403/405/406: worth keeping.
-            http_status: (raw.status != 200).then_some(raw.status),
-            message: message(text, Some(self.api_key.expose_secret())),
-        })
+        // IDPay's refusals come with 400/403/405/406, which the error keeps.
+        let text = self.api.message(text);
+        self.api
+            .refusal(operation, raw, GatewayCode::lookup(GW, code), text)
     }
 
-    /// Asks about the state's payment at `path` (verify or an inquiry) and maps the answer:
-    /// a status in `confirmed` is `Ok` (with `already_verified` for those in `repeated`),
-    /// any other documented status a refusal with that code.
-    async fn payment_call(
-        &self,
-        operation: Operation,
-        path: &str,
-        state: &OrderState,
-        confirmed: &[i64],
-        repeated: &[i64],
-    ) -> Result<Verified, Error> {
-        let body = json!({ "id": state.gateway_ref(), "order_id": state.order_id().as_str() });
-        let raw = self.call(operation, path, &body).await?;
-        self.payment_answer(operation, state, &raw, confirmed, repeated)
-    }
-
-    /// Decodes and maps a verify or inquiry answer about `state` (see
-    /// [`IdPay::payment_call`]).
+    /// Decodes and maps a verify or inquiry answer about `state`: a status in
+    /// `confirmed` is `Ok` (with `already_verified` for those in `repeated`), any other
+    /// documented status a refusal with that code.
     fn payment_answer(
         &self,
         operation: Operation,
@@ -389,7 +251,7 @@ impl IdPay {
         if let Some(refusal) = self.error_answer(operation, raw, &answer) {
             return Err(refusal);
         }
-        let malformed = || Error::from(raw.unexpected(GW, operation));
+        let malformed = || self.api.malformed(operation, raw);
         if !(200..300).contains(&raw.status) {
             return Err(malformed());
         }
@@ -407,24 +269,30 @@ impl IdPay {
             .ok_or_else(malformed)
     }
 
-    /// Decodes and maps a verify answer about `state`.
-    pub(crate) fn verified(
-        &self,
-        state: &OrderState,
-        raw: &RawResponse,
-    ) -> Result<Verified, Error> {
-        let (confirmed, repeated) = self.version.verify_statuses();
-        self.payment_answer(Operation::Verify, state, raw, confirmed, repeated)
+    /// Verify or inquiry about the state's payment: both send its `id` and order id.
+    async fn ask(&self, operation: Operation, state: &OrderState) -> Result<Verified, Error> {
+        let body = json!({ "id": state.gateway_ref(), "order_id": state.order_id().as_str() });
+        let path = match operation {
+            Operation::Inquiry => self.version.inquiry_path(),
+            _ => self.version.verify_path(),
+        };
+        let raw = self.call(operation, path, &body).await?;
+        self.answered(operation, state, &raw)
     }
 
-    /// Decodes and maps an inquiry answer about `state`.
-    pub(crate) fn inquired(
+    /// Decodes and maps a verify (or, for [`Operation::Inquiry`], an inquiry) answer
+    /// about `state`.
+    pub(crate) fn answered(
         &self,
+        operation: Operation,
         state: &OrderState,
         raw: &RawResponse,
     ) -> Result<Verified, Error> {
-        let (confirmed, repeated) = self.version.inquiry_statuses();
-        self.payment_answer(Operation::Inquiry, state, raw, confirmed, repeated)
+        let (confirmed, repeated) = match operation {
+            Operation::Inquiry => self.version.inquiry_statuses(),
+            _ => self.version.verify_statuses(),
+        };
+        self.payment_answer(operation, state, raw, confirmed, repeated)
     }
 
     /// Decodes and maps a create answer.
@@ -434,7 +302,7 @@ impl IdPay {
         if let Some(refusal) = self.error_answer(operation, raw, &answer) {
             return Err(refusal);
         }
-        let malformed = || Error::from(raw.unexpected(GW, operation));
+        let malformed = || self.api.malformed(operation, raw);
         // The document's table says 201 Created; its example is headed "status 200". Both
         // are read as success when the body has the documented shape.
         if !matches!(raw.status, 200 | 201) {
@@ -451,13 +319,11 @@ impl IdPay {
             .and_then(|l| Url::parse(l.trim()).ok())
             .filter(|l| matches!(l.scheme(), "http" | "https"))
             .ok_or_else(malformed)?;
-        Ok(Created {
-            gateway_ref: id,
-            redirect: Redirect::Get(link),
-            payable_amount: None,
-        })
+        Ok(Created::redirect_to(id, link))
     }
 }
+
+api_settings!(IdPay.api, sandbox: "http://127.0.0.1:8085/idpay", paths: "v1/…` and `v1.1/…");
 
 impl Gateway for IdPay {
     const ID: GatewayId = GW;
@@ -466,54 +332,38 @@ impl Gateway for IdPay {
     /// the description (`desc`) at most 255 characters and the mobile number (`phone`)
     /// 11 digits. `create` also checks that the callback URL has at most 255 characters.
     fn check_order(&self, order: &Order) -> Result<(), Error> {
-        check_amount(
-            GW,
-            order,
-            Self::MIN_AMOUNT.get(),
-            Some(Self::MAX_AMOUNT.get()),
-        )?;
-        check_order_id_len(GW, order, Self::MAX_ORDER_ID_LEN)?;
-        let invalid = |field, rule| InvalidOrder {
-            gateway: GW,
-            reason: OrderProblem::Field { field, rule },
-        };
+        check_amount(GW, order, 10_000, Some(500_000_000))?;
+        check_order_id_len(GW, order, 50)?;
+        let field = |field, rule| invalid(GW, OrderProblem::Field { field, rule });
         if let Some(phone) = order.mobile()
-            && !(phone.len() == Self::PHONE_LEN && phone.bytes().all(|b| b.is_ascii_digit()))
+            && !(phone.len() == PHONE_LEN && phone.bytes().all(|b| b.is_ascii_digit()))
         {
-            return Err(invalid("phone", "11 digits, like 09382198592").into());
+            return Err(field("phone", "11 digits, like 09382198592"));
         }
         if order
             .description()
-            .is_some_and(|d| d.chars().count() > Self::MAX_FIELD_CHARS)
+            .is_some_and(|d| d.chars().count() > MAX_FIELD_CHARS)
         {
-            return Err(invalid("desc", "at most 255 characters").into());
+            return Err(field("desc", "at most 255 characters"));
         }
         Ok(())
     }
 
     async fn create(&self, order: &Order, callback_url: &Url) -> Result<Created, Error> {
         self.check_order(order)?;
-        if callback_url.as_str().chars().count() > Self::MAX_FIELD_CHARS {
-            return Err(InvalidOrder {
-                gateway: GW,
-                reason: OrderProblem::CallbackUrl("longer than 255 characters"),
-            }
-            .into());
+        if callback_url.as_str().chars().count() > MAX_FIELD_CHARS {
+            let reason = OrderProblem::CallbackUrl("longer than 255 characters");
+            return Err(invalid(GW, reason));
         }
-        let mut body = Map::new();
-        body.insert("order_id".into(), order.id().as_str().into());
-        body.insert("amount".into(), order.amount().get().into());
-        if let Some(phone) = order.mobile() {
-            body.insert("phone".into(), phone.into());
-        }
-        if let Some(desc) = order.description().filter(|d| !d.is_empty()) {
-            body.insert("desc".into(), desc.into());
-        }
-        body.insert("callback".into(), callback_url.as_str().into());
-        let operation = Operation::Create;
-        let raw = self
-            .call(operation, self.version.create_path(), &Value::Object(body))
-            .await?;
+        let required = json!({
+            "order_id": order.id().as_str(),
+            "amount": order.amount().get(),
+            "callback": callback_url.as_str(),
+        });
+        let desc = order.description().filter(|d| !d.is_empty());
+        let body = json_body(required, &[("phone", order.mobile()), ("desc", desc)]);
+        let path = self.version.create_path();
+        let raw = self.call(Operation::Create, path, &body).await?;
         self.created(&raw)
     }
 
@@ -523,27 +373,16 @@ impl Gateway for IdPay {
     /// [`CallbackStatus::Paid`]; `1` … `8` are [`CallbackStatus::Failed`] with the code;
     /// any other number is [`CallbackStatus::Unknown`], left to verify.
     fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
-        let status: i64 = request
-            .required("status")?
-            .parse()
-            .map_err(|_| CallbackError::MalformedField("status"))?;
-        let id = request.required("id")?.to_owned();
-        let order_id = request.required("order_id")?.to_owned();
-        let status = match status {
+        let status = match required_number(request, "status")? {
             AWAITING_VERIFY | VERIFIED | ALREADY_VERIFIED | PAID_OUT => CallbackStatus::Paid,
-            1..=8 => CallbackStatus::Failed {
-                code: Some(GatewayCode::lookup(GW, status)),
-                raw_code: Some(status),
-            },
+            code @ 1..=8 => CallbackStatus::failed(GW, Some(code)),
             _ => CallbackStatus::Unknown,
         };
         let mut data = CallbackData::new(GW, status);
-        data.reference = Some(id);
-        data.order_id = Some(order_id);
+        data.reference = Some(request.required("id")?.to_owned());
+        data.order_id = Some(request.required("order_id")?.to_owned());
         data.tracking_code = optional(request, "track_id").map(str::to_owned);
-        data.amount = optional(request, "amount")
-            .map(|a| parse_amount(a, "amount"))
-            .transpose()?;
+        data.amount = optional_amount(request, "amount")?;
         data.card_mask = optional(request, "card_no").map(str::to_owned);
         Ok(data)
     }
@@ -554,20 +393,8 @@ impl Gateway for IdPay {
     /// `error_code`, or status `1` "not paid" from v1). The answer's `order_id` and
     /// `amount` (`payment.amount` in v1.1) are reported for the pipeline to compare with
     /// the state; an answer about another `id` is malformed. The callback is not used.
-    async fn verify(
-        &self,
-        state: &OrderState,
-        _callback: &CallbackData,
-    ) -> Result<Verified, Error> {
-        let (confirmed, repeated) = self.version.verify_statuses();
-        self.payment_call(
-            Operation::Verify,
-            self.version.verify_path(),
-            state,
-            confirmed,
-            repeated,
-        )
-        .await
+    async fn verify(&self, state: &OrderState, _: &CallbackData) -> Result<Verified, Error> {
+        self.ask(Operation::Verify, state).await
     }
 
     /// IDPay's inquiry: see [`Inquiry::inquiry`].
@@ -589,15 +416,7 @@ impl Inquiry for IdPay {
     /// Compare the reported `order_id` and `amount` with the state before trusting an
     /// `Ok` outside the [`Payments`](crate::Payments) pipeline.
     async fn inquiry(&self, state: &OrderState) -> Result<Verified, Error> {
-        let (confirmed, repeated) = self.version.inquiry_statuses();
-        self.payment_call(
-            Operation::Inquiry,
-            self.version.inquiry_path(),
-            state,
-            confirmed,
-            repeated,
-        )
-        .await
+        self.ask(Operation::Inquiry, state).await
     }
 }
 

@@ -4,53 +4,25 @@
 //! which also sends an HMAC `sign` field; the document has none, so neither does this
 //! adapter.
 
-use std::fmt;
-
-use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use url::Url;
 
 use super::{
-    ApiBase, LazyHttp, Scalar, base_url, check_amount, check_order_id_len, endpoint,
-    wire::{mask_card, message, optional},
+    api::{Api, Body},
+    checks::{check_amount, check_order_id_len, invalid, json_body},
+    scalar::Scalar,
+    wire::{mask_card, optional, required_number},
 };
 use crate::{
-    CallbackData, CallbackError, CallbackRequest, CallbackStatus, ConfigError, Created, Error,
-    Gateway, GatewayCode, GatewayError, GatewayId, HttpClient, InvalidOrder, Operation, Order,
-    OrderProblem, OrderState, RawResponse, Redirect, Rial, Verified, codes::code_table,
+    CallbackRequest, Error, GatewayId, Order, Rial,
+    adapter::{CallbackData, CallbackStatus, Created, Gateway, Redirect, Verified},
+    error::{GatewayCode, Operation, OrderProblem},
+    http::RawResponse,
+    state::OrderState,
 };
 
-code_table! {
-    /// Inopal's status codes, as the document's table lists them.
-    pub enum InopalCode {
-        Ok = 1, false, "Ok", "موفق";
-        RequiredInputParametersNotSatisfied = -4, false, "requiredInputParametersNotSatisfied", "تمامی فیلدهای ضروری ارسال نشده است";
-        IncorrectTerminalId = -5, false, "incorrectTerminalId", "شناسه ترمینال معتبر نیست";
-        IncorrectAmount = -6, false, "incorrectAmount", "مبلغ معتبر نیست";
-        LowAmount = -7, false, "lowAmount", "مبلغ کمتر از حداقل است";
-        HighAmount = -8, false, "highAmount", "مبلغ بیشتر از حداکثر است";
-        EmptyOrderId = -9, false, "emptyOrderId", "شناسه سفارش نمیتواند خالی باشد";
-        ShortOrderId = -10, false, "shortOrderId", "طول شناسه سفارش کوتاه است";
-        LongOrderId = -11, false, "longOrderId", "طول شناسه سفارش بلند است";
-        PaymentFailed = -12, false, "paymentFailed", "تراکنش ناموفق";
-        PaymentDataNotValid = -13, false, "paymentDataNotValid", "تراکنش شناسایی نشد";
-        InactiveTerminal = -14, false, "inactiveTerminal", "ترمینال فعال نیست";
-        InvalidCardNumber = -15, false, "invalidCardNumber", "شماره کارت معتبر نیست";
-        RetryVerification = -16, false, "retryVerification", "تراکنش قبلا وریفای شده است";
-        RetryToken = -17, false, "retryToken", "توکن تکراری است";
-        InvalidCallbackAddress = -23, false, "invalidCallbackAddress", "آدرس برگشت معتبر نیست";
-        ShopsInactive = -24, false, "shopsInactive", "فروشگاه فعال نیست";
-        AmountExceededLimit = -25, false, "amountExeededLimit", "تراکنش بیشتر از سقف محدودیت می باشد";
-        Error = -99, true, "error", "خطای سامانه";
-    }
-}
-
-const CREATE_PATH: &str = "api/pardakht/create";
-const PAYMENT_PATH: &str = "api/pardakht/payment";
-const VERIFY_PATH: &str = "api/pardakht/verify";
-/// The endpoints joined to the base URL when it is set.
-const FIXED_PATHS: &[&str] = &[CREATE_PATH, PAYMENT_PATH, VERIFY_PATH];
+pub use super::inopal_codes::InopalCode;
 
 /// The Inopal adapter (`core.inopal.ir`).
 ///
@@ -69,107 +41,52 @@ const FIXED_PATHS: &[&str] = &[CREATE_PATH, PAYMENT_PATH, VERIFY_PATH];
 ///
 /// Quirks handled: the `401` answer for a bad gateway id or IP has `"status":
 /// "unauthenticated"` (a string where every other answer has a number); it becomes a
-/// [`GatewayError`] with `http_status: Some(401)` and
+/// [`GatewayError`](crate::error::GatewayError) with `http_status: Some(401)` and
 /// `code: GatewayCode::Undocumented(401)` (no code in the table fits: `-5
 /// incorrectTerminalId` does not cover a wrong IP). Failure answers carry `"data": []`
 /// instead of an object.
 ///
-/// Construction never fails (the convention of every adapter in this crate): without
-/// [`Inopal::with_http`], a default [`HttpClient`] is built on first use, and if that
-/// fails (the TLS backend could not start) the call answers
-/// `Error::Config(ConfigError::HttpClient)`.
-///
 /// ```
-/// use payment_core::{Gateway, Inopal, Order, Rial};
+/// use payment_core::{CallbackRequest, Inopal, adapter::{CallbackStatus, Gateway}};
+/// use payment_core::{error::GatewayCode, gateways::inopal::InopalCode};
 ///
-/// let inopal = Inopal::new("my-gateway-id").with_base_url("http://127.0.0.1:8085/inopal")?;
-/// // The gateway id never shows in Debug output.
-/// assert!(!format!("{inopal:?}").contains("my-gateway-id"));
-/// // Documented limits are checked before any request: Inopal's minimum is 1,000 rial.
-/// let order = Order::new("A1001".parse().unwrap(), Rial::new(500));
-/// assert!(inopal.check_order(&order).is_err());
-/// # Ok::<(), payment_core::ConfigError>(())
+/// let inopal = Inopal::new("my-gateway-id");
+/// // A cancelled payment comes back with its typed code.
+/// let request = CallbackRequest::from_post("", b"status=-12&order_id=12356&ref_num=eroxr")?;
+/// let callback = inopal.parse_callback(&request)?;
+/// let CallbackStatus::Failed { code, .. } = callback.status else { unreachable!() };
+/// assert_eq!(code, Some(GatewayCode::Inopal(InopalCode::PaymentFailed)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone)]
-pub struct Inopal {
-    gateway_id: SecretString,
-    // A `Result` so that `new` cannot fail; the default always parses.
-    base_url: Result<ApiBase, ConfigError>,
-    http: LazyHttp,
-}
-
-impl fmt::Debug for Inopal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Inopal")
-            .field(
-                "base_url",
-                &self.base_url.as_ref().map(|b| b.url().as_str()).ok(),
-            )
-            .field("gateway_id", &"[redacted]")
-            .finish_non_exhaustive()
-    }
-}
+#[derive(Clone, Debug)]
+pub struct Inopal(Api);
 
 impl Inopal {
-    /// The documented base URL, the API's origin; `api/pardakht/…` paths are joined to it.
-    ///
-    /// The document gives the verify address as `http://core.inopal.ir/api/pardakht/verify`
-    /// (plain http) while create and the payment page are `https`; this adapter sends
-    /// verify over `https` too, so the gateway id never crosses the network in clear text.
-    pub const DEFAULT_BASE_URL: &'static str = "https://core.inopal.ir/";
-    /// The smallest amount Inopal takes: 1,000 rial.
-    pub const MIN_AMOUNT: Rial = Rial::new(1_000);
-    /// The largest amount Inopal takes: 500,000,000 rial.
-    pub const MAX_AMOUNT: Rial = Rial::new(500_000_000);
-    /// The longest order id Inopal takes (ASCII letters and digits only).
-    pub const MAX_ORDER_ID_LEN: usize = 128;
-
     /// An adapter with the gateway id shown in Inopal's panel, the default base URL
-    /// ([`Inopal::DEFAULT_BASE_URL`]) and a default [`HttpClient`] (built on first use).
+    /// (`https://core.inopal.ir/`) and a default [`HttpClient`](crate::HttpClient) (built
+    /// on first use).
     pub fn new(gateway_id: impl Into<String>) -> Self {
-        Self {
-            gateway_id: SecretString::from(gateway_id.into()),
-            base_url: base_url(Self::DEFAULT_BASE_URL, "Inopal base URL")
-                .map(|url| ApiBase::new(url, FIXED_PATHS)),
-            http: LazyHttp::default(),
-        }
+        let api = Api::new(
+            GatewayId::Inopal,
+            "Inopal base URL",
+            "https://core.inopal.ir/",
+        );
+        Self(api.with_credential(gateway_id))
     }
 
-    /// Points the adapter at another origin (the sandbox: `http://127.0.0.1:8085/inopal`).
-    /// `api/pardakht/…` is joined to it; a path in `url` is kept.
-    pub fn with_base_url(mut self, url: &str) -> Result<Self, ConfigError> {
-        self.base_url = Ok(ApiBase::new(base_url(url, "Inopal base URL")?, FIXED_PATHS));
-        Ok(self)
-    }
-
-    /// Uses this HTTP client (share one across adapters; it holds the timeouts).
-    pub fn with_http(mut self, http: HttpClient) -> Self {
-        self.http = LazyHttp::given(http);
-        self
-    }
-
-    fn setup(&self) -> Result<(&ApiBase, &HttpClient), ConfigError> {
-        Ok((
-            self.base_url.as_ref().map_err(Clone::clone)?,
-            self.http.get()?,
-        ))
-    }
-
+    /// Sends `body` as JSON with the gateway id as a bearer token.
     async fn call(
         &self,
         operation: Operation,
-        url: &Url,
+        path: &str,
         body: Value,
-        http: &HttpClient,
     ) -> Result<RawResponse, Error> {
-        let raw = http
-            .send(Self::ID, operation, |c| {
-                c.post(url.clone())
-                    .bearer_auth(self.gateway_id.expose_secret())
-                    .json(&body)
+        let gateway_id = self.0.credential().unwrap_or_default();
+        self.0
+            .post_with(operation, path, Body::Json(&body), |request| {
+                request.bearer_auth(gateway_id)
             })
-            .await?;
-        Ok(raw)
+            .await
     }
 
     /// The answer's numeric `status`, or the refusal for the `401` shape whose status is a
@@ -185,7 +102,7 @@ impl Inopal {
             None if raw.status == 401 && matches!(answer.status, Some(Scalar::Str(_))) => {
                 Err(self.refusal(operation, raw, GatewayCode::Undocumented(401), answer))
             }
-            None => Err(raw.unexpected(Self::ID, operation).into()),
+            None => Err(self.0.malformed(operation, raw)),
         }
     }
 
@@ -196,21 +113,12 @@ impl Inopal {
         code: GatewayCode,
         answer: &Answer,
     ) -> Error {
-        Error::Gateway(GatewayError {
-            gateway: Self::ID,
-            operation,
-            code,
-            http_status: (raw.status != 200).then_some(raw.status),
-            message: message(
-                answer.message.as_ref(),
-                Some(self.gateway_id.expose_secret()),
-            ),
-        })
+        let text = self.0.message(answer.message.as_ref());
+        self.0.refusal(operation, raw, code, text)
     }
 
     /// Decodes and maps a create answer.
     pub(crate) fn created(&self, raw: &RawResponse) -> Result<Created, Error> {
-        let base = self.base_url.as_ref().map_err(Clone::clone)?;
         let op = Operation::Create;
         let answer: Answer = raw.json(Self::ID, op)?;
         let status = self.status(op, raw, &answer)?;
@@ -218,7 +126,7 @@ impl Inopal {
             let code = GatewayCode::lookup(Self::ID, status);
             return Err(self.refusal(op, raw, code, &answer));
         }
-        let malformed = || Error::from(raw.unexpected(Self::ID, op));
+        let malformed = || self.0.malformed(op, raw);
         if !(200..300).contains(&raw.status) {
             return Err(malformed());
         }
@@ -232,7 +140,7 @@ impl Inopal {
         Ok(Created {
             gateway_ref: ref_num,
             redirect: Redirect::PostForm {
-                action: endpoint(base, PAYMENT_PATH).into_owned(),
+                action: self.0.url("api/pardakht/payment")?,
                 fields: vec![("token".to_owned(), token)],
             },
             payable_amount,
@@ -250,7 +158,7 @@ impl Inopal {
         let op = Operation::Verify;
         let answer: Answer = raw.json(Self::ID, op)?;
         let status = self.status(op, raw, &answer)?;
-        let malformed = || Error::from(raw.unexpected(Self::ID, op));
+        let malformed = || self.0.malformed(op, raw);
         let mut verified = Verified::new();
         // Verify reports only `ref_num` and `price`; the bank's reference and the card
         // come from the callback.
@@ -287,6 +195,80 @@ impl Inopal {
     }
 }
 
+impl Gateway for Inopal {
+    const ID: GatewayId = GatewayId::Inopal;
+
+    /// The amount must be 1,000 … 500,000,000 rial and the order id at most 128 ASCII
+    /// letters and digits.
+    fn check_order(&self, order: &Order) -> Result<(), Error> {
+        check_amount(Self::ID, order, 1_000, Some(500_000_000))?;
+        check_order_id_len(Self::ID, order, 128)?;
+        // "شامل حروف و اعداد": letters and digits. `OrderId` also allows '-' and '_'.
+        if !order
+            .id()
+            .as_str()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric())
+        {
+            let allowed = "ASCII letters and digits";
+            return Err(invalid(
+                Self::ID,
+                OrderProblem::OrderIdCharacters { allowed },
+            ));
+        }
+        Ok(())
+    }
+
+    async fn create(&self, order: &Order, callback_url: &Url) -> Result<Created, Error> {
+        self.check_order(order)?;
+        let optional = [
+            ("name", order.payer_name()),
+            ("phone", order.mobile()),
+            ("mail", order.email()),
+            ("description", order.description()),
+        ];
+        let body = json_body(
+            json!({
+                "amount": order.amount().get(),
+                "order_id": order.id().as_str(),
+                "callback": callback_url.as_str(),
+            }),
+            &optional,
+        );
+        let raw = self
+            .call(Operation::Create, "api/pardakht/create", body)
+            .await?;
+        self.created(&raw)
+    }
+
+    fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
+        let status = required_number(request, "status")?;
+        let order_id = request.required("order_id")?.to_owned();
+        let ref_num = request.required("ref_num")?.to_owned();
+        let status = if status == SUCCESS {
+            CallbackStatus::Paid
+        } else {
+            CallbackStatus::failed(Self::ID, Some(status))
+        };
+        let mut data = CallbackData::new(Self::ID, status);
+        data.order_id = Some(order_id);
+        data.reference = Some(ref_num);
+        data.tracking_code = optional(request, "tracking_code").map(str::to_owned);
+        data.card_mask = optional(request, "card_number").map(mask_card);
+        Ok(data)
+    }
+
+    async fn verify(&self, state: &OrderState, callback: &CallbackData) -> Result<Verified, Error> {
+        let ref_num = state.gateway_ref();
+        // The original amount from the signed state: not `payment_amount`, not the callback.
+        let body = json!({ "ref_num": ref_num, "amount": state.amount().get() });
+        let raw = self
+            .call(Operation::Verify, "api/pardakht/verify", body)
+            .await?;
+        self.verified(state, callback, &raw)
+    }
+}
+
 /// Every Inopal answer: `data` is an object on success and `[]` on failure.
 #[derive(Deserialize)]
 struct Answer {
@@ -314,95 +296,4 @@ const SUCCESS: i64 = 1;
 /// `-16 retryVerification`: the payment was verified before.
 const RETRY_VERIFICATION: i64 = -16;
 
-impl Gateway for Inopal {
-    const ID: GatewayId = GatewayId::Inopal;
-
-    fn check_order(&self, order: &Order) -> Result<(), Error> {
-        check_amount(
-            Self::ID,
-            order,
-            Self::MIN_AMOUNT.get(),
-            Some(Self::MAX_AMOUNT.get()),
-        )?;
-        check_order_id_len(Self::ID, order, Self::MAX_ORDER_ID_LEN)?;
-        // "شامل حروف و اعداد": letters and digits. `OrderId` also allows '-' and '_'.
-        if !order
-            .id()
-            .as_str()
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric())
-        {
-            return Err(InvalidOrder {
-                gateway: Self::ID,
-                reason: OrderProblem::OrderIdCharacters {
-                    allowed: "ASCII letters and digits",
-                },
-            }
-            .into());
-        }
-        Ok(())
-    }
-
-    async fn create(&self, order: &Order, callback_url: &Url) -> Result<Created, Error> {
-        self.check_order(order)?;
-        let (base, http) = self.setup()?;
-        let mut body = Map::new();
-        body.insert("amount".into(), order.amount().get().into());
-        body.insert("order_id".into(), order.id().as_str().into());
-        body.insert("callback".into(), callback_url.as_str().into());
-        let optional_fields = [
-            ("name", order.payer_name()),
-            ("phone", order.mobile()),
-            ("mail", order.email()),
-            ("description", order.description()),
-        ];
-        for (field, value) in optional_fields {
-            if let Some(value) = value {
-                body.insert(field.into(), value.into());
-            }
-        }
-        let raw = self
-            .call(
-                Operation::Create,
-                &endpoint(base, CREATE_PATH),
-                Value::Object(body),
-                http,
-            )
-            .await?;
-        self.created(&raw)
-    }
-
-    fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackData, Error> {
-        let status: i64 = request
-            .required("status")?
-            .parse()
-            .map_err(|_| CallbackError::MalformedField("status"))?;
-        let order_id = request.required("order_id")?.to_owned();
-        let ref_num = request.required("ref_num")?.to_owned();
-        let status = if status == SUCCESS {
-            CallbackStatus::Paid
-        } else {
-            CallbackStatus::Failed {
-                code: Some(GatewayCode::lookup(Self::ID, status)),
-                raw_code: Some(status),
-            }
-        };
-        let mut data = CallbackData::new(Self::ID, status);
-        data.order_id = Some(order_id);
-        data.reference = Some(ref_num);
-        data.tracking_code = optional(request, "tracking_code").map(str::to_owned);
-        data.card_mask = optional(request, "card_number").map(mask_card);
-        Ok(data)
-    }
-
-    async fn verify(&self, state: &OrderState, callback: &CallbackData) -> Result<Verified, Error> {
-        let (base, http) = self.setup()?;
-        let ref_num = state.gateway_ref();
-        // The original amount from the signed state: not `payment_amount`, not the callback.
-        let body = json!({ "ref_num": ref_num, "amount": state.amount().get() });
-        let raw = self
-            .call(Operation::Verify, &endpoint(base, VERIFY_PATH), body, http)
-            .await?;
-        self.verified(state, callback, &raw)
-    }
-}
+api_settings!(Inopal.0, sandbox: "http://127.0.0.1:8085/inopal", paths: "api/pardakht/…");

@@ -1,309 +1,51 @@
-//! The five gateway adapters, one module each, and the checks they share.
+//! The gateway adapters, one module each, and what they share.
+//!
+//! Construction never fails, the convention of every adapter here: `new` keeps the
+//! gateway's documented base URL, and without `with_http` a default
+//! [`HttpClient`](crate::HttpClient) is built on first use; if that fails (the TLS backend
+//! could not start), the call answers `Error::Config(ConfigError::HttpClient)`. A base URL
+//! given with `with_base_url` that does not parse is refused there.
+
+/// `with_base_url` and `with_http`, the two settings of every adapter whose API has one
+/// base URL, written once for the adapter's `Api` field. `sandbox` is where the local
+/// sandbox serves the gateway and `paths` what is joined to the base URL, for the docs.
+macro_rules! api_settings {
+    ($adapter:ident . $api:tt, sandbox: $sandbox:literal, paths: $paths:literal) => {
+        impl $adapter {
+            #[doc = concat!(
+                        "Points the adapter at another base URL (the sandbox: `", $sandbox, "`); `",
+                        $paths, "` is joined to it, and a path in `url` is kept."
+                    )]
+            pub fn with_base_url(mut self, url: &str) -> Result<Self, crate::ConfigError> {
+                self.$api.set_base_url(url)?;
+                Ok(self)
+            }
+
+            /// Uses this HTTP client (share one across adapters; it holds the timeouts).
+            pub fn with_http(mut self, http: crate::HttpClient) -> Self {
+                self.$api.set_http(http);
+                self
+            }
+        }
+    };
+}
 
 pub mod canpay;
 pub mod gardeshpay;
 pub mod idpay;
 pub mod inopal;
 pub mod novinpal;
+
+mod api;
+mod checks;
+mod idpay_codes;
+mod inopal_codes;
+mod novinpal_codes;
+mod scalar;
 mod wire;
 
-use std::{borrow::Cow, sync::OnceLock};
-
-use serde::Deserialize;
-use url::Url;
-
-use crate::{ConfigError, GatewayId, HttpClient, InvalidOrder, Order, OrderProblem};
-
-/// An adapter's HTTP client: the one given with `with_http`, or else one with
-/// [`HttpConfig::default`](crate::HttpConfig) timeouts, built on first use.
-///
-/// Building lazily is what lets every adapter's `new` return `Self`: a client that cannot
-/// be built (the TLS backend failed to start) surfaces on the first call as
-/// [`ConfigError::HttpClient`]. Each adapter builds its own default client, so adapters
-/// made on different Tokio runtimes never share pooled connections.
-#[derive(Clone, Default)]
-pub(crate) struct LazyHttp(OnceLock<Result<HttpClient, ConfigError>>);
-
-impl LazyHttp {
-    /// A client given by the user.
-    pub(crate) fn given(http: HttpClient) -> Self {
-        Self(OnceLock::from(Ok(http)))
-    }
-
-    /// The client, built now if none was given.
-    pub(crate) fn get(&self) -> Result<&HttpClient, ConfigError> {
-        self.0
-            .get_or_init(HttpClient::with_defaults)
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-}
-
-/// A JSON scalar that a gateway may send as a number or as a string (`100` or `"100"`),
-/// or as a boolean.
-///
-/// Deserialized by hand rather than as `#[serde(untagged)]`: an untagged enum buffers
-/// every value and builds an error message for each variant it tries first, which made
-/// decoding a verify answer several times slower than the rest of the callback pipeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Scalar {
-    /// A JSON integer.
-    Int(i64),
-    /// A JSON integer above `i64::MAX`.
-    UInt(u64),
-    /// A JSON boolean.
-    Bool(bool),
-    /// A JSON string.
-    Str(String),
-}
-
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = Scalar;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an integer, a string or a boolean")
-            }
-
-            fn visit_i64<E>(self, n: i64) -> Result<Scalar, E> {
-                Ok(Scalar::Int(n))
-            }
-
-            fn visit_u64<E>(self, n: u64) -> Result<Scalar, E> {
-                Ok(i64::try_from(n).map_or(Scalar::UInt(n), Scalar::Int))
-            }
-
-            fn visit_bool<E>(self, b: bool) -> Result<Scalar, E> {
-                Ok(Scalar::Bool(b))
-            }
-
-            fn visit_str<E>(self, s: &str) -> Result<Scalar, E> {
-                Ok(Scalar::Str(s.to_owned()))
-            }
-
-            fn visit_string<E>(self, s: String) -> Result<Scalar, E> {
-                Ok(Scalar::Str(s))
-            }
-        }
-
-        deserializer.deserialize_any(Visitor)
-    }
-}
-
-impl Scalar {
-    /// The value as a signed integer, from a number or a string of digits.
-    pub(crate) fn as_i64(&self) -> Option<i64> {
-        match self {
-            Scalar::Int(n) => Some(*n),
-            Scalar::UInt(n) => i64::try_from(*n).ok(),
-            Scalar::Str(s) => s.trim().parse().ok(),
-            Scalar::Bool(_) => None,
-        }
-    }
-
-    /// The value as an unsigned integer, from a number or a string of digits.
-    pub(crate) fn as_u64(&self) -> Option<u64> {
-        match self {
-            Scalar::Int(n) => u64::try_from(*n).ok(),
-            Scalar::UInt(n) => Some(*n),
-            Scalar::Str(s) => s.trim().parse().ok(),
-            Scalar::Bool(_) => None,
-        }
-    }
-
-    /// The value as a boolean: `true`/`false`, `1`/`0`, or those as strings.
-    pub(crate) fn as_bool(&self) -> Option<bool> {
-        match self {
-            Scalar::Bool(b) => Some(*b),
-            Scalar::Int(1) | Scalar::UInt(1) => Some(true),
-            Scalar::Int(0) | Scalar::UInt(0) => Some(false),
-            Scalar::Str(s) => match s.trim() {
-                "true" | "1" => Some(true),
-                "false" | "0" => Some(false),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-
-    /// The value as text (numbers in decimal); `None` for an empty string. A string that
-    /// needs no trimming is moved out, not copied.
-    pub(crate) fn text(self) -> Option<String> {
-        let text = match self {
-            Scalar::Int(n) => n.to_string(),
-            Scalar::UInt(n) => n.to_string(),
-            Scalar::Bool(b) => b.to_string(),
-            Scalar::Str(s) if s.trim().len() == s.len() => s,
-            Scalar::Str(s) => s.trim().to_owned(),
-        };
-        (!text.is_empty()).then_some(text)
-    }
-
-    /// Whether the value, read as [`text`](Self::text), is a reference other than
-    /// `expected`: present, not empty, and different. This is how an answer about another
-    /// payment is told apart, without copying a string.
-    pub(crate) fn names_other_than(&self, expected: &str) -> bool {
-        match self {
-            Scalar::Str(s) => {
-                let s = s.trim();
-                !s.is_empty() && s != expected
-            }
-            // Numbers are rare in the fields compared; their text is built.
-            Scalar::Int(n) => n.to_string() != expected,
-            Scalar::UInt(n) => n.to_string() != expected,
-            Scalar::Bool(b) => expected != if *b { "true" } else { "false" },
-        }
-    }
-}
-
-/// Checks `order`'s amount against an inclusive `[min, max]` range in rial.
-pub(crate) fn check_amount(
-    gateway: GatewayId,
-    order: &Order,
-    min: u64,
-    max: Option<u64>,
-) -> Result<(), InvalidOrder> {
-    let amount = order.amount().get();
-    let reason = if amount < min {
-        OrderProblem::AmountTooLow { amount, min }
-    } else if let Some(max) = max.filter(|max| amount > *max) {
-        OrderProblem::AmountTooHigh { amount, max }
-    } else {
-        return Ok(());
-    };
-    Err(InvalidOrder { gateway, reason })
-}
-
-/// Checks the order id's length against a gateway's maximum.
-pub(crate) fn check_order_id_len(
-    gateway: GatewayId,
-    order: &Order,
-    max: usize,
-) -> Result<(), InvalidOrder> {
-    let len = order.id().as_str().len();
-    if len > max {
-        return Err(InvalidOrder {
-            gateway,
-            reason: OrderProblem::OrderIdTooLong { len, max },
-        });
-    }
-    Ok(())
-}
-
-/// Parses a configured base URL and makes sure joining a path to it keeps its own path
-/// (a trailing slash is added).
-pub(crate) fn base_url(url: &str, what: &'static str) -> Result<Url, ConfigError> {
-    let mut parsed = Url::parse(url).map_err(|_| ConfigError::InvalidUrl { what })?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.cannot_be_a_base() {
-        return Err(ConfigError::InvalidUrl { what });
-    }
-    if !parsed.path().ends_with('/') {
-        let path = format!("{}/", parsed.path());
-        parsed.set_path(&path);
-    }
-    Ok(parsed)
-}
-
-/// A gateway's base URL with its fixed endpoints joined to it once, when it is
-/// configured, rather than parsed again on every call.
-#[derive(Debug, Clone)]
-pub(crate) struct ApiBase {
-    url: Url,
-    joined: Vec<(String, Url)>,
-}
-
-impl ApiBase {
-    /// `url` (from [`base_url`]) with each of `paths` joined in advance.
-    pub(crate) fn new(url: Url, paths: &[&str]) -> Self {
-        let joined = paths
-            .iter()
-            .map(|p| ((*p).to_owned(), join(&url, p)))
-            .collect();
-        Self { url, joined }
-    }
-
-    /// The base URL itself.
-    pub(crate) fn url(&self) -> &Url {
-        &self.url
-    }
-}
-
-/// `base` joined with a relative `path` (no leading slash): the URL joined in advance
-/// for a fixed path (borrowed: each attempt of a call copies it once, when it builds its
-/// request), else joined now.
-pub(crate) fn endpoint<'a>(base: &'a ApiBase, path: &str) -> Cow<'a, Url> {
-    match base.joined.iter().find(|(p, _)| *p == path) {
-        Some((_, url)) => Cow::Borrowed(url),
-        None => Cow::Owned(join(&base.url, path)),
-    }
-}
-
-fn join(base: &Url, path: &str) -> Url {
-    // `base` always ends with '/', and `path` is one of our own constants, so joining
-    // cannot fail; fall back to the base rather than panic.
-    base.join(path.trim_start_matches('/'))
-        .unwrap_or_else(|_| base.clone())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scalars_read_numbers_and_strings() {
-        let parse = |s: &str| serde_json::from_str::<Scalar>(s).unwrap();
-        assert_eq!(parse("100").as_i64(), Some(100));
-        assert_eq!(parse("\"100\"").as_i64(), Some(100));
-        assert_eq!(parse("-16").as_i64(), Some(-16));
-        assert_eq!(parse("-16").as_u64(), None);
-        assert_eq!(parse("\"10000\"").as_u64(), Some(10_000));
-        assert_eq!(parse("18446744073709551615").as_u64(), Some(u64::MAX));
-        assert_eq!(parse("\"x\"").as_i64(), None);
-        assert_eq!(parse("true").as_bool(), Some(true));
-        assert_eq!(parse("\"false\"").as_bool(), Some(false));
-        assert_eq!(parse("\"\"").text(), None);
-        assert_eq!(parse("\" 12 \"").text().as_deref(), Some("12"));
-        assert!(!parse("\" 12 \"").names_other_than("12"));
-        assert!(!parse("12").names_other_than("12"));
-        assert!(parse("12").names_other_than("012"));
-        assert!(parse("\"13\"").names_other_than("12"));
-        assert!(!parse("\" \"").names_other_than("12"));
-        assert!(!parse("true").names_other_than("true"));
-        assert_eq!(parse("447515262").text().as_deref(), Some("447515262"));
-        assert!(serde_json::from_str::<Scalar>("1.5").is_err());
-        assert!(serde_json::from_str::<Scalar>("null").is_err());
-        assert!(serde_json::from_str::<Scalar>("[1]").is_err());
-        assert_eq!(parse("100"), Scalar::Int(100));
-        assert_eq!(parse("18446744073709551615"), Scalar::UInt(u64::MAX));
-        assert_eq!(parse("\"1\""), Scalar::Str("1".into()));
-        assert_eq!(
-            Scalar::deserialize(&serde_json::json!(-3)).unwrap(),
-            Scalar::Int(-3)
-        );
-        #[derive(Deserialize)]
-        struct Form {
-            status: Scalar,
-        }
-        let form: Form = serde_urlencoded::from_str("status=1").unwrap();
-        assert_eq!(form.status, Scalar::Str("1".into()));
-    }
-
-    #[test]
-    fn base_urls_keep_their_path() {
-        let url = base_url("http://127.0.0.1:8085/idpay", "idpay").unwrap();
-        let base = ApiBase::new(url, &["v1.1/payment/verify"]);
-        assert_eq!(
-            endpoint(&base, "v1.1/payment/verify").as_str(),
-            "http://127.0.0.1:8085/idpay/v1.1/payment/verify"
-        );
-        assert_eq!(
-            endpoint(&base, "v1/payment").as_str(),
-            "http://127.0.0.1:8085/idpay/v1/payment"
-        );
-        assert!(base_url("ftp://x", "x").is_err());
-        assert!(base_url("not a url", "x").is_err());
-    }
-}
+pub use canpay::CanPay;
+pub use gardeshpay::GardeshPay;
+pub use idpay::IdPay;
+pub use inopal::Inopal;
+pub use novinpal::NovinPal;

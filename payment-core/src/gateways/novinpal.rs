@@ -4,69 +4,27 @@
 //! requests and answers are exchanged as form data); answers are read as JSON, as in the
 //! document's examples, and also as form data should the gateway ever answer that way.
 
-use std::fmt;
-
-use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, HeaderValue};
-use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
 use super::{
-    ApiBase, LazyHttp, Scalar, base_url, check_amount, endpoint,
-    wire::{message, optional},
+    api::{Api, Body},
+    checks::check_amount,
+    scalar::Scalar,
+    wire::{optional, optional_amount},
 };
 use crate::{
-    CallbackData, CallbackError, CallbackRequest, CallbackStatus, CardNumber, ConfigError, Created,
-    Error, Gateway, GatewayCode, GatewayError, GatewayId, HttpClient, Operation, Order, OrderState,
-    RawResponse, Redirect, Reverse, Rial, TransportError, Verified, codes::code_table,
-    parse_amount,
+    CallbackRequest, CardNumber, Error, GatewayId, Order, Rial,
+    adapter::{CallbackData, CallbackStatus, Created, Gateway, Reverse, Verified},
+    error::{CallbackError, GatewayCode, Operation, TransportError},
+    http::RawResponse,
+    state::OrderState,
 };
 
-code_table! {
-    /// NovinPal's codes: verify `status` values (1, 0, -1, -2) and `errorCode`/callback
-    /// `code` values (100–123). The ranges do not overlap.
-    pub enum NovinPalCode {
-        Paid = 1, false, "transaction succeeded", "تراکنش موفقیت آمیز بوده است";
-        AwaitingPayment = 0, true, "awaiting payment", "در انتظار پرداخت";
-        Failed = -1, false, "transaction failed", "تراکنش ناموفق بوده است";
-        ServerErrorStatus = -2, true, "server error", "خطای سرور";
-        Ok = 100, false, "request succeeded", "درخواست موفقیت آمیز بود";
-        IpNotAllowed = 101, false, "merchant site IP not allowed", "آی پی سایت پذیرنده مجاز نیست";
-        TerminalBlocked = 102, false, "terminal blocked", "ترمینال بلاک شده است";
-        ReturnUrlNotMerchants = 103, false, "return URL does not belong to the merchant", "آدرس بازگشتی متعلق به سایت پذیرنده نیست";
-        PspError = 104, true, "PSP error", "خطای PSP";
-        TransactionNotFound = 105, false, "transaction not found", "تراکنش یافت نشد";
-        WrongReference = 106, false, "wrong reference id", "شناسه مرجع اشتباه است";
-        PspNotFound = 107, false, "PSP not found", "PSP یافت نشد";
-        ServerError = 108, true, "server error", "خطای سرور";
-        TransactionFailed = 109, false, "transaction failed", "تراکنش ناموفق بوده است";
-        WrongAmount = 110, false, "wrong amount or below 10,000 rial", "مبلغ اشتباه وارد شده یا کمتر از 10000 ریال است";
-        WrongApiKey = 111, false, "wrong API key", "کلید API اشتباه است";
-        MerchantInactive = 112, false, "merchant inactive", "پذیرنده غیرفعال است";
-        WrongOrderId = 113, false, "wrong order id", "شناسه سفارش اشتباه است";
-        WrongMethod = 114, false, "wrong method", "متد ارسال شده اشتباه است";
-        TerminalNotApproved = 115, false, "terminal not approved", "ترمینال تأیید نشده است";
-        TerminalInactive = 116, false, "terminal inactive", "ترمینال غیرفعال است";
-        TerminalRejected = 117, false, "terminal rejected", "ترمینال رد شده است";
-        TerminalSuspended = 118, false, "terminal suspended", "ترمینال تعلیق شده است";
-        NoTerminal = 119, false, "no terminal defined", "ترمینالی تعریف نشده است";
-        AccountSuspended = 120, false, "merchant account suspended", "حساب کاربری پذیرنده به حالت تعلیق درآمده است";
-        AccountNotApproved = 121, false, "merchant account not approved", "حساب کاربری پذیرنده تأیید نشده است";
-        AccountNotFound = 122, false, "merchant account not found", "حساب کاربری پذیرنده یافت نشد";
-        CardMismatch = 123, false, "card mismatch (paid with a card other than the one required)", "کارت نامعتبر است (عدم تطبیق کارت ارسالی با کارت پرداختی)";
-    }
-}
+pub use super::novinpal_codes::NovinPalCode;
 
 const GW: GatewayId = GatewayId::NovinPal;
-
-const REQUEST_PATH: &str = "invoice/request";
-const START_PATH: &str = "invoice/start/";
-const VERIFY_PATH: &str = "invoice/verify";
-const REVERSE_PATH: &str = "invoice/reverse";
-/// The endpoints joined to the base URL when it is set.
-const FIXED_PATHS: &[&str] = &[REQUEST_PATH, VERIFY_PATH, REVERSE_PATH];
 
 /// `status` of a successful call.
 const SUCCESS: i64 = 1;
@@ -89,24 +47,17 @@ const SUCCESS: i64 = 1;
 /// How answers map: `status: 0` means both "rejected" and "awaiting payment" at NovinPal.
 /// With an `errorCode` it is a refusal ([`Error::Gateway`] with that code, e.g.
 /// [`NovinPalCode::WrongApiKey`]); without one it is a payment not made yet, a
-/// [`GatewayError`] with the transient code [`NovinPalCode::AwaitingPayment`] so the
+/// [`GatewayError`](crate::error::GatewayError) with the transient code [`NovinPalCode::AwaitingPayment`] so the
 /// pipeline reports the payment pending. `status: -1` is [`NovinPalCode::Failed`],
 /// `status: -2` the transient [`NovinPalCode::ServerErrorStatus`].
 ///
-/// Construction never fails: `new` keeps the default base URL and an [`HttpClient`] with
-/// default timeouts built on first use; if that client cannot be built (the TLS backend
-/// could not start), every call answers `Error::Config(ConfigError::HttpClient)` unless
-/// [`NovinPal::with_http`] gave a client.
-///
 /// ```
-/// use payment_core::{CallbackRequest, CallbackStatus, Gateway, NovinPal, Order, Rial};
+/// use payment_core::{CallbackRequest, NovinPal, Order, Rial};
+/// use payment_core::adapter::{CallbackStatus, Gateway};
 ///
-/// let novinpal = NovinPal::new("my-api-key").with_base_url("http://127.0.0.1:8085/novinpal")?;
-/// // The API key never shows in Debug output.
-/// assert!(!format!("{novinpal:?}").contains("my-api-key"));
+/// let novinpal = NovinPal::new("my-api-key");
 /// // Documented limits are checked before any request: the minimum is 10,000 rial.
-/// let order = Order::new("A-1001".parse()?, Rial::new(5_000));
-/// assert!(novinpal.check_order(&order).is_err());
+/// assert!(novinpal.check_order(&Order::new("A-1001".parse()?, Rial::new(5_000))).is_err());
 /// // The buyer comes back with a GET callback.
 /// let request = CallbackRequest::from_get(
 ///     "refId=447515262&success=1&code=100&invoiceNumber=A-1001&amount=120000",
@@ -121,7 +72,7 @@ const SUCCESS: i64 = 1;
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), payment_core::Error> {
-/// use payment_core::{Gateway, HttpClient, NovinPal, Order, Rial, url::Url};
+/// use payment_core::{HttpClient, NovinPal, Order, Rial, adapter::Gateway, url::Url};
 ///
 /// let novinpal = NovinPal::new(std::env::var("NOVINPAL_API_KEY").unwrap_or_default())
 ///     .with_http(HttpClient::with_defaults()?);
@@ -131,67 +82,14 @@ const SUCCESS: i64 = 1;
 /// // Keep `created.gateway_ref` (the refId) and send the buyer to `created.redirect`.
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
-pub struct NovinPal {
-    api_key: SecretString,
-    // A `Result` so that `new` cannot fail; the default URL always parses.
-    base_url: Result<ApiBase, ConfigError>,
-    http: LazyHttp,
-}
-
-impl fmt::Debug for NovinPal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NovinPal")
-            .field(
-                "base_url",
-                &self.base_url.as_ref().map(|b| b.url().as_str()).ok(),
-            )
-            .field("api_key", &"[redacted]")
-            .finish_non_exhaustive()
-    }
-}
+#[derive(Clone, Debug)]
+pub struct NovinPal(Api);
 
 impl NovinPal {
-    /// The documented base URL; `invoice/…` paths are joined to it.
-    pub const DEFAULT_BASE_URL: &'static str = "https://api.novinpal.ir/";
-    /// The smallest amount NovinPal takes: 10,000 rial (error 110 below it). The
-    /// document gives no maximum.
-    pub const MIN_AMOUNT: Rial = Rial::new(10_000);
-
-    /// An adapter with the merchant's API key, the default base URL
-    /// ([`NovinPal::DEFAULT_BASE_URL`]) and a default [`HttpClient`].
+    /// An adapter with the merchant's API key, NovinPal's base URL
+    /// (`https://api.novinpal.ir/`) and a default [`HttpClient`](crate::HttpClient).
     pub fn new(api_key: impl Into<String>) -> Self {
-        Self {
-            api_key: SecretString::from(api_key.into()),
-            base_url: base_url(Self::DEFAULT_BASE_URL, "NovinPal base URL")
-                .map(|url| ApiBase::new(url, FIXED_PATHS)),
-            http: LazyHttp::default(),
-        }
-    }
-
-    /// Points the adapter at another base URL (the sandbox:
-    /// `http://127.0.0.1:8085/novinpal`). `invoice/…` is joined to it; a path in `url` is
-    /// kept.
-    pub fn with_base_url(mut self, url: &str) -> Result<Self, ConfigError> {
-        self.base_url = Ok(ApiBase::new(
-            base_url(url, "NovinPal base URL")?,
-            FIXED_PATHS,
-        ));
-        Ok(self)
-    }
-
-    /// Uses this HTTP client (share one across adapters; it holds the timeouts).
-    pub fn with_http(mut self, http: HttpClient) -> Self {
-        self.http = LazyHttp::given(http);
-        self
-    }
-
-    fn base(&self) -> Result<&ApiBase, Error> {
-        self.base_url.as_ref().map_err(|e| Error::Config(e.clone()))
-    }
-
-    fn http(&self) -> Result<&HttpClient, Error> {
-        Ok(self.http.get()?)
+        Self(Api::new(GW, "NovinPal base URL", "https://api.novinpal.ir/").with_credential(api_key))
     }
 
     /// Sends `fields` (with `api_key` first) as form data and returns the raw answer.
@@ -201,26 +99,9 @@ impl NovinPal {
         path: &str,
         fields: &[(&str, &str)],
     ) -> Result<RawResponse, Error> {
-        let url = endpoint(self.base()?, path);
-        // Encoded once, here, rather than by every attempt; each attempt shares it.
-        let form = Bytes::from(
-            url::form_urlencoded::Serializer::new(String::with_capacity(128))
-                .append_pair("api_key", self.api_key.expose_secret())
-                .extend_pairs(fields)
-                .finish(),
-        );
-        let raw = self
-            .http()?
-            .send(GW, operation, |c| {
-                c.post(url.as_ref().clone())
-                    .header(
-                        CONTENT_TYPE,
-                        HeaderValue::from_static("application/x-www-form-urlencoded"),
-                    )
-                    .body(form.clone())
-            })
-            .await?;
-        Ok(raw)
+        let key = [("api_key", self.0.credential().unwrap_or_default())];
+        let all: Vec<(&str, &str)> = key.iter().chain(fields).copied().collect();
+        self.0.post(operation, path, Body::form(&all)).await
     }
 
     /// The refusal an answer with an `errorCode` (or a non-success `status`) stands for.
@@ -231,18 +112,10 @@ impl NovinPal {
         answer: &Answer,
         code: i64,
     ) -> Error {
-        let message = message(
-            answer.error_description.as_ref(),
-            Some(self.api_key.expose_secret()),
-        );
-        Error::Gateway(GatewayError {
-            gateway: GW,
-            operation,
-            code: GatewayCode::lookup(GW, code),
-            // NovinPal answers everything with HTTP 200; another status is worth keeping.
-            http_status: (raw.status != 200).then_some(raw.status),
-            message,
-        })
+        let message = self.0.message(answer.error_description.as_ref());
+        // NovinPal answers everything with HTTP 200; another status is kept.
+        let code = GatewayCode::lookup(GW, code);
+        self.0.refusal(operation, raw, code, message)
     }
 
     /// Decodes and maps a verify or reverse answer (the two share one shape).
@@ -253,7 +126,7 @@ impl NovinPal {
         raw: &RawResponse,
     ) -> Result<Verified, Error> {
         let mut answer = Answer::decode(raw, operation)?;
-        let malformed = || Error::from(raw.unexpected(GW, operation));
+        let malformed = || self.0.malformed(operation, raw);
         let status = answer
             .status
             .as_ref()
@@ -299,7 +172,7 @@ impl NovinPal {
     /// Decodes and maps a create answer.
     pub(crate) fn created(&self, raw: &RawResponse) -> Result<Created, Error> {
         let answer = Answer::decode(raw, Operation::Create)?;
-        let malformed = || Error::from(raw.unexpected(GW, Operation::Create));
+        let malformed = || self.0.malformed(Operation::Create, raw);
         let status = answer
             .status
             .as_ref()
@@ -326,14 +199,12 @@ impl NovinPal {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             })
             .ok_or_else(malformed)?;
-        let start = endpoint(self.base()?, &format!("{START_PATH}{ref_id}")).into_owned();
-        Ok(Created {
-            gateway_ref: ref_id,
-            redirect: Redirect::Get(start),
-            payable_amount: None,
-        })
+        let start = self.0.url(&format!("invoice/start/{ref_id}"))?;
+        Ok(Created::redirect_to(ref_id, start))
     }
 }
+
+api_settings!(NovinPal.0, sandbox: "http://127.0.0.1:8085/novinpal", paths: "invoice/…");
 
 impl Gateway for NovinPal {
     const ID: GatewayId = GW;
@@ -342,7 +213,7 @@ impl Gateway for NovinPal {
     /// maximum, no order id length or character rule beyond [`OrderId`](crate::OrderId)'s,
     /// no format for `mobile`); a card number is always 16 digits ([`CardNumber`]).
     fn check_order(&self, order: &Order) -> Result<(), Error> {
-        check_amount(GW, order, Self::MIN_AMOUNT.get(), None)?;
+        check_amount(GW, order, 10_000, None)?;
         Ok(())
     }
 
@@ -361,7 +232,9 @@ impl Gateway for NovinPal {
             ("card_number", order.card_number().map(CardNumber::expose)),
         ];
         fields.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
-        let raw = self.call(Operation::Create, REQUEST_PATH, &fields).await?;
+        let raw = self
+            .call(Operation::Create, "invoice/request", &fields)
+            .await?;
         self.created(&raw)
     }
 
@@ -380,31 +253,24 @@ impl Gateway for NovinPal {
         };
         let status = match success {
             "1" => CallbackStatus::Paid,
-            "0" => CallbackStatus::Failed {
-                code: code.map(|c| GatewayCode::lookup(GW, c)),
-                raw_code: code,
-            },
+            "0" => CallbackStatus::failed(GW, code),
             _ => return Err(CallbackError::MalformedField("success").into()),
         };
         let mut data = CallbackData::new(GW, status);
         data.reference = Some(ref_id.to_owned());
         data.order_id = optional(request, "invoiceNumber").map(str::to_owned);
-        data.amount = optional(request, "amount")
-            .map(|a| parse_amount(a, "amount"))
-            .transpose()?;
+        data.amount = optional_amount(request, "amount")?;
         Ok(data)
     }
 
     /// `POST invoice/verify` with the state's `refId`. The callback is not used: NovinPal's
     /// verify takes no amount, and the answer's `amount` and `orderId` (required in a
     /// success) are reported for the pipeline to compare with the state.
-    async fn verify(
-        &self,
-        state: &OrderState,
-        _callback: &CallbackData,
-    ) -> Result<Verified, Error> {
+    async fn verify(&self, state: &OrderState, _: &CallbackData) -> Result<Verified, Error> {
         let fields = [("ref_id", state.gateway_ref())];
-        let raw = self.call(Operation::Verify, VERIFY_PATH, &fields).await?;
+        let raw = self
+            .call(Operation::Verify, "invoice/verify", &fields)
+            .await?;
         self.verified(Operation::Verify, state, &raw)
     }
 }
@@ -415,7 +281,9 @@ impl Reverse for NovinPal {
     /// refund was accepted.
     async fn reverse(&self, state: &OrderState) -> Result<Verified, Error> {
         let fields = [("ref_id", state.gateway_ref())];
-        let raw = self.call(Operation::Reverse, REVERSE_PATH, &fields).await?;
+        let raw = self
+            .call(Operation::Reverse, "invoice/reverse", &fields)
+            .await?;
         self.verified(Operation::Reverse, state, &raw)
     }
 }

@@ -4,7 +4,10 @@
 
 use serde_json::Value;
 
-use crate::CallbackRequest;
+use super::scalar::Scalar;
+use crate::{
+    CallbackRequest, Rial, callback::parse_amount, error::CallbackError, http::RawResponse,
+};
 
 /// The longest gateway message kept in an error, in characters.
 pub(crate) const MAX_MESSAGE_CHARS: usize = 300;
@@ -12,6 +15,34 @@ pub(crate) const MAX_MESSAGE_CHARS: usize = 300;
 /// A callback field that may be absent or empty.
 pub(crate) fn optional<'r>(request: &'r CallbackRequest, name: &str) -> Option<&'r str> {
     request.param(name).map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// An amount field that may be absent or empty, but must be whole rial when present.
+pub(crate) fn optional_amount(
+    request: &CallbackRequest,
+    name: &'static str,
+) -> Result<Option<Rial>, CallbackError> {
+    optional(request, name)
+        .map(|a| parse_amount(a, name))
+        .transpose()
+}
+
+/// The code of a documented error answer (`{"status": false, "code": …}`); without one,
+/// the HTTP status stands in for it.
+pub(crate) fn error_code(code: Option<&Scalar>, raw: &RawResponse) -> i64 {
+    code.and_then(Scalar::as_i64)
+        .unwrap_or(i64::from(raw.status))
+}
+
+/// A callback field that must be present and hold a whole number.
+pub(crate) fn required_number(
+    request: &CallbackRequest,
+    name: &'static str,
+) -> Result<i64, CallbackError> {
+    request
+        .required(name)?
+        .parse()
+        .map_err(|_| CallbackError::MalformedField(name))
 }
 
 /// A card number as shown to people: a full number (only digits) is masked to its first

@@ -1,0 +1,188 @@
+//! The configuration of a [`Payments`]: what is required up front, what has a default.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, atomic::AtomicBool},
+    time::Duration as StdDuration,
+};
+
+use time::Duration;
+use url::Url;
+
+use super::{Inner, Payments};
+use crate::{
+    AccountId, ConfigError, KeyRing, MemoryReplayGuard, ReplayGuard,
+    adapter::Gateway,
+    clock::{Clock, SystemClock},
+    gateway::AnyGateway,
+    state::StateCodec,
+};
+
+/// Builds a [`Payments`]; see [`Payments::builder`].
+pub struct PaymentsBuilder {
+    public_base_url: String,
+    keys: KeyRing,
+    accounts: BTreeMap<AccountId, Box<dyn AnyGateway>>,
+    guard: Option<Arc<dyn ReplayGuard>>,
+    clock: Arc<dyn Clock>,
+    mount_path: String,
+    cookie_prefix: String,
+    secure_cookies: Option<bool>,
+    state_ttl: Duration,
+    pending_window: Duration,
+    verify_lease: StdDuration,
+}
+
+impl Payments {
+    /// A builder with what every shop must give: its public origin as buyers reach it
+    /// (`https://shop.example`; callback URLs are built from it, and cookies are `Secure`
+    /// when it is `https`) and the keys that sign order states. Add at least one gateway.
+    pub fn builder(public_base_url: &str, keys: KeyRing) -> PaymentsBuilder {
+        PaymentsBuilder {
+            public_base_url: public_base_url.to_owned(),
+            keys,
+            accounts: BTreeMap::new(),
+            guard: None,
+            clock: Arc::new(SystemClock),
+            mount_path: "/pay".to_owned(),
+            cookie_prefix: "pay_".to_owned(),
+            secure_cookies: None,
+            state_ttl: Duration::minutes(30),
+            pending_window: Duration::hours(24),
+            verify_lease: StdDuration::from_secs(120),
+        }
+    }
+}
+
+impl PaymentsBuilder {
+    /// Adds a gateway as its default account (a later one of the same gateway replaces
+    /// an earlier one).
+    pub fn gateway<G: Gateway>(mut self, gateway: G) -> Self {
+        self.accounts.insert(G::ID.into(), Box::new(gateway));
+        self
+    }
+
+    /// Where the payment routes are mounted in the app (default `/pay`). Callbacks arrive
+    /// at `{mount_path}/callback/{account}`.
+    pub fn mount_path(mut self, path: &str) -> Self {
+        self.mount_path = normalise_path(path);
+        self
+    }
+
+    /// Where claims live; share one across instances (default: in this process's
+    /// memory, [`MemoryReplayGuard`]).
+    pub fn replay_guard(mut self, guard: impl ReplayGuard) -> Self {
+        self.guard = Some(Arc::new(guard));
+        self
+    }
+
+    /// Shares an existing guard (default: [`MemoryReplayGuard`]).
+    pub fn shared_replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
+        self.guard = Some(guard);
+        self
+    }
+
+    /// The clock (default: the system clock; tests move a
+    /// [`ManualClock`](crate::clock::ManualClock)).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// How long a started payment may take before its state expires (default 30
+    /// minutes).
+    pub fn state_ttl(mut self, ttl: StdDuration) -> Self {
+        self.state_ttl = Duration::try_from(ttl).unwrap_or(Duration::minutes(30));
+        self
+    }
+
+    /// How long after start a pending payment may still be retried (default 24 hours).
+    pub fn pending_window(mut self, window: StdDuration) -> Self {
+        self.pending_window = Duration::try_from(window).unwrap_or(Duration::hours(24));
+        self
+    }
+
+    /// How long one verify may hold its claim before another request may try (default
+    /// 2 minutes; keep it above the HTTP client's worst case).
+    pub fn verify_lease(mut self, lease: StdDuration) -> Self {
+        self.verify_lease = lease;
+        self
+    }
+
+    /// The prefix of state cookie names (default `pay_`).
+    pub fn cookie_prefix(mut self, prefix: &str) -> Self {
+        self.cookie_prefix = prefix.to_owned();
+        self
+    }
+
+    /// Forces the `Secure` attribute on or off (default: on exactly when the public base
+    /// URL is `https`).
+    pub fn secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = Some(secure);
+        self
+    }
+
+    /// Checks the configuration and builds the service.
+    pub fn build(self) -> Result<Payments, ConfigError> {
+        let invalid_url = ConfigError::InvalidUrl {
+            what: "public base URL",
+        };
+        let public_base_url = Url::parse(&self.public_base_url).map_err(|_| invalid_url.clone())?;
+        if !matches!(public_base_url.scheme(), "http" | "https")
+            || public_base_url.cannot_be_a_base()
+        {
+            return Err(invalid_url);
+        }
+        if self.accounts.is_empty() {
+            return Err(ConfigError::Invalid("no gateway is configured"));
+        }
+        let valid_prefix = !self.cookie_prefix.is_empty()
+            && self
+                .cookie_prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid_prefix {
+            return Err(ConfigError::Invalid(
+                "cookie prefix must be letters, digits, '_' or '-'",
+            ));
+        }
+        let secure_cookies = self
+            .secure_cookies
+            .unwrap_or(public_base_url.scheme() == "https");
+        let public_mount_path = format!(
+            "{}{}",
+            public_base_url.path().trim_end_matches('/'),
+            self.mount_path
+        );
+        Ok(Payments {
+            inner: Arc::new(Inner {
+                accounts: self.accounts,
+                codec: StateCodec::new(self.keys),
+                guard: self
+                    .guard
+                    .unwrap_or_else(|| Arc::new(MemoryReplayGuard::new())),
+                clock: self.clock,
+                public_base_url,
+                mount_path: self.mount_path,
+                public_mount_path,
+                cookie_prefix: self.cookie_prefix,
+                secure_cookies,
+                state_ttl: self.state_ttl,
+                pending_window: self.pending_window,
+                verify_lease: self.verify_lease,
+                misconfigured_logged: AtomicBool::new(false),
+            }),
+        })
+    }
+}
+
+fn normalise_path(path: &str) -> String {
+    let trimmed = path.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        String::new()
+    } else if trimmed.starts_with('/') {
+        trimmed.to_owned()
+    } else {
+        format!("/{trimmed}")
+    }
+}

@@ -1,0 +1,216 @@
+//! Claim, verify, compare, complete: the steps that make a callback a receipt, once.
+
+use std::time::Duration as StdDuration;
+
+use time::Duration;
+use tracing::Instrument;
+
+use super::{Payments, callback::belongs};
+use crate::{
+    Error, Receipt,
+    callback::{CallbackData, CallbackStatus},
+    gateway::AnyGateway,
+    outcome::{
+        self, FailedPayment, FailureReason, NotPaid, Outcome, PendingPayment, PendingReason,
+        Rejection,
+    },
+    receipt::Verified,
+    replay::{Claim, ClaimTicket},
+    state::OrderState,
+};
+
+impl Payments {
+    /// Claims the payment, verifies it and compares the answer with the state. Every way
+    /// out but a recorded fulfilment gives the claim back, here, in one place.
+    pub(super) async fn claim_and_verify(
+        &self,
+        adapter: &dyn AnyGateway,
+        state: OrderState,
+        callback: &CallbackData,
+        name: &str,
+        value: &str,
+    ) -> Outcome {
+        let pending = |state: &OrderState, reason| {
+            NotPaid::Pending(PendingPayment {
+                account: state.account().clone(),
+                order_id: state.order_id().clone(),
+                amount: state.amount(),
+                reason,
+                state: value.to_owned(),
+                state_name: name.to_owned(),
+                callback: callback.clone(),
+            })
+        };
+        let guard = &self.inner.guard;
+        let ticket = match guard
+            .claim(&claim_key(&state, callback), self.inner.verify_lease)
+            .await
+        {
+            Ok(Claim::Acquired(ticket)) => ticket,
+            Ok(Claim::Completed) => return Err(NotPaid::Rejected(Rejection::Replay)),
+            Ok(Claim::InProgress) => return Err(NotPaid::Rejected(Rejection::InProgress)),
+            Err(e) => {
+                tracing::warn!(error = %e, "replay guard unavailable; verify not attempted");
+                return Err(pending(&state, PendingReason::GuardUnavailable));
+            }
+        };
+        let verified = match self.verify_claimed(adapter, &state, callback).await {
+            Ok(verified) => verified,
+            Err(decided) => {
+                self.release(&ticket).await;
+                return Err(match decided {
+                    Decided::NotPaid(not_paid) => not_paid,
+                    Decided::Pending(reason) => pending(&state, reason),
+                });
+            }
+        };
+        if let Err(e) = guard.complete(&ticket, self.keep_claims_for()).await {
+            // Verified at the gateway but not recorded as fulfilled: reporting it paid
+            // could let a replay pay twice once the lease lapses. Pending is safe: a retry
+            // gets the gateway's "verified before" and completes. The claim is not given
+            // back; it lapses with its lease.
+            tracing::warn!(error = %e, "could not record fulfilment; reporting pending");
+            return Err(pending(&state, PendingReason::GuardUnavailable));
+        }
+        Ok(Receipt::new(state, verified, self.now()))
+    }
+
+    /// Verify for a claimed payment, and what its answer means.
+    async fn verify_claimed(
+        &self,
+        adapter: &dyn AnyGateway,
+        state: &OrderState,
+        callback: &CallbackData,
+    ) -> Result<Verified, Decided> {
+        let failed = |reason| {
+            Decided::NotPaid(NotPaid::Failed(FailedPayment {
+                account: state.account().clone(),
+                order_id: state.order_id().clone(),
+                amount: state.amount(),
+                reason,
+            }))
+        };
+        let rejected = |rejection| Decided::NotPaid(NotPaid::Rejected(rejection));
+        if let CallbackStatus::Failed { code, .. } = &callback.status {
+            // Claimed first so that a "cancelled" callback replayed after a fulfilled
+            // payment is a replay, not a failure that could downgrade a paid order.
+            return Err(failed(FailureReason::NotPaid { code: *code }));
+        }
+        let mut answer = adapter.verify(state, callback).await;
+        if matches!(&answer, Err(Error::Gateway(_))) && callback.status == CallbackStatus::Paid {
+            // A final "no" to a callback that said "paid": if the gateway can tell, check
+            // whether an earlier verify of ours went through and only its answer was lost.
+            if let Ok(confirmed) = adapter.confirmed_status(state).await {
+                tracing::info!("verify refused, but the gateway reports the payment confirmed");
+                answer = Ok(confirmed);
+            }
+        }
+        match answer {
+            Ok(verified)
+                if verified
+                    .order_id
+                    .as_deref()
+                    .is_some_and(|id| id != state.order_id().as_str()) =>
+            {
+                Err(rejected(Rejection::VerifiedOrderMismatch))
+            }
+            Ok(verified) if verified.amount.is_some_and(|a| a != state.amount()) => {
+                Err(rejected(Rejection::AmountMismatch))
+            }
+            Ok(verified) => Ok(verified),
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, "verify did not finish; payment pending");
+                Err(Decided::Pending(match &e {
+                    Error::Gateway(g) => PendingReason::GatewayBusy(g.code.code()),
+                    other => PendingReason::Transport(other.to_string()),
+                }))
+            }
+            Err(Error::Gateway(g)) => Err(failed(FailureReason::Declined(g))),
+            Err(Error::Callback(e)) => Err(rejected(Rejection::MalformedCallback(e))),
+            Err(e) => Err(rejected(Rejection::Misconfigured(e.to_string()))),
+        }
+    }
+
+    async fn release(&self, ticket: &ClaimTicket) {
+        if let Err(e) = self.inner.guard.release(ticket).await {
+            // The claim then lapses with its lease; a retry after that can proceed.
+            tracing::warn!(error = %e, "could not release claim");
+        }
+    }
+
+    fn keep_claims_for(&self) -> StdDuration {
+        let inner = &self.inner;
+        let keep = inner.state_ttl.max(inner.pending_window) + Duration::days(1);
+        StdDuration::try_from(keep).unwrap_or(StdDuration::from_secs(3 * 24 * 3600))
+    }
+
+    /// Verifies a pending payment again. Gives the receipt once (and
+    /// [`Rejection::Replay`] for any later retry of the same payment), a failure when the
+    /// gateway gives a final no, or the payment pending again.
+    ///
+    /// The signed state inside is checked again; its expiry is not, but the payment must
+    /// have started within the pending window (24 hours by default).
+    pub async fn retry(&self, pending: &PendingPayment) -> Outcome {
+        let span = tracing::info_span!(
+            "payment_retry",
+            account = %pending.account,
+            order_id = %pending.order_id
+        );
+        let outcome = self.retry_inner(pending).instrument(span.clone()).await;
+        tracing::info!(parent: &span, outcome = outcome::kind(&outcome), "pending payment retried");
+        outcome
+    }
+
+    async fn retry_inner(&self, pending: &PendingPayment) -> Outcome {
+        let state = match self
+            .inner
+            .codec
+            .open_ignoring_expiry(&pending.state, &pending.state_name)
+        {
+            Ok(state) => state,
+            Err(e) => return Err(NotPaid::Rejected(Rejection::TamperedState(e))),
+        };
+        if *state.account() != pending.account
+            || state.gateway() != pending.callback.gateway
+            || !belongs(&state, &pending.callback)
+        {
+            return Err(NotPaid::Rejected(Rejection::ForeignState));
+        }
+        let deadline = state
+            .issued_at()
+            .saturating_add(self.inner.pending_window.whole_seconds());
+        if self.now().unix_timestamp() >= deadline {
+            return Err(NotPaid::Rejected(Rejection::ExpiredState));
+        }
+        let Some(adapter) = self.adapter(state.account()) else {
+            return Err(NotPaid::Rejected(Rejection::UnknownGateway));
+        };
+        self.claim_and_verify(
+            adapter,
+            state,
+            &pending.callback,
+            &pending.state_name,
+            &pending.state,
+        )
+        .await
+    }
+}
+
+/// What a claimed payment's verify decided, short of paid.
+// Made and matched once per callback: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+enum Decided {
+    /// Final: failed or refused.
+    NotPaid(NotPaid),
+    /// Unknown: try again later.
+    Pending(PendingReason),
+}
+
+/// The key a payment is claimed under: the account and what verify is called with.
+fn claim_key(state: &OrderState, callback: &CallbackData) -> String {
+    let reference = callback
+        .verify_reference
+        .as_deref()
+        .unwrap_or(state.gateway_ref());
+    format!("{}:{reference}", state.account())
+}
