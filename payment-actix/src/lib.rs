@@ -2,8 +2,8 @@
 //!
 //! actix-web 4 glue for [`payment_core`]: take payments through IDPay, NovinPal, Inopal,
 //! CanPay and GardeshPay without losing one and without fulfilling one twice. Every rule
-//! about which callback to trust lives in `payment-core`; this crate only moves requests
-//! and responses between actix-web and that pipeline.
+//! about which callback to trust, and what to answer, lives in `payment-core`; this crate
+//! moves requests in and renders core's answers.
 //!
 //! What you add to an existing app:
 //!
@@ -16,7 +16,7 @@
 //!      [`Receipt`](payment_core::Receipt) or a
 //!      [`PaymentRejection`] that answers for itself, or
 //!    - with [`PaymentScope`], which mounts the callback routes of every configured
-//!      gateway at the configured mount path and calls your hook per outcome.
+//!      gateway account at the configured mount path and calls your hook per outcome.
 //!
 //! The cross-site `POST` return of IDPay, CanPay and Inopal (browsers withhold
 //! `SameSite=Lax` cookies on it) is handled by the core pipeline: such a callback without
@@ -40,10 +40,7 @@
 //! #[actix_web::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let key = SigningKey::from_base64(1, &std::env::var("PAYMENT_KEY")?)?;
-//!     let payments = Payments::builder()
-//!         .public_base_url("https://shop.example")?
-//!         .mount_path("/pay")
-//!         .signing_keys(KeyRing::new(key))
+//!     let payments = Payments::builder("https://shop.example", KeyRing::new(key))
 //!         .gateway(NovinPal::new("my-api-key"))
 //!         .build()?;
 //!     let routes = PaymentScope::new(payments.clone()).on_paid(|receipt| async move {
@@ -54,7 +51,7 @@
 //!         App::new()
 //!             .app_data(web::Data::new(payments.clone()))
 //!             .service(buy)
-//!             .service(routes.scope()) // callbacks at /pay/callback/{gateway}
+//!             .service(routes.scope()) // callbacks at /pay/callback/{account}
 //!     })
 //!     .bind(("127.0.0.1", 8080))?
 //!     .run()
@@ -63,35 +60,17 @@
 //! }
 //! ```
 //!
-//! actix-web 4 uses its own versions of the `http` and `cookie` crates, so cookies are
-//! written from [`StateCookie::to_header_value`](payment_core::StateCookie::to_header_value)
-//! rather than converted. A host app's own `SameSite=Strict` session cookie is withheld on
+//! actix-web 4 uses its own versions of the `http` and `cookie` crates, so the headers core
+//! decides on are written as text rather than converted. A host app's own `SameSite=Strict` session cookie is withheld on
 //! the return from the gateway (a cross-site navigation): do not rely on the session in
 //! the callback; the signed order state is what identifies the payment.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 mod extractor;
-mod glue;
-mod scope;
+mod render;
+mod routes;
 mod start;
 
-pub use extractor::{
-    CallbackCookies, CallbackGateway, NotPaid, PaymentCallback, PaymentRejection, WithCookies,
-};
-pub use scope::PaymentScope;
-pub use start::{StartError, StartResponse, start};
-
+pub use extractor::{CallbackCookies, PaymentCallback, PaymentRejection, WithCookies};
 /// The core crate, re-exported so an app needs one dependency and one version of it.
 pub use payment_core;
-
-/// The largest callback body read, in bytes; a larger one is refused with
-/// [`Rejection::MalformedCallback`](payment_core::Rejection::MalformedCallback) (400).
-pub const MAX_CALLBACK_BODY: usize = glue::MAX_BODY;
+pub use routes::PaymentScope;
+pub use start::{StartError, StartResponse, start};

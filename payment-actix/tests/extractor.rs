@@ -1,19 +1,22 @@
 //! The `PaymentCallback<P>` extractor in plain handlers: the receipt, its default
 //! rejection answers, `Result<_, PaymentRejection>`, the re-post, and misconfiguration.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use std::sync::{Arc, Mutex};
 
 use actix_web::{
-    App, HttpResponse, Responder, ResponseError,
+    App, HttpRequest, HttpResponse, Responder, ResponseError,
     http::{StatusCode, header},
     test, web,
 };
 use common::*;
 use payment_actix::{
-    CallbackCookies, NotPaid, PaymentCallback, PaymentRejection,
-    payment_core::{GatewayId, Outcome, Payments, PendingPayment, Rejection},
+    CallbackCookies, PaymentCallback, PaymentRejection,
+    payment_core::{GatewayId, NotPaid, Payments, PendingPayment, Rejection},
 };
 
 async fn paid_novinpal(
@@ -31,30 +34,25 @@ async fn paid_novinpal(
 
 /// The cookies argument after the extractor: the order does not matter.
 async fn paid_inopal(cb: PaymentCallback<PostGateway>, cookies: CallbackCookies) -> impl Responder {
-    let text = format!("paid {}", cb.order_id());
+    let text = format!("paid {}", cb.0.order_id());
     cookies.attach(text)
 }
 
 /// An app that renders failures itself and keeps pending payments for a retry job.
 async fn own_pages(
+    request: HttpRequest,
     cookies: CallbackCookies,
     cb: Result<PaymentCallback<GetGateway>, PaymentRejection>,
     pending: web::Data<Mutex<Vec<PendingPayment>>>,
 ) -> HttpResponse {
     match cb {
-        Ok(cb) => {
-            let mut res =
-                HttpResponse::Ok().body(format!("ours: paid {}", cb.receipt().order_id()));
-            cookies.set_on(&mut res);
-            res
-        }
-        Err(rejection) => match rejection.kind() {
-            NotPaid::Failed(failed) => {
-                let mut res =
-                    HttpResponse::Ok().body(format!("ours: {} not paid", failed.order_id));
-                rejection.set_on(&mut res);
-                res
-            }
+        Ok(PaymentCallback(receipt)) => cookies
+            .attach(HttpResponse::Ok().body(format!("ours: paid {}", receipt.order_id())))
+            .respond_to(&request),
+        Err(rejection) => match rejection.not_paid() {
+            NotPaid::Failed(failed) => cookies
+                .attach(HttpResponse::Ok().body(format!("ours: {} not paid", failed.order_id)))
+                .respond_to(&request),
             NotPaid::Pending(p) => {
                 pending.lock().unwrap().push(p.clone());
                 HttpResponse::Ok().body(format!("ours: {} pending", p.order_id))
@@ -199,7 +197,7 @@ async fn result_extractor_lets_the_app_render_every_case() {
     let stored = pending.lock().unwrap()[0].clone();
     let outcome = shop.payments.retry(&stored).await;
     assert!(
-        matches!(outcome, Outcome::Paid(ref r) if r.order_id().as_str() == "N-1"),
+        matches!(outcome, Ok(ref r) if r.order_id().as_str() == "N-1"),
         "{outcome:?}"
     );
 
@@ -244,14 +242,23 @@ async fn rejection_accessors_and_display() {
     .await;
     let seen = seen.lock().unwrap();
     let failed = &seen[0];
-    assert_eq!(failed.failed().unwrap().order_id, "F-1");
-    assert!(failed.pending().is_none() && failed.rejection().is_none() && !failed.is_resubmit());
-    assert_eq!(failed.status(), StatusCode::PAYMENT_REQUIRED);
+    let NotPaid::Failed(payment) = failed.not_paid() else {
+        panic!("{failed:?}")
+    };
+    assert_eq!(payment.order_id.as_str(), "F-1");
+    assert_eq!(failed.http_status(), StatusCode::PAYMENT_REQUIRED.as_u16());
+    assert_eq!(failed.status_code(), StatusCode::PAYMENT_REQUIRED);
     assert_eq!(failed.cookies().len(), 1);
     assert!(failed.to_string().contains("F-1"), "{failed}");
-    assert!(failed.default_page().contains("Payment not completed"));
+    assert!(failed.reply().body.contains("Payment not completed"));
     let missing = &seen[1];
-    assert_eq!(missing.rejection(), Some(&Rejection::MissingState));
+    assert!(
+        matches!(
+            missing.not_paid(),
+            NotPaid::Rejected(Rejection::MissingState)
+        ),
+        "{missing:?}"
+    );
     assert_eq!(missing.status_code(), StatusCode::BAD_REQUEST);
     assert!(format!("{missing:?}").contains("MissingState"));
 }
@@ -329,8 +336,9 @@ async fn without_callback_cookies_the_state_cookie_is_simply_left_over() {
     let app = test::init_service(App::new().app_data(app_data(&shop)).route(
         NOVINPAL,
         web::get().to(|cb: PaymentCallback<GetGateway>| async move {
-            let receipt = cb.clone().into_receipt();
-            assert_eq!(format!("{cb:?}"), format!("PaymentCallback({receipt:?})"));
+            let printed = format!("{cb:?}");
+            let PaymentCallback(receipt) = cb;
+            assert_eq!(printed, format!("PaymentCallback({receipt:?})"));
             format!("paid {}", receipt.order_id())
         }),
     ))
@@ -349,10 +357,8 @@ async fn without_callback_cookies_the_state_cookie_is_simply_left_over() {
 #[actix_web::test]
 async fn extractor_for_an_unconfigured_gateway_is_500() {
     use payment_actix::payment_core::{KeyRing, SigningKey};
-    let only_inopal = Payments::builder()
-        .public_base_url("http://localhost:3000")
-        .unwrap()
-        .signing_keys(KeyRing::new(SigningKey::new(1, vec![7; 32]).unwrap()))
+    let keys = KeyRing::new(SigningKey::new(1, vec![7; 32]).unwrap());
+    let only_inopal = Payments::builder("http://localhost:3000", keys)
         .gateway(PostGateway::default())
         .build()
         .unwrap();

@@ -1,6 +1,9 @@
 //! Starting a payment from a handler: the redirect, the POST-form page, the state cookie,
 //! and every way a start can fail.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use actix_web::{
@@ -11,7 +14,7 @@ use actix_web::{
 use common::*;
 use payment_actix::{
     StartError, StartResponse,
-    payment_core::{Error, GatewayId, Order, Payments, Rial, TransportErrorKind},
+    payment_core::{Error, GatewayId, Order, Payments, Rial, error::TransportErrorKind},
     start,
 };
 
@@ -132,7 +135,7 @@ async fn start_response_exposes_what_the_app_stores() {
     );
     assert!(response.cookie().http_only);
     let cookie_name = response.cookie().name.clone();
-    let http: HttpResponse = response.into();
+    let http: HttpResponse = response.into_response();
     assert_eq!(http.status(), StatusCode::OK);
     assert!(
         http.headers()
@@ -208,7 +211,7 @@ async fn start_error_can_be_matched_by_the_app() {
     let err = start(&shop.payments, GatewayId::NovinPal, &low)
         .await
         .unwrap_err();
-    assert!(matches!(err.error(), Error::InvalidOrder(_)), "{err:?}");
+    assert!(matches!(&err.0, Error::InvalidOrder(_)), "{err:?}");
     assert_eq!(err.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(err.to_string().contains("below the minimum"), "{err}");
 
@@ -216,7 +219,8 @@ async fn start_error_can_be_matched_by_the_app() {
     let err = start(&shop.payments, GatewayId::NovinPal, &timeout)
         .await
         .unwrap_err();
-    match err.into_error() {
+    let StartError(error) = err;
+    match error {
         Error::Transport(t) => assert_eq!(t.kind, TransportErrorKind::Timeout),
         other => panic!("{other:?}"),
     }

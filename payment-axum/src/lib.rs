@@ -2,15 +2,15 @@
 //!
 //! [axum] 0.8 glue for [`payment_core`]: take payments through IDPay, NovinPal, Inopal,
 //! CanPay and GardeshPay in an existing axum app. Every rule about which callback to
-//! trust lives in `payment-core` ([`Payments::handle_callback`]); this crate only moves
-//! requests and responses.
+//! trust, and what to answer, lives in `payment-core`; this crate moves requests in and
+//! renders core's answers.
 //!
-//! - [`PaymentRouter`] — the callback routes of every configured gateway, to nest into any
-//!   app (with or without its own state), with hooks that receive the verified
+//! - [`PaymentRouter`]: the callback routes of every configured gateway account, to add
+//!   to any app (with or without its own state), with hooks that receive the verified
 //!   [`Receipt`](payment_core::Receipt) or the typed failure.
-//! - [`PaymentCallback<P>`] — an extractor for apps that want their own callback route:
+//! - [`PaymentCallback<P>`]: an extractor for apps that want their own callback route:
 //!   `async fn paid(PaymentCallback(receipt): PaymentCallback<NovinPal>)`.
-//! - [`start`] — from any handler: create the payment and answer with the redirect to the
+//! - [`start`]: from any handler, create the payment and answer with the redirect to the
 //!   gateway and the signed state cookie.
 //!
 //! `payment_core` is re-exported, so one dependency is enough.
@@ -32,7 +32,7 @@
 //!     let app = Router::new()
 //!         .route("/orders/{id}/pay", post(pay))
 //!         .with_state(payments.clone());
-//!     // Callbacks: {public base URL}{mount path}/callback/{gateway}, e.g. /pay/callback/novinpal
+//!     // Callbacks: {public base URL}{mount path}/callback/{account}, e.g. /pay/callback/novinpal
 //!     let app = PaymentRouter::new(payments)
 //!         .on_paid(|receipt: Receipt| async move {
 //!             // Fulfil here: the receipt exists only for a verified, matching payment.
@@ -53,35 +53,12 @@
 //! This works with the default cookie settings on plain-http development origins too.
 //! Your app's own session cookie is withheld on that first `POST` as well; rely on the
 //! receipt, not on the session, inside payment hooks.
-//!
-//! ## Misconfiguration is loud
-//!
-//! Gateways are given [`Payments::callback_url`], built from the public base URL and the
-//! configured mount path. A callback that arrives at another path (the router nested
-//! under another prefix) is answered with 500
-//! ([`Rejection::Misconfigured`](payment_core::Rejection::Misconfigured)) and an error is
-//! logged. [`PaymentRouter::mount`] nests at the configured path, so it is written once.
-//!
-//! [`Payments::handle_callback`]: payment_core::Payments::handle_callback
-//! [`Payments::callback_url`]: payment_core::Payments::callback_url
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
-mod callback;
-mod extract;
-mod router;
+mod extractor;
+mod render;
+mod routes;
 mod start;
 
-pub use extract::{
-    CallbackCookies, CallbackGateway, EXTRACTOR_BODY_LIMIT, PaymentCallback, PaymentRejection,
-};
+pub use extractor::{CallbackCookies, PaymentCallback, PaymentRejection};
 pub use payment_core;
-pub use router::{DEFAULT_BODY_LIMIT, PaymentRouter};
+pub use routes::PaymentRouter;
 pub use start::{StartError, StartResponse, start};

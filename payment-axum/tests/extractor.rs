@@ -1,6 +1,9 @@
 //! `PaymentCallback<P>` on the app's own route: the receipt, the self-rendering rejection,
 //! `Result<_, PaymentRejection>`, `CallbackCookies`, nest prefixes and app state.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use std::sync::{Arc, Mutex};
@@ -16,7 +19,9 @@ use common::*;
 use payment_axum::{
     CallbackCookies, PaymentCallback, PaymentRejection,
     payment_core::{
-        FailureReason, GatewayId, Operation, Outcome, Payments, Rejection, Rial, TransportErrorKind,
+        GatewayId, NotPaid, Payments, Rejection, Rial,
+        error::{Operation, TransportErrorKind},
+        outcome::FailureReason,
     },
 };
 
@@ -43,29 +48,32 @@ async fn own_pages(
     cookies: CallbackCookies,
     cb: Result<PaymentCallback<GetGateway>, PaymentRejection>,
 ) -> Response {
-    match cb {
+    let rejection = match cb {
         Ok(PaymentCallback(receipt)) => {
-            (cookies, format!("mine: paid {}", receipt.order_id())).into_response()
+            return (cookies, format!("mine: paid {}", receipt.order_id())).into_response();
         }
-        Err(r @ PaymentRejection::Resubmit { .. }) => r.into_response(),
-        Err(PaymentRejection::Failed { payment, .. }) => (
+        Err(rejection) => rejection,
+    };
+    match rejection.not_paid() {
+        NotPaid::Failed(payment) => (
             StatusCode::OK,
             cookies,
             format!("mine: failed {}", payment.order_id),
         )
             .into_response(),
-        Err(PaymentRejection::Pending { payment, .. }) => (
+        NotPaid::Pending(payment) => (
             StatusCode::OK,
             format!("mine: pending {}", payment.order_id),
         )
             .into_response(),
-        Err(PaymentRejection::Rejected { rejection, .. }) => (
+        NotPaid::Rejected(refusal) => (
             StatusCode::OK,
             cookies,
-            format!("mine: refused {rejection:?}"),
+            format!("mine: refused {refusal:?}"),
         )
             .into_response(),
-        Err(other) => other.into_response(),
+        // The re-post page, and anything else: the library's own answer.
+        _ => rejection.into_response(),
     }
 }
 
@@ -115,7 +123,10 @@ async fn rejection_renders_itself_for_attacks_and_failures() {
     tampered.1.insert(3, 'x');
     let answer = send(&app, get_req(&cb("E-2", 80_000, true), Some(&tampered))).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
-    assert!(answer.is_html() && answer.body.contains("Request refused"));
+    assert!(
+        answer.is_html() && answer.body.contains("Request refused"),
+        "{answer:?}"
+    );
     assert!(
         answer.removes(&cookie.0),
         "the rejection carries its cookies"
@@ -225,9 +236,12 @@ async fn rejection_value_is_an_error_with_status_and_outcome() {
     let cookie = begin(&app, GatewayId::NovinPal, "V-1", 50_000).await;
     send(&app, get_req(&cb("V-1", 50_000, false), Some(&cookie))).await;
     let rejection = seen.lock().unwrap().pop().unwrap();
-    assert_eq!(rejection.status(), StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(
+        rejection.http_status(),
+        StatusCode::PAYMENT_REQUIRED.as_u16()
+    );
     assert_eq!(rejection.cookies().len(), 1);
-    assert!(!rejection.is_resubmit());
+    assert!(!matches!(rejection.not_paid(), NotPaid::Resubmit(_)));
     assert!(
         rejection
             .to_string()
@@ -235,7 +249,8 @@ async fn rejection_value_is_an_error_with_status_and_outcome() {
     );
     let source: &dyn std::error::Error = &rejection;
     assert!(source.source().is_none());
-    let Outcome::Failed(failed) = rejection.into_outcome() else {
+    let PaymentRejection(unpaid) = rejection;
+    let NotPaid::Failed(failed) = unpaid.into_not_paid() else {
         panic!()
     };
     assert_eq!(failed.amount, Rial::new(50_000));
@@ -327,10 +342,14 @@ impl Kind for CanPayKind {
 
 async fn paid_canpay(cb: Result<PaymentCallback<Fake<CanPayKind>>, PaymentRejection>) -> Response {
     match cb {
-        Err(PaymentRejection::Rejected {
-            rejection: Rejection::Misconfigured(_),
-            ..
-        }) => (StatusCode::INTERNAL_SERVER_ERROR, "misconfigured").into_response(),
+        Err(rejection)
+            if matches!(
+                rejection.not_paid(),
+                NotPaid::Rejected(Rejection::Misconfigured(_))
+            ) =>
+        {
+            (StatusCode::INTERNAL_SERVER_ERROR, "misconfigured").into_response()
+        }
         other => panic!("{other:?}"),
     }
 }

@@ -1,6 +1,9 @@
 //! `PaymentRouter` mounted in an app: hooks, default pages, cookies, the cross-site POST
 //! re-post, attacks, pending + retry, nest prefixes and app state.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use std::sync::{Arc, Mutex};
@@ -17,10 +20,16 @@ use common::*;
 use payment_axum::{
     PaymentRouter,
     payment_core::{
-        FailedPayment, FailureReason, GatewayId, Operation, Outcome, Payments, PendingPayment,
-        RESUBMIT_FIELD, Receipt, Rejection, Rial, StateError, TransportErrorKind, time::Duration,
+        CallbackRequest, FailedPayment, GatewayId, NotPaid, Payments, PendingPayment, Receipt,
+        Rejection, Rial,
+        error::{Operation, StateError, TransportErrorKind},
+        outcome::FailureReason,
+        time::Duration,
     },
 };
+
+/// The form field that marks a callback the library re-posted itself.
+const RESUBMIT_FIELD: &str = "_payment_resubmit";
 
 /// Everything the hooks saw.
 #[derive(Clone, Default)]
@@ -163,7 +172,7 @@ async fn hooks_receive_failed_pending_and_rejected_and_keep_the_cookies() {
         "cookies are set on hook responses too"
     );
     let failed = seen.failed.lock().unwrap().pop().unwrap();
-    assert_eq!(failed.order_id, "F-2");
+    assert_eq!(failed.order_id.as_str(), "F-2");
     assert_eq!(failed.amount, Rial::new(50_000));
     assert!(matches!(failed.reason, FailureReason::NotPaid { .. }));
 
@@ -367,13 +376,13 @@ async fn pending_payment_is_retried_later_and_fulfilled_once() {
     // The app stores it as JSON and retries from a background job.
     let stored = serde_json::to_string(&pending).unwrap();
     let pending: PendingPayment = serde_json::from_str(&stored).unwrap();
-    let Outcome::Paid(receipt) = shop.payments.retry(&pending).await else {
+    let Ok(receipt) = shop.payments.retry(&pending).await else {
         panic!("retry should fulfil")
     };
     assert_eq!(receipt.order_id().as_str(), "W-3");
     assert!(matches!(
         shop.payments.retry(&pending).await,
-        Outcome::Rejected(Rejection::Replay)
+        Err(NotPaid::Rejected(Rejection::Replay))
     ));
     // The buyer reloading the callback afterwards is a replay, not a second fulfilment.
     let answer = send(&app, get_req(&cb("W-3", 80_000, true), Some(&cookie))).await;
@@ -583,22 +592,49 @@ async fn oversized_and_garbage_requests_are_refused_without_panicking() {
     assert_eq!(answer.status, StatusCode::OK);
 }
 
+/// The callback fields of `order`, padded with extra fields to exactly `len` bytes of form
+/// body (each field under the 2 KiB field limit, fewer than 64 fields in all).
+fn padded_body(order: &str, amount: u64, len: usize) -> String {
+    let mut body = serde_urlencoded::to_string(callback_fields(order, amount, true)).unwrap();
+    for i in 0.. {
+        let head = format!("&p{i}=");
+        let remaining = len - body.len();
+        body.push_str(&head);
+        if remaining <= head.len() + 2000 {
+            body.push_str(&"p".repeat(remaining - head.len()));
+            break;
+        }
+        body.push_str(&"p".repeat(1800));
+    }
+    assert_eq!(body.len(), len);
+    body
+}
+
+fn post_body(uri: &str, body: String, cookie: &(String, String)) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("{}={}", cookie.0, cookie.1))
+        .body(Body::from(body))
+        .unwrap()
+}
+
 #[tokio::test]
-async fn a_small_body_limit_is_honoured() {
+async fn a_body_over_the_callback_limit_is_refused() {
     let shop = shop();
-    let app = PaymentRouter::new(shop.payments.clone())
-        .body_limit(64)
-        .mount(shop_app(&shop.payments));
+    let app = PaymentRouter::new(shop.payments.clone()).mount(shop_app(&shop.payments));
     let cookie = begin(&app, GatewayId::IdPay, "L-1", 40_000).await;
-    let mut fields = callback_fields("L-1", 40_000, true);
-    fields.push(("padding".into(), "p".repeat(64)));
-    let answer = send(
-        &app,
-        post_form("/pay/callback/idpay", &fields, Some(&cookie)),
-    )
-    .await;
+    let over = padded_body("L-1", 40_000, CallbackRequest::MAX_BODY + 1);
+    let answer = send(&app, post_body("/pay/callback/idpay", over, &cookie)).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.body.contains("malformed"), "{}", answer.body);
     assert_eq!(shop.post_gw.verify_calls(), 0);
+    // A body of exactly the limit is read, and the payment goes through.
+    let at = padded_body("L-1", 40_000, CallbackRequest::MAX_BODY);
+    let answer = send(&app, post_body("/pay/callback/idpay", at, &cookie)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(shop.post_gw.verify_calls(), 1);
 }
 
 /// An app with its own state type.

@@ -1,5 +1,8 @@
 //! Starting a payment from a handler: the redirect, the state cookie, and the errors.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use axum::{
@@ -9,9 +12,11 @@ use axum::{
 };
 use common::*;
 use payment_axum::{
+    StartError,
     payment_core::{
-        Error, GatewayCode, GatewayError, GatewayId, IdPayCode, Operation, Order, Rial,
-        TransportErrorKind,
+        Error, GatewayId, Order, Rial,
+        error::{GatewayCode, GatewayError, Operation, TransportErrorKind},
+        gateways::idpay::IdPayCode,
     },
     start,
 };
@@ -151,11 +156,13 @@ async fn start_errors_map_to_statuses_and_stay_inspectable() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err.error(), Error::Gateway(g) if g.code == GatewayCode::IdPay(IdPayCode::ApiKeyNotFound))
+        matches!(&err.0, Error::Gateway(g) if g.code == GatewayCode::IdPay(IdPayCode::ApiKeyNotFound))
     );
-    assert_eq!(err.status(), StatusCode::BAD_GATEWAY);
-    assert!(err.page().contains("API key not found"), "{}", err.page());
-    assert!(err.page().contains("API Key یافت نشد."));
+    assert_eq!(err.http_status(), StatusCode::BAD_GATEWAY.as_u16());
+    let page = err.reply();
+    assert_eq!(page.status, StatusCode::BAD_GATEWAY.as_u16());
+    assert!(page.body.contains("API key not found"), "{}", page.body);
+    assert!(page.body.contains("API Key یافت نشد."));
     assert!(
         err.to_string()
             .starts_with("payment could not be started: idpay create refused")
@@ -172,7 +179,7 @@ async fn start_errors_map_to_statuses_and_stay_inspectable() {
         let err = start(&shop.payments, GatewayId::NovinPal, &order)
             .await
             .unwrap_err();
-        assert_eq!(err.status(), status);
+        assert_eq!(err.http_status(), status.as_u16());
         let response = err.into_response();
         assert_eq!(response.status(), status);
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
@@ -183,6 +190,10 @@ async fn start_errors_map_to_statuses_and_stay_inspectable() {
     let err = start(&shop.payments, GatewayId::CanPay, &order)
         .await
         .unwrap_err();
-    assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(matches!(err.into_error(), Error::Config(_)));
+    assert_eq!(
+        err.http_status(),
+        StatusCode::INTERNAL_SERVER_ERROR.as_u16()
+    );
+    let StartError(error) = err;
+    assert!(matches!(error, Error::Config(_)));
 }

@@ -1,7 +1,15 @@
 //! Test support: a scripted stand-in gateway (one that redirects with a `GET` and returns
 //! with a `GET`, one that takes a `POST` form and returns with a cross-site `POST`), a
 //! configured `Payments`, and helpers that read responses like a browser would.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::{
     collections::VecDeque,
@@ -19,10 +27,16 @@ use actix_web::{
     test,
 };
 use payment_actix::payment_core::{
-    CallbackData, CallbackRequest, CallbackStatus, Created, Error, Gateway, GatewayCode,
-    GatewayError, GatewayId, InvalidOrder, KeyRing, ManualClock, NovinPalCode, Operation, Order,
-    OrderProblem, OrderState, Payments, Redirect, Rial, SigningKey, TransportError,
-    TransportErrorKind, Verified, parse_amount, url::Url,
+    CallbackRequest, Error, GatewayId, KeyRing, Order, Payments, Rial, SigningKey,
+    adapter::{CallbackData, CallbackStatus, Created, Gateway, Redirect, Verified, parse_amount},
+    clock::ManualClock,
+    error::{
+        GatewayCode, GatewayError, InvalidOrder, Operation, OrderProblem, TransportError,
+        TransportErrorKind,
+    },
+    gateways::novinpal::NovinPalCode,
+    state::OrderState,
+    url::Url,
 };
 
 /// Which gateway the stand-in plays and how it sends the buyer back.
@@ -63,6 +77,12 @@ impl<K> Clone for Fake<K> {
             verify_calls: self.verify_calls.clone(),
             kind: PhantomData,
         }
+    }
+}
+
+impl<K: Kind> std::fmt::Debug for Fake<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fake").field("gateway", &K::ID).finish()
     }
 }
 
@@ -221,11 +241,9 @@ pub fn shop_at(base_url: &str, mount: &str) -> Shop {
     let get_gw = GetGateway::default();
     let post_gw = PostGateway::default();
     let clock = ManualClock::starting_now();
-    let payments = Payments::builder()
-        .public_base_url(base_url)
-        .unwrap()
+    let keys = KeyRing::new(SigningKey::new(1, vec![42; 32]).unwrap());
+    let payments = Payments::builder(base_url, keys)
         .mount_path(mount)
-        .signing_keys(KeyRing::new(SigningKey::new(1, vec![42; 32]).unwrap()))
         .gateway(get_gw.clone())
         .gateway(post_gw.clone())
         .clock(clock.clone())
@@ -267,8 +285,8 @@ pub async fn start(shop: &Shop, gateway: GatewayId, order_id: &str, amount: u64)
     Started {
         order_id: order_id.to_owned(),
         amount,
-        reference: started.gateway_ref,
-        cookie: format!("{}={}", started.cookie.name, started.cookie.value),
+        reference: started.gateway_ref().to_owned(),
+        cookie: format!("{}={}", started.cookie().name, started.cookie().value),
     }
 }
 

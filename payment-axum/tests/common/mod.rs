@@ -1,6 +1,13 @@
 //! Shared test fixtures: two stand-in gateways (a GET one and a cross-site POST one), a
 //! configured `Payments`, and helpers to send requests through an axum app.
-#![allow(dead_code, unreachable_pub)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::{
     collections::VecDeque,
@@ -21,10 +28,17 @@ use axum::{
 };
 use payment_axum::{
     payment_core::{
-        CallbackData, CallbackRequest, CallbackStatus, Created, Error, Gateway, GatewayCode,
-        GatewayId, InvalidOrder, KeyRing, ManualClock, NovinPalCode, Operation, Order,
-        OrderProblem, OrderState, Payments, Redirect, Rial, SigningKey, TransportError,
-        TransportErrorKind, Verified, parse_amount, url::Url,
+        CallbackRequest, Error, GatewayId, KeyRing, Order, Payments, Rial, SigningKey,
+        adapter::{
+            CallbackData, CallbackStatus, Created, Gateway, Redirect, Verified, parse_amount,
+        },
+        clock::ManualClock,
+        error::{
+            GatewayCode, InvalidOrder, Operation, OrderProblem, TransportError, TransportErrorKind,
+        },
+        gateways::novinpal::NovinPalCode,
+        state::OrderState,
+        url::Url,
     },
     start,
 };
@@ -74,6 +88,12 @@ impl<K> Clone for Fake<K> {
             callback_urls: self.callback_urls.clone(),
             kind: PhantomData,
         }
+    }
+}
+
+impl<K: Kind> std::fmt::Debug for Fake<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fake").field("gateway", &K::ID).finish()
     }
 }
 
@@ -199,11 +219,9 @@ pub fn shop_at(base_url: &str, mount_path: &str) -> Shop {
     let get_gw = GetGateway::default();
     let post_gw = PostGateway::default();
     let clock = ManualClock::starting_now();
-    let payments = Payments::builder()
-        .public_base_url(base_url)
-        .unwrap()
+    let keys = KeyRing::new(SigningKey::new(1, vec![42; 32]).unwrap());
+    let payments = Payments::builder(base_url, keys)
         .mount_path(mount_path)
-        .signing_keys(KeyRing::new(SigningKey::new(1, vec![42; 32]).unwrap()))
         .gateway(get_gw.clone())
         .gateway(post_gw.clone())
         .clock(clock.clone())
