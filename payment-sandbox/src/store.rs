@@ -340,8 +340,11 @@ fn random_from(alphabet: &[u8], len: usize) -> String {
         for b in random_bytes::<32>() {
             // Rejection sampling keeps the distribution uniform.
             let limit = 256 - (256 % alphabet.len());
-            if (b as usize) < limit && out.len() < len {
-                out.push(alphabet[b as usize % alphabet.len()] as char);
+            if (b as usize) < limit
+                && out.len() < len
+                && let Some(&c) = alphabet.get(b as usize % alphabet.len())
+            {
+                out.push(char::from(c));
             }
         }
     }

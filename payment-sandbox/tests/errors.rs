@@ -1,5 +1,8 @@
 //! Every documented (or README-documented) error the sandbox produces, with its exact body.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use common::{client, sandbox, text};

@@ -1,5 +1,8 @@
 //! Fault injection, the admin API, the clock and concurrent verifies.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use payment_core::{Claim, ReplayGuard};
+use payment_core::replay::{Claim, ReplayGuard};
 
 const LEASE: Duration = Duration::from_secs(60);
 const KEEP: Duration = Duration::from_secs(3600);

@@ -9,12 +9,13 @@ use std::{
 
 use payment_core::{
     CanPay, FailedPayment, GardeshPay, GatewayId, HttpClient, HttpConfig, IdPay, Inopal, KeyRing,
-    ManualClock, NovinPal, Payments, PendingPayment, Receipt, Rejection, ReplayGuard, SigningKey,
+    NovinPal, Payments, PendingPayment, Receipt, Rejection, ReplayGuard, SigningKey,
+    clock::ManualClock,
 };
-use payment_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+use payment_sandbox::{RunningSandbox, Sandbox, SandboxConfig, SandboxGateway};
 
 /// Every gateway, in the order the tests walk them.
-pub const GATEWAYS: [GatewayId; 5] = GatewayId::ALL;
+pub const GATEWAYS: &[GatewayId] = GatewayId::ALL;
 
 /// Where the apps mount the payment routes: not the root, and not the library's default.
 pub const MOUNT: &str = "/shop/pay";
@@ -24,14 +25,11 @@ pub const MOUNT: &str = "/shop/pay";
 pub const GATEWAY_TIMEOUT: Duration = Duration::from_millis(1200);
 
 /// The sandbox's name for a gateway.
-pub fn sandbox_gateway(id: GatewayId) -> payment_sandbox::Gateway {
-    match id {
-        GatewayId::IdPay => payment_sandbox::Gateway::IdPay,
-        GatewayId::NovinPal => payment_sandbox::Gateway::NovinPal,
-        GatewayId::Inopal => payment_sandbox::Gateway::Inopal,
-        GatewayId::CanPay => payment_sandbox::Gateway::CanPay,
-        GatewayId::GardeshPay => payment_sandbox::Gateway::GardeshPay,
-    }
+pub fn sandbox_gateway(id: GatewayId) -> SandboxGateway {
+    // The sandbox names its gateways as core does.
+    id.as_str()
+        .parse()
+        .unwrap_or_else(|_| panic!("the sandbox does not simulate {id}"))
 }
 
 /// What the app's handlers saw: every hook call (router apps) or handler result
@@ -199,16 +197,13 @@ pub fn payments_for(
     let http = HttpClient::new(HttpConfig::default().timeout(GATEWAY_TIMEOUT)).expect("client");
     let base = |g| sandbox.base_url_for(sandbox_gateway(g));
     let key = SigningKey::new(1, b"an end-to-end test key of 32+ bytes!".to_vec()).expect("key");
-    let builder = Payments::builder();
+    let builder = Payments::builder(app_base, KeyRing::new(key));
     let builder = match guard {
         Some(guard) => builder.shared_replay_guard(guard),
         None => builder,
     };
     builder
-        .public_base_url(app_base)
-        .expect("base url")
         .mount_path(MOUNT)
-        .signing_keys(KeyRing::new(key))
         .clock(clock)
         .secure_cookies(false)
         .gateway(

@@ -8,6 +8,9 @@
 //! `PAYMENT_LOAD_PAYMENTS` sets the number of honest payments (default 100, about
 //! 1,000 requests); `PAYMENT_LOAD_PAYMENTS=3000` makes some 30,000.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 use std::{
     sync::{
         Arc,

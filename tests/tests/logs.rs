@@ -2,6 +2,9 @@
 //! and event recorded at TRACE level, mentions no credential, no signed state and no full
 //! card number.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 use std::{
     io::Write,
     sync::{Arc, Mutex},
@@ -45,7 +48,7 @@ async fn no_secret_is_ever_logged() {
         payment_sandbox::INOPAL_GATEWAY_ID.into(),
         payment_sandbox::CANPAY_MERCHANT.into(),
     ];
-    for gateway in GatewayId::ALL {
+    for &gateway in GatewayId::ALL {
         let env = Env::start::<AxumRouter>().await;
         let mut buyer = Buyer::new(&env);
         let order = order_id("log");

@@ -23,24 +23,24 @@ async fn two_redis_guards_on_one_server_share_claims() {
     let a = RedisReplayGuard::connect(&redis.url).await.unwrap();
     let b = RedisReplayGuard::connect(&redis.url).await.unwrap();
     let lease = std::time::Duration::from_secs(60);
-    let payment_core::Claim::Acquired(ticket) = a.claim("k", lease).await.unwrap() else {
+    let payment_core::replay::Claim::Acquired(ticket) = a.claim("k", lease).await.unwrap() else {
         panic!("first claim wins")
     };
     use payment_core::ReplayGuard as _;
     assert_eq!(
         b.claim("k", lease).await.unwrap(),
-        payment_core::Claim::InProgress
+        payment_core::replay::Claim::InProgress
     );
     a.complete(&ticket, lease).await.unwrap();
     assert_eq!(
         b.claim("k", lease).await.unwrap(),
-        payment_core::Claim::Completed
+        payment_core::replay::Claim::Completed
     );
     // Another prefix is another namespace.
     let c = b.with_prefix("other:");
     assert!(matches!(
         c.claim("k", lease).await.unwrap(),
-        payment_core::Claim::Acquired(_)
+        payment_core::replay::Claim::Acquired(_)
     ));
 }
 

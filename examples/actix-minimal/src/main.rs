@@ -1,19 +1,19 @@
 //! A minimal actix-web shop that takes payments through NovinPal, here against the gateway
 //! sandbox running in the same process. Run it, open <http://localhost:8080/buy> and press
 //! "pay" on the sandbox's payment page.
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::{App, HttpResponse, HttpServer, Responder, get, web};
 use payment_actix::{CallbackCookies, PaymentCallback, payment_core::*, start};
-use payment_sandbox::{Gateway, NOVINPAL_API_KEY, Sandbox, SandboxConfig};
+use payment_sandbox::{NOVINPAL_API_KEY, Sandbox, SandboxConfig, SandboxGateway};
 
-static NEXT_ORDER: AtomicU32 = AtomicU32::new(1);
+static NEXT_ORDER: AtomicU64 = AtomicU64::new(1);
 
 /// Starts the payment of a new order. The amount is decided here, on the server.
 #[get("/buy")]
 async fn buy(payments: web::Data<Payments>) -> impl Responder {
-    let id = format!("ORDER-{}", NEXT_ORDER.fetch_add(1, Ordering::Relaxed));
-    let order = Order::new(id.parse().expect("a valid order id"), Rial::new(120_000));
+    let id = OrderId::from(NEXT_ORDER.fetch_add(1, Ordering::Relaxed));
+    let order = Order::new(id, Rial::new(120_000));
     start(&payments, GatewayId::NovinPal, &order).await
 }
 
@@ -30,11 +30,11 @@ async fn paid(
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::spawn_on_loopback(SandboxConfig::default()).await?;
-    let novinpal =
-        NovinPal::new(NOVINPAL_API_KEY).with_base_url(&sandbox.base_url_for(Gateway::NovinPal))?;
-    let payments = Payments::builder()
-        .public_base_url("http://localhost:8080")?
-        .signing_keys(KeyRing::new(SigningKey::generate(1)?))
+    let novinpal = NovinPal::new(NOVINPAL_API_KEY)
+        .with_base_url(&sandbox.base_url_for(SandboxGateway::NovinPal))?;
+    // Development only: in production load a fixed key of 32+ bytes from your secrets.
+    let keys = KeyRing::new(SigningKey::generate(1)?);
+    let payments = Payments::builder("http://localhost:8080", keys)
         .gateway(novinpal)
         .build()?;
     let callback = payments.callback_path(GatewayId::NovinPal); // /pay/callback/novinpal

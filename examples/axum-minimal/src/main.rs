@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::{Router, extract::State, response::Html, routing::get};
 use payment_axum::{PaymentRouter, StartError, StartResponse, payment_core::*, start};
-use payment_sandbox::{Gateway as Simulated, NOVINPAL_API_KEY, Sandbox, SandboxConfig};
+use payment_sandbox::{NOVINPAL_API_KEY, Sandbox, SandboxConfig, SandboxGateway};
 
 const HOME: &str = r#"<form method="post"><button>Buy a mug (120,000 rial)</button></form>"#;
 
@@ -13,12 +13,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // NovinPal's stand-in on 127.0.0.1: another site than localhost, as a real gateway is.
     let sandbox = Sandbox::spawn_on_loopback(SandboxConfig::default()).await?;
     let novinpal = NovinPal::new(NOVINPAL_API_KEY)
-        .with_base_url(&sandbox.base_url_for(Simulated::NovinPal))?;
-    let payments = Payments::builder()
-        .public_base_url("http://localhost:3000")?
-        .mount_path("/pay")
-        // Development only: in production load a fixed key of 32+ bytes from your secrets.
-        .signing_keys(KeyRing::new(SigningKey::generate(1)?))
+        .with_base_url(&sandbox.base_url_for(SandboxGateway::NovinPal))?;
+    // Development only: in production load a fixed key of 32+ bytes from your secrets.
+    let keys = KeyRing::new(SigningKey::generate(1)?);
+    let payments = Payments::builder("http://localhost:3000", keys)
         .gateway(novinpal)
         .build()?;
 
@@ -27,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/", get(|| async { Html(HOME) }).post(buy))
         .with_state(payments.clone());
 
-    // Callbacks arrive at /pay/callback/{gateway}; the hook sees only verified receipts.
+    // Callbacks arrive at /pay/callback/{account}; the hook sees only verified receipts.
     let app = PaymentRouter::new(payments)
         .on_paid(|receipt: Receipt| async move {
             // Fulfil the order here.
@@ -51,7 +49,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// The server decides the order and its amount, then sends the buyer to the gateway.
 async fn buy(State(payments): State<Payments>) -> Result<StartResponse, StartError> {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    let id = format!("MUG-{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    let order = Order::new(id.parse().expect("a valid order id"), Rial::new(120_000));
+    let id = OrderId::from(NEXT.fetch_add(1, Ordering::Relaxed));
+    let order = Order::new(id, Rial::new(120_000));
     start(&payments, GatewayId::NovinPal, &order).await
 }

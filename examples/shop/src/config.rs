@@ -7,7 +7,10 @@
 
 use std::{fmt, net::SocketAddr, time::Duration};
 
-use payment_axum::payment_core::{MIN_KEY_LEN, SigningKey};
+use payment_axum::payment_core::SigningKey;
+
+/// The shortest signing key the payment library takes, in bytes.
+const MIN_KEY_LEN: usize = 32;
 
 /// The default address the shop listens on.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";

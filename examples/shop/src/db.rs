@@ -350,7 +350,7 @@ impl Db {
         .bind(json)
         .bind(now())
         .bind(pending.order_id.as_str())
-        .bind(pending.gateway.as_str())
+        .bind(pending.account.gateway().as_str())
         .bind(amount_param(pending.amount)?)
         .execute(&self.pool)
         .await?;

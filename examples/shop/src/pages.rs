@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use payment_axum::payment_core::{GatewayId, Rial, html::escape};
+use payment_axum::payment_core::{GatewayId, Rial};
 
 use crate::{
     catalog::{PRODUCTS, Product, product},
@@ -588,6 +588,22 @@ pub fn message(
         escape(text.1)
     );
     layout(&escape(title.0), mode, sandbox_admin, &body)
+}
+
+/// Escapes text for HTML element content and double-quoted attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

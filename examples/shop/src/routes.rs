@@ -13,8 +13,8 @@ use axum::{
 use payment_axum::{
     PaymentRouter,
     payment_core::{
-        FailedPayment, GatewayId, Order, OrderId, Outcome, Payments, PendingPayment, Receipt,
-        Rejection,
+        AccountId, FailedPayment, GatewayId, NotPaid, Order, OrderId, Payments, PendingPayment,
+        Receipt, Rejection,
     },
     start,
 };
@@ -126,7 +126,7 @@ async fn product_page(State(state): State<AppState>, Path(slug): Path<String>) -
     let Some(product) = catalog::product(&slug) else {
         return state.not_found();
     };
-    let gateways: Vec<GatewayId> = state.payments.gateways().collect();
+    let gateways: Vec<GatewayId> = state.payments.accounts().map(AccountId::gateway).collect();
     state.page(
         StatusCode::OK,
         pages::checkout(product, &gateways, None, state.mode, state.admin()),
@@ -155,7 +155,8 @@ pub fn new_order_id() -> String {
     }
     let tail: String = bytes
         .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .filter_map(|b| ALPHABET.get(usize::from(*b) % ALPHABET.len()))
+        .map(|&c| char::from(c))
         .collect();
     format!("SH{tail}")
 }
@@ -164,12 +165,12 @@ async fn checkout(State(state): State<AppState>, Form(form): Form<CheckoutForm>)
     let Some(product) = catalog::product(&form.product) else {
         return state.not_found();
     };
-    let gateways: Vec<GatewayId> = state.payments.gateways().collect();
+    let gateways: Vec<GatewayId> = state.payments.accounts().map(AccountId::gateway).collect();
     let Some(gateway) = form
         .gateway
         .parse::<GatewayId>()
         .ok()
-        .filter(|g| state.payments.has_gateway(*g))
+        .filter(|g| state.payments.is_configured(*g))
     else {
         return state.page(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -205,10 +206,7 @@ async fn checkout(State(state): State<AppState>, Form(form): Form<CheckoutForm>)
         .with_description(format!("{} / {}", product.name_fa, product.name_en));
     match start(&state.payments, gateway, &order).await {
         Ok(started) => match state.db.mark_awaiting(&id, started.gateway_ref()).await {
-            Ok(true) => {
-                tracing::info!(order = %id, %gateway, "payment started");
-                started.into_response()
-            }
+            Ok(true) => started.into_response(),
             Ok(false) => state.db_error(&DbError::Corrupt(format!(
                 "order {id} left 'created' before its payment started"
             ))),
@@ -224,8 +222,7 @@ async fn checkout(State(state): State<AppState>, Form(form): Form<CheckoutForm>)
             }
         },
         Err(e) => {
-            let (fa, en) = e.error().buyer_message();
-            tracing::warn!(order = %id, %gateway, error = %e.error(), "payment not started");
+            let (fa, en) = e.buyer_message();
             if let Err(db) = state
                 .db
                 .mark_failed(
@@ -237,7 +234,7 @@ async fn checkout(State(state): State<AppState>, Form(form): Form<CheckoutForm>)
                 tracing::error!(error = %db, "could not record the failed start");
             }
             state.page(
-                e.status(),
+                StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_GATEWAY),
                 pages::checkout(
                     product,
                     &gateways,
@@ -296,10 +293,10 @@ fn failure_text(failed: &FailedPayment) -> String {
 async fn record_failed(state: &AppState, failed: &FailedPayment) -> Response {
     match state
         .db
-        .mark_failed(&failed.order_id, &failure_text(failed))
+        .mark_failed(failed.order_id.as_str(), &failure_text(failed))
         .await
     {
-        Ok(_) => to_order(&failed.order_id),
+        Ok(_) => to_order(failed.order_id.as_str()),
         Err(e) => state.db_error(&e),
     }
 }
@@ -308,7 +305,7 @@ async fn record_pending(state: &AppState, pending: &PendingPayment) -> Response 
     match state.db.mark_pending(pending).await {
         Ok(_) => {
             tracing::warn!(order = %pending.order_id, reason = ?pending.reason, "payment pending");
-            to_order(&pending.order_id)
+            to_order(pending.order_id.as_str())
         }
         Err(e) => state.db_error(&e),
     }
@@ -380,16 +377,15 @@ async fn check_again(State(state): State<AppState>, Path(id): Path<String>) -> R
         return with_note(&id, Note::CheckFailed);
     };
     match state.payments.retry(&pending).await {
-        Outcome::Paid(receipt) => record_paid(&state, &receipt).await,
-        Outcome::Failed(failed) => record_failed(&state, &failed).await,
-        Outcome::Pending(_) => with_note(&id, Note::StillPending),
-        Outcome::Rejected(Rejection::InProgress) => with_note(&id, Note::InProgress),
-        Outcome::Rejected(Rejection::ExpiredState) => with_note(&id, Note::TooLate),
-        Outcome::Rejected(other) => {
-            tracing::warn!(order = %id, rejection = ?other, "retry refused");
+        Ok(receipt) => record_paid(&state, &receipt).await,
+        Err(NotPaid::Failed(failed)) => record_failed(&state, &failed).await,
+        Err(NotPaid::Pending(_)) => with_note(&id, Note::StillPending),
+        Err(NotPaid::Rejected(Rejection::InProgress)) => with_note(&id, Note::InProgress),
+        Err(NotPaid::Rejected(Rejection::ExpiredState)) => with_note(&id, Note::TooLate),
+        Err(other) => {
+            tracing::warn!(order = %id, refused = ?other, "retry refused");
             with_note(&id, Note::CheckFailed)
         }
-        _ => with_note(&id, Note::CheckFailed),
     }
 }
 

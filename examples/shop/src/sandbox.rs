@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use payment_axum::payment_core::GatewayId;
-use payment_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use payment_sandbox::{Sandbox, SandboxConfig, SandboxGateway, SandboxHandle};
 use tokio::{net::TcpListener, task::JoinHandle};
 
 /// A sandbox served by the shop's process; it stops when dropped.
@@ -49,22 +49,14 @@ pub async fn start(addr: SocketAddr) -> std::io::Result<InProcessSandbox> {
     })
 }
 
-/// The sandbox's name for a gateway.
-pub fn sandbox_gateway(id: GatewayId) -> payment_sandbox::Gateway {
-    match id {
-        GatewayId::IdPay => payment_sandbox::Gateway::IdPay,
-        GatewayId::NovinPal => payment_sandbox::Gateway::NovinPal,
-        GatewayId::Inopal => payment_sandbox::Gateway::Inopal,
-        GatewayId::CanPay => payment_sandbox::Gateway::CanPay,
-        GatewayId::GardeshPay => payment_sandbox::Gateway::GardeshPay,
-    }
+/// The sandbox's simulation of a gateway (it uses the same names), if it has one.
+pub fn sandbox_gateway(id: GatewayId) -> Option<SandboxGateway> {
+    id.as_str().parse().ok()
 }
 
-/// The adapter base URL of `gateway` in the sandbox at `base`: `{base}/{prefix}`.
-pub fn base_url_for(base: &str, gateway: GatewayId) -> String {
-    format!(
-        "{}{}",
-        base.trim_end_matches('/'),
-        sandbox_gateway(gateway).prefix()
-    )
+/// The adapter base URL of `gateway` in the sandbox at `base` (`{base}/{prefix}`), if the
+/// sandbox simulates it.
+pub fn base_url_for(base: &str, gateway: GatewayId) -> Option<String> {
+    let prefix = sandbox_gateway(gateway)?.prefix();
+    Some(format!("{}{prefix}", base.trim_end_matches('/')))
 }

@@ -9,11 +9,11 @@
 
 mod common;
 
-use common::{TempDb, TestShop, orders_page_rows};
+use common::{TempDb, TestShop, orders_page_rows, simulated};
 use payment_axum::payment_core::GatewayId;
 use payment_e2e::browser::Browser;
 use payment_sandbox::{Call, Fault, FaultSpec};
-use shop::{db::Status, sandbox::sandbox_gateway};
+use shop::db::Status;
 
 /// Picks `gateway` on the product's checkout page, pays, and waits for the sandbox's page.
 async fn to_gateway(browser: &Browser, shop: &TestShop, product: &str, gateway: GatewayId) {
@@ -46,7 +46,7 @@ async fn every_gateway_pays_in_a_real_browser() {
     let file = TempDb::new("browser-paid");
     let shop = TestShop::start(&file).await;
     let browser = Browser::launch().await;
-    for gateway in GatewayId::ALL {
+    for &gateway in GatewayId::ALL {
         to_gateway(&browser, &shop, "saffron", gateway).await;
         browser.click("button.pay").await;
         let id = order_in_url(&browser).await;
@@ -74,7 +74,7 @@ async fn every_gateway_pays_in_a_real_browser() {
         );
         let txn = shop
             .sandbox
-            .find_by_order_id(sandbox_gateway(gateway), &id)
+            .find_by_order_id(simulated(gateway), &id)
             .unwrap();
         assert_eq!(txn.successful_verifies, 1, "{gateway}: verified once");
     }
@@ -107,7 +107,7 @@ async fn a_verify_timeout_ends_pending_and_check_again_completes_it_in_a_real_br
     // The gateway verifies, but answers after the shop has stopped waiting.
     let ms = u64::try_from(common::GATEWAY_TIMEOUT.as_millis()).unwrap() + 1500;
     shop.sandbox.set_fault(
-        sandbox_gateway(gateway),
+        simulated(gateway),
         Call::Verify,
         FaultSpec::new(Fault::Delay { ms }).times(1),
     );

@@ -1,11 +1,14 @@
 //! The orders table's state machine: each transition happens once, the gateway reference
 //! is unique, and "paid" comes only from a verified receipt that matches the order.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use common::{TempDb, TestShop};
 use payment_axum::payment_core::{
-    CallbackRequest, GatewayId, Order, Outcome, PendingPayment, Receipt, Rial,
+    CallbackRequest, GatewayId, NotPaid, Order, PendingPayment, Receipt, Rial, outcome::Outcome,
 };
 use payment_sandbox::{Action, Call, CallbackMethod, Fault, FaultSpec};
 use shop::db::{Db, DbError, PaidResult, Status};
@@ -96,7 +99,7 @@ async fn settings_keep_the_first_value() {
 /// A real receipt: a NovinPal payment through the library against the sandbox.
 async fn paid_receipt(shop: &TestShop, id: &str, amount: Rial) -> Receipt {
     match callback(shop, id, amount, GatewayId::NovinPal, None).await {
-        Outcome::Paid(receipt) => receipt,
+        Ok(receipt) => receipt,
         other => panic!("expected paid, got {other:?}"),
     }
 }
@@ -119,7 +122,7 @@ async fn callback(
         .expect("payment starts");
     assert!(
         shop.db
-            .mark_awaiting(id, &started.gateway_ref)
+            .mark_awaiting(id, started.gateway_ref())
             .await
             .unwrap()
     );
@@ -128,16 +131,16 @@ async fn callback(
     let query = cb.url.split_once('?').map(|(_, q)| q).unwrap_or_default();
     let request = CallbackRequest::from_get(query)
         .unwrap()
-        .with_cookie(started.cookie.name.clone(), started.cookie.value.clone());
+        .with_cookie(&started.cookie().name, &started.cookie().value);
     if let Some(fault) = fault {
         shop.sandbox.set_fault(
-            shop::sandbox::sandbox_gateway(gateway),
+            common::simulated(gateway),
             Call::Verify,
             FaultSpec::new(fault).times(1),
         );
     }
     shop.payments
-        .handle_callback(gateway, &request, None)
+        .handle_callback(gateway, &request)
         .await
         .outcome
 }
@@ -227,7 +230,7 @@ async fn a_pending_payment_is_kept_and_completes_later() {
     )
     .await
     {
-        Outcome::Pending(p) => p,
+        Err(NotPaid::Pending(p)) => p,
         other => panic!("expected pending, got {other:?}"),
     };
     assert!(shop.db.mark_pending(&pending).await.unwrap());
@@ -240,7 +243,7 @@ async fn a_pending_payment_is_kept_and_completes_later() {
     assert_eq!(row.pending_payment().as_ref(), Some(&pending));
 
     let receipt = match shop.payments.retry(&row.pending_payment().unwrap()).await {
-        Outcome::Paid(r) => r,
+        Ok(r) => r,
         other => panic!("expected paid on retry, got {other:?}"),
     };
     assert_eq!(

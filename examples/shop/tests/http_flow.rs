@@ -2,12 +2,15 @@
 //! the gateway's page, the return, and the order page — as a browser would do it (the
 //! cross-site `POST` returns arrive without the state cookie and are re-posted).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
-use common::{Buyer, TempDb, TestShop, buy, orders_page_rows};
+use common::{Buyer, TempDb, TestShop, buy, orders_page_rows, simulated};
 use payment_axum::payment_core::GatewayId;
 use payment_sandbox::{Action, Call, Fault, FaultSpec};
-use shop::{db::Status, sandbox::sandbox_gateway};
+use shop::db::Status;
 
 fn slow_verify() -> FaultSpec {
     let ms = u64::try_from(common::GATEWAY_TIMEOUT.as_millis()).unwrap() + 1500;
@@ -34,7 +37,7 @@ async fn every_gateway_buy_pay_return_and_the_order_is_paid_once() {
     assert!(checkout.body.contains("۱۲۹٬۰۰۰ تومان"), "price in toman");
     assert!(checkout.body.contains("1,290,000 rial"), "price in rial");
 
-    for gateway in GatewayId::ALL {
+    for &gateway in GatewayId::ALL {
         let (id, back) = buy(&shop, &mut buyer, "tea", gateway, Action::Pay).await;
         assert_eq!(back.status, 303, "{gateway}: {}", back.body);
         assert_eq!(back.location(), Some(format!("/orders/{id}").as_str()));
@@ -57,7 +60,7 @@ async fn every_gateway_buy_pay_return_and_the_order_is_paid_once() {
         assert_eq!(orders_page_rows(&list.body, &id, "paid"), 1, "{gateway}");
         let txn = shop
             .sandbox
-            .find_by_order_id(sandbox_gateway(gateway), &id)
+            .find_by_order_id(simulated(gateway), &id)
             .unwrap();
         assert_eq!(txn.successful_verifies, 1, "{gateway}: verified once");
     }
@@ -74,7 +77,7 @@ async fn every_gateway_buy_pay_return_and_the_order_is_paid_once() {
 async fn a_replayed_return_never_pays_twice() {
     let file = TempDb::new("http-replay");
     let shop = TestShop::start(&file).await;
-    for gateway in GatewayId::ALL {
+    for &gateway in GatewayId::ALL {
         let mut buyer = Buyer::new(&shop);
         buyer.checkout("saffron", gateway).await;
         let order = shop.newest_order().await;
@@ -89,7 +92,7 @@ async fn a_replayed_return_never_pays_twice() {
         assert_eq!(shop.order(&order.id).await.status, Status::Paid);
         let txn = shop
             .sandbox
-            .find_by_order_id(sandbox_gateway(gateway), &order.id)
+            .find_by_order_id(simulated(gateway), &order.id)
             .unwrap();
         assert_eq!(txn.successful_verifies, 1, "{gateway}");
     }
@@ -123,12 +126,12 @@ async fn a_verify_timeout_ends_pending_and_check_again_completes_it() {
     let file = TempDb::new("http-pending");
     let shop = TestShop::start(&file).await;
     let mut buyer = Buyer::new(&shop);
-    for gateway in GatewayId::ALL {
+    for &gateway in GatewayId::ALL {
         buyer.checkout("pistachio", gateway).await;
         let order = shop.newest_order().await;
         let cb = shop.act(gateway, &order.id, Action::Pay);
         shop.sandbox
-            .set_fault(sandbox_gateway(gateway), Call::Verify, slow_verify());
+            .set_fault(simulated(gateway), Call::Verify, slow_verify());
         let back = buyer.return_to_shop(&cb).await;
         assert_eq!(back.status, 303, "{gateway}: {}", back.body);
         assert_eq!(
@@ -166,7 +169,7 @@ async fn check_again_while_the_gateway_is_still_slow_stays_pending() {
     buyer.checkout("tea", GatewayId::NovinPal).await;
     let order = shop.newest_order().await;
     let cb = shop.act(GatewayId::NovinPal, &order.id, Action::Pay);
-    let slow = sandbox_gateway(GatewayId::NovinPal);
+    let slow = simulated(GatewayId::NovinPal);
     shop.sandbox
         .set_fault(slow, Call::Verify, slow_verify().times(2));
     buyer.return_to_shop(&cb).await;
@@ -223,7 +226,7 @@ async fn a_gateway_that_refuses_to_start_fails_the_order_and_offers_another() {
     let shop = TestShop::start(&file).await;
     let mut buyer = Buyer::new(&shop);
     shop.sandbox.set_fault(
-        sandbox_gateway(GatewayId::CanPay),
+        simulated(GatewayId::CanPay),
         Call::Create,
         FaultSpec::new(Fault::Status { code: 503 }).times(1),
     );

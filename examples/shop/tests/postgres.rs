@@ -4,15 +4,15 @@
 //! `scripts/test` starts a private server and sets it; without it (a bare `cargo test`)
 //! they only say that they were skipped.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
-use common::{Buyer, Options, TestShop, buy, orders_page_rows};
+use common::{Buyer, Options, TestShop, buy, orders_page_rows, simulated};
 use payment_axum::payment_core::{GatewayId, Rial, url::Url};
 use payment_sandbox::{Action, Call, Fault, FaultSpec};
-use shop::{
-    db::{Db, DbError, Status},
-    sandbox::sandbox_gateway,
-};
+use shop::db::{Db, DbError, Status};
 use sqlx::{AnyConnection, Connection, Executor};
 
 /// A fresh, empty database on the server named by `SHOP_TEST_POSTGRES_URL`.
@@ -78,7 +78,7 @@ async fn every_gateway_pays_and_pending_completes_on_postgres() {
     };
     let shop = TestShop::start_with(&url, Options::default()).await;
     let mut buyer = Buyer::new(&shop);
-    for gateway in GatewayId::ALL {
+    for &gateway in GatewayId::ALL {
         let (id, back) = buy(&shop, &mut buyer, "tea", gateway, Action::Pay).await;
         assert_eq!(back.status, 303, "{gateway}: {}", back.body);
         assert_eq!(shop.order(&id).await.status, Status::Paid, "{gateway}");
@@ -90,7 +90,7 @@ async fn every_gateway_pays_and_pending_completes_on_postgres() {
     let cb = shop.act(GatewayId::CanPay, &order.id, Action::Pay);
     let ms = u64::try_from(common::GATEWAY_TIMEOUT.as_millis()).unwrap() + 1500;
     shop.sandbox.set_fault(
-        sandbox_gateway(GatewayId::CanPay),
+        simulated(GatewayId::CanPay),
         Call::Verify,
         FaultSpec::new(Fault::Delay { ms }).times(1),
     );

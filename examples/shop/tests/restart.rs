@@ -2,12 +2,15 @@
 //! the database, so a buyer returning to a new process completes the payment, and a
 //! pending payment can still be checked.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
-use common::{Buyer, Options, TempDb, TestShop};
+use common::{Buyer, Options, TempDb, TestShop, simulated};
 use payment_axum::payment_core::GatewayId;
 use payment_sandbox::{Action, Call, Fault, FaultSpec, Sandbox, SandboxConfig};
-use shop::{db::Status, sandbox::sandbox_gateway};
+use shop::db::Status;
 
 /// The sandbox runs beside the shop (as `cargo run -p payment-sandbox` would), so it
 /// outlives the shop's process.
@@ -33,7 +36,7 @@ async fn restart(file: &TempDb, sandbox: &payment_sandbox::RunningSandbox, port:
 async fn an_order_awaiting_payment_completes_after_a_restart() {
     let sandbox = external_sandbox().await;
     let file = TempDb::new("restart-awaiting");
-    for gateway in GatewayId::ALL {
+    for &gateway in GatewayId::ALL {
         let first = restart(&file, &sandbox, 0).await;
         let port = first.port;
         let mut buyer = Buyer::new(&first);
@@ -46,12 +49,12 @@ async fn an_order_awaiting_payment_completes_after_a_restart() {
         let cb = {
             let key = sandbox
                 .handle
-                .find_by_order_id(sandbox_gateway(gateway), &order.id)
+                .find_by_order_id(simulated(gateway), &order.id)
                 .unwrap()
                 .key;
             sandbox
                 .handle
-                .act(sandbox_gateway(gateway), &key, Action::Pay)
+                .act(simulated(gateway), &key, Action::Pay)
                 .unwrap()
         };
         let second = restart(&file, &sandbox, port).await;
@@ -77,11 +80,11 @@ async fn a_pending_order_is_completed_by_the_next_process() {
     let key = first.sandbox_key(GatewayId::IdPay, &order.id);
     let cb = sandbox
         .handle
-        .act(sandbox_gateway(GatewayId::IdPay), &key, Action::Pay)
+        .act(simulated(GatewayId::IdPay), &key, Action::Pay)
         .unwrap();
     let ms = u64::try_from(common::GATEWAY_TIMEOUT.as_millis()).unwrap() + 1500;
     sandbox.handle.set_fault(
-        sandbox_gateway(GatewayId::IdPay),
+        simulated(GatewayId::IdPay),
         Call::Verify,
         FaultSpec::new(Fault::Delay { ms }).times(1),
     );

@@ -1,5 +1,12 @@
 //! Helpers shared by the HTTP tests.
-#![allow(dead_code, unreachable_pub)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use payment_sandbox::{RunningSandbox, Sandbox, SandboxConfig, SandboxGateway};
 use serde_json::Value;

@@ -3,12 +3,12 @@
 
 use std::{net::TcpListener, sync::Arc};
 
-use actix_web::{App, HttpResponse, HttpServer, dev::ServerHandle, web};
+use actix_web::{App, HttpResponse, HttpServer, Responder, dev::ServerHandle, web};
 use payment_actix::{
     CallbackCookies, PaymentCallback, PaymentRejection, PaymentScope,
     payment_core::{
-        CanPay, GardeshPay, Gateway, GatewayId, IdPay, Inopal, NovinPal, Order, OrderId, Payments,
-        Rial,
+        CanPay, GardeshPay, GatewayId, IdPay, Inopal, NotPaid, NovinPal, Order, OrderId, Payments,
+        Rial, adapter::Gateway,
     },
     start,
 };
@@ -109,26 +109,23 @@ impl Flavor for ActixScope {
 
 /// The app's own callback handler, one route per gateway type.
 async fn callback<P: Gateway>(
+    request: actix_web::HttpRequest,
     log: web::Data<Arc<Log>>,
     cookies: CallbackCookies,
     result: Result<PaymentCallback<P>, PaymentRejection>,
 ) -> HttpResponse {
     match result {
         Ok(PaymentCallback(receipt)) => {
-            let mut response = HttpResponse::Ok().body(log.record_paid(receipt));
-            cookies.set_on(&mut response);
-            response
+            let page = HttpResponse::Ok().body(log.record_paid(receipt));
+            cookies.attach(page).respond_to(&request)
         }
         Err(rejection) => {
-            if let Some(failed) = rejection.failed() {
-                log.record_failed(failed.clone());
-            }
-            if let Some(pending) = rejection.pending() {
-                log.record_pending(pending.clone());
-            }
-            if let Some(refused) = rejection.rejection() {
-                log.record_rejected(refused.clone());
-            }
+            match rejection.not_paid() {
+                NotPaid::Failed(failed) => log.record_failed(failed.clone()),
+                NotPaid::Pending(pending) => log.record_pending(pending.clone()),
+                NotPaid::Rejected(refused) => log.record_rejected(refused.clone()),
+                _ => String::new(),
+            };
             actix_web::ResponseError::error_response(&rejection)
         }
     }

@@ -12,8 +12,8 @@ use axum::{
 use payment_axum::{
     CallbackCookies, PaymentCallback, PaymentRejection, PaymentRouter,
     payment_core::{
-        CanPay, GardeshPay, Gateway, GatewayId, IdPay, Inopal, NovinPal, Order, OrderId, Payments,
-        Rial,
+        CanPay, GardeshPay, GatewayId, IdPay, Inopal, NotPaid, NovinPal, Order, OrderId, Payments,
+        Rial, adapter::Gateway,
     },
     start,
 };
@@ -112,15 +112,15 @@ async fn callback<P: Gateway>(
     match result {
         Ok(PaymentCallback(receipt)) => (cookies, state.log.record_paid(receipt)).into_response(),
         Err(rejection) => {
-            match &rejection {
-                PaymentRejection::Failed { payment, .. } => {
+            match rejection.not_paid() {
+                NotPaid::Failed(payment) => {
                     state.log.record_failed(payment.clone());
                 }
-                PaymentRejection::Pending { payment, .. } => {
+                NotPaid::Pending(payment) => {
                     state.log.record_pending(payment.clone());
                 }
-                PaymentRejection::Rejected { rejection, .. } => {
-                    state.log.record_rejected(rejection.clone());
+                NotPaid::Rejected(refused) => {
+                    state.log.record_rejected(refused.clone());
                 }
                 _ => {}
             }

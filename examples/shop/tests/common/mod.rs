@@ -1,6 +1,13 @@
 //! Shared test support: a shop on an ephemeral port with a temporary SQLite file, the
 //! in-process (or an external) sandbox, and a buyer that speaks HTTP like a browser.
-#![allow(dead_code, unreachable_pub)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::{
     path::PathBuf,
@@ -8,10 +15,18 @@ use std::{
     time::Duration,
 };
 
-use payment_axum::payment_core::{GatewayId, Payments, RESUBMIT_FIELD};
+use payment_axum::payment_core::{GatewayId, Payments};
+
+/// The form field that marks the library's own re-post of a cross-site `POST` callback.
+const RESUBMIT_FIELD: &str = "_payment_resubmit";
 use payment_sandbox::{Action, CallbackInstruction, CallbackMethod, SandboxHandle};
 use reqwest::header::{COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use shop::{Config, Db, SandboxSetup, build_app, db::Status, sandbox::sandbox_gateway};
+
+/// The sandbox's simulation of `gateway`; every gateway the shop offers has one.
+pub fn simulated(gateway: GatewayId) -> payment_sandbox::SandboxGateway {
+    sandbox_gateway(gateway).expect("the sandbox simulates every gateway the shop offers")
+}
 use tokio::{net::TcpListener, task::JoinHandle};
 
 /// How long the shop waits for the sandbox in tests: delay faults longer than this turn a
@@ -160,7 +175,7 @@ impl TestShop {
     /// The sandbox's payment-page key of the payment for `order_id`.
     pub fn sandbox_key(&self, gateway: GatewayId, order_id: &str) -> String {
         self.sandbox
-            .find_by_order_id(sandbox_gateway(gateway), order_id)
+            .find_by_order_id(simulated(gateway), order_id)
             .unwrap_or_else(|| panic!("the sandbox has no {gateway} payment for {order_id}"))
             .key
     }
@@ -169,7 +184,7 @@ impl TestShop {
     pub fn act(&self, gateway: GatewayId, order_id: &str, action: Action) -> CallbackInstruction {
         let key = self.sandbox_key(gateway, order_id);
         self.sandbox
-            .act(sandbox_gateway(gateway), &key, action)
+            .act(simulated(gateway), &key, action)
             .expect("the sandbox takes the action")
     }
 }
