@@ -23,24 +23,18 @@ use axum::{
 };
 use serde::Deserialize;
 
-use crate::{ServeArgs, by_hand::NovinPalByHand, extra_work::ExtraWork};
+use crate::{ServeArgs, by_hand::NovinPalByHand};
 
 struct Baseline {
     novinpal: NovinPalByHand,
     next: AtomicU64,
-    extra: Option<ExtraWork>,
 }
 
-/// The app: `GET /buy` and `GET /pay/callback/novinpal`; with `extra`, every callback
-/// also does that much CPU work (calibration only).
-pub(crate) fn app(
-    serve: &ServeArgs,
-    extra: Option<ExtraWork>,
-) -> Result<Router, Box<dyn std::error::Error>> {
+/// The app: `GET /buy` and `GET /pay/callback/novinpal`.
+pub(crate) fn app(serve: &ServeArgs) -> Result<Router, Box<dyn std::error::Error>> {
     let state = Arc::new(Baseline {
         novinpal: NovinPalByHand::new(serve)?,
         next: AtomicU64::new(1),
-        extra,
     });
     Ok(Router::new()
         .route("/buy", get(buy))
@@ -74,9 +68,6 @@ struct VerifyAnswer {
 }
 
 async fn callback(State(app): State<Arc<Baseline>>, Query(cb): Query<Callback>) -> Response {
-    if let Some(work) = app.extra {
-        work.run();
-    }
     match app.novinpal.verify::<VerifyAnswer>(&cb.ref_id).await {
         Ok(VerifyAnswer {
             status: 1,

@@ -1,6 +1,5 @@
-//! NovinPal called by hand with `reqwest`, as the two hand-written apps (`baseline` and
-//! `checked`) call it: a client configured like the library's (same timeouts, no
-//! redirects), form data in, JSON out, nothing else.
+//! NovinPal called by hand with `reqwest`, as the baseline calls it: a client configured
+//! like the library's (same timeouts, no redirects), form data in, JSON out, nothing else.
 
 use std::time::Duration;
 
@@ -8,7 +7,7 @@ use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{AMOUNT, ServeArgs};
 
-/// The sandbox's NovinPal, with the URLs both hand-written apps use.
+/// The sandbox's NovinPal, with the URLs the baseline uses.
 pub(crate) struct NovinPalByHand {
     http: reqwest::Client,
     api_key: &'static str,

@@ -1,4 +1,4 @@
-//! Medians and ratios from the lines `scripts/bench` collects:
+//! Medians and ratios from the lines `payment-bench/bench` collects:
 //!
 //! ```text
 //! RESULT kind=callback side=router round=1 requests=41000 duration_us=5000000 rps=8200.0 p50_us=3500 p99_us=9000 errors=0 status_errors=0 wrapped=0 fresh=41000 app_cpu_us=45.0 sandbox_cpu_us=20.1
@@ -84,10 +84,11 @@ fn median(mut values: Vec<f64>) -> f64 {
     }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
+    let at = |i: usize| values.get(i).copied().unwrap_or(f64::NAN);
     if values.len() % 2 == 1 {
-        values[mid]
+        at(mid)
     } else {
-        (values[mid - 1] + values[mid]) / 2.0
+        (at(mid - 1) + at(mid)) / 2.0
     }
 }
 

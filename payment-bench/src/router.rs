@@ -7,7 +7,8 @@ use axum::{Router, extract::State, routing::get};
 use payment_axum::{
     PaymentRouter, StartError, StartResponse,
     payment_core::{
-        GatewayId, HttpClient, KeyRing, NovinPal, Order, Payments, Receipt, Rial, SigningKey,
+        GatewayId, HttpClient, KeyRing, NovinPal, Order, OrderId, Payments, Receipt, Rial,
+        SigningKey,
     },
     start,
 };
@@ -22,10 +23,8 @@ pub(crate) fn app(serve: &ServeArgs) -> Result<Router, Box<dyn std::error::Error
     let novinpal = NovinPal::new(payment_sandbox::NOVINPAL_API_KEY)
         .with_base_url(&serve.novinpal())?
         .with_http(HttpClient::with_defaults()?);
-    let payments = Payments::builder()
-        .public_base_url(&serve.public_url())?
-        .mount_path("/pay")
-        .signing_keys(KeyRing::new(SigningKey::new(1, KEY.to_vec())?))
+    let keys = KeyRing::new(SigningKey::new(1, KEY.to_vec())?);
+    let payments = Payments::builder(&serve.public_url(), keys)
         .secure_cookies(false)
         .gateway(novinpal)
         .build()?;
@@ -42,7 +41,7 @@ pub(crate) fn app(serve: &ServeArgs) -> Result<Router, Box<dyn std::error::Error
 /// Starts a payment for a new order: 302 to the gateway with the signed state cookie.
 async fn buy(State(payments): State<Payments>) -> Result<StartResponse, StartError> {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    let id = format!("R-{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    let order = Order::new(id.parse().expect("a valid order id"), Rial::new(AMOUNT));
+    let id = OrderId::from(NEXT.fetch_add(1, Ordering::Relaxed));
+    let order = Order::new(id, Rial::new(AMOUNT));
     start(&payments, GatewayId::NovinPal, &order).await
 }

@@ -1,4 +1,4 @@
--- wrk script for scripts/bench. Arguments after `--`:
+-- wrk script for payment-bench/bench. Arguments after `--`:
 --   LABEL get                      GET the URL given to wrk, again and again
 --   LABEL post BODY                POST BODY (form-encoded) to the URL, again and again
 --   LABEL file FILE THREADS        replay FILE's lines `PATH?QUERY<TAB>COOKIE`, each line
