@@ -4,7 +4,11 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use payment_core::{CallbackMethod, CallbackRequest, MAX_CALLBACK_FIELD_LEN, MAX_CALLBACK_FIELDS};
+use payment_core::{
+    CallbackRequest,
+    adapter::CallbackMethod,
+    fuzzing::{MAX_CALLBACK_FIELD_LEN, MAX_CALLBACK_FIELDS},
+};
 
 #[derive(Arbitrary, Debug)]
 struct Input {

@@ -7,7 +7,8 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use payment_core::{
-    GatewayId, KeyRing, MAX_ENCODED_LEN, NONCE_LEN, OrderId, Rial, SigningKey, StateCodec, fuzzing,
+    AccountId, GatewayId, KeyRing, OrderId, Rial, SigningKey, fuzzing,
+    state::{MAX_STATE_LEN, NONCE_LEN, StateCodec},
     time::OffsetDateTime,
 };
 
@@ -67,7 +68,7 @@ fuzz_target!(|input: Input| {
                 assert_eq!(codec.seal(&state, name), value);
             }
             let now = OffsetDateTime::UNIX_EPOCH;
-            let _ = codec.open(&value, name, Some(GatewayId::NovinPal), now);
+            let _ = codec.open(&value, name, Some(&AccountId::from(GatewayId::NovinPal)), now);
         }
         Input::Seal {
             state: spec,
@@ -87,7 +88,7 @@ fuzz_target!(|input: Input| {
                 spec.expires_at,
             );
             let sealed = codec.seal(&state, NAME);
-            if sealed.len() > MAX_ENCODED_LEN {
+            if sealed.len() > MAX_STATE_LEN {
                 // Too long to be accepted back; refused, never misread.
                 assert!(codec.open_ignoring_expiry(&sealed, NAME).is_err());
                 return;
