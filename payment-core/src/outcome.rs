@@ -201,6 +201,12 @@ pub enum Rejection {
     Replay,
     /// Another request is handling this payment right now; try again shortly.
     InProgress,
+    /// The gateway did not confirm the payment this callback names, and the signed order
+    /// state does not bind that reference (GardeshPay's callback carries only a tracking
+    /// number the state cannot know). Anyone who knows an order id can send such a
+    /// callback, so the refusal is not final: the order state stays usable, and the
+    /// buyer's real return can still pay it.
+    UnconfirmedPayment,
     /// The callback could not be handled because of how the library is set up (routes
     /// mounted elsewhere than the callback URLs say, an extractor for a gateway that is
     /// not configured).
@@ -220,6 +226,7 @@ impl Rejection {
             | Rejection::VerifiedOrderMismatch => 403,
             Rejection::ExpiredState => 410,
             Rejection::Replay | Rejection::InProgress => 409,
+            Rejection::UnconfirmedPayment => 402,
             Rejection::Misconfigured(_) => 500,
         }
     }
@@ -246,6 +253,9 @@ impl Rejection {
             Rejection::InProgress => {
                 "this payment is being processed; please wait a moment and refresh"
             }
+            Rejection::UnconfirmedPayment => {
+                "the gateway has not confirmed this payment; if you paid, return from the gateway's page again"
+            }
             Rejection::Misconfigured(_) => "the shop's payment settings are incomplete",
         }
     }
@@ -266,6 +276,9 @@ impl Rejection {
             Rejection::VerifiedOrderMismatch => "درگاه سفارش دیگری را تایید کرد",
             Rejection::Replay => "این پرداخت قبلا پردازش شده است",
             Rejection::InProgress => "این پرداخت در حال پردازش است؛ لحظه‌ای بعد صفحه را تازه کنید",
+            Rejection::UnconfirmedPayment => {
+                "درگاه این پرداخت را تایید نکرده است؛ اگر پرداخت کرده‌اید، دوباره از صفحه درگاه بازگردید"
+            }
             Rejection::Misconfigured(_) => "تنظیمات پرداخت فروشگاه کامل نیست",
         }
     }

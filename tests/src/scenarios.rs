@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use payment_core::GatewayId;
+use payment_core::{GatewayId, Rejection};
 use payment_sandbox::{Action, Call, Fault, FaultSpec};
 
 use crate::{
@@ -132,10 +132,48 @@ pub async fn cancelled<F: Flavor>(gateway: GatewayId) {
         assert_eq!(answer.status, 402, "{action:?}: {}", answer.body);
         assert!(env.log.paid().is_empty());
         let failed = env.log.failed();
-        assert_eq!(failed.len(), 1, "{action:?}");
-        assert_eq!(failed[0].order_id.as_str(), order);
+        if gateway == GatewayId::GardeshPay {
+            // Its callback names a tracking number the state cannot bind, so a refusal is
+            // never final: no failure reaches the app and the state stays.
+            assert!(failed.is_empty(), "{action:?}: {failed:?}");
+            assert_eq!(env.log.rejected(), [Rejection::UnconfirmedPayment]);
+            assert!(!buyer.jar.is_empty(), "{action:?}: the state cookie stays");
+        } else {
+            assert_eq!(failed.len(), 1, "{action:?}");
+            assert_eq!(failed[0].order_id.as_str(), order);
+        }
         assert_eq!(env.transaction(gateway, &order).successful_verifies, 0);
     }
+}
+
+/// Someone who knows the order id sends the buyer's browser to the callback route with a
+/// reference of their own before the buyer returns: the order is neither failed nor
+/// paid, its state stays, and the buyer's real return pays it once.
+pub async fn forged_failure<F: Flavor>(gateway: GatewayId) {
+    let env = Env::start::<F>().await;
+    let mut buyer = Buyer::new(&env);
+    let order = order_id("forged");
+    start(&env, &mut buyer, gateway, &order, CHEAP).await;
+    let callback = act(&env, gateway, &order, Action::Pay);
+    let forged = with_field(&callback, reference_field(gateway), "90000001");
+    let answer = buyer.return_to_shop(&forged).await;
+    assert!(
+        [402, 403].contains(&answer.status),
+        "{gateway}: {} {}",
+        answer.status,
+        answer.body
+    );
+    assert!(
+        env.log.failed().is_empty(),
+        "{gateway}: {:?}",
+        env.log.failed()
+    );
+    assert!(env.log.paid().is_empty());
+    assert!(!buyer.jar.is_empty(), "{gateway}: the state cookie stays");
+    let answer = buyer.return_to_shop(&callback).await;
+    assert_eq!(answer.status, 200, "{gateway}: {}", answer.body);
+    assert_eq!(env.log.paid_for(&order), 1);
+    assert_eq!(env.transaction(gateway, &order).successful_verifies, 1);
 }
 
 /// Runs `attack` after a paid-for callback exists, then checks nothing was fulfilled and
@@ -428,7 +466,7 @@ pub async fn verify_5xx_then_retry<F: Flavor>(gateway: GatewayId) {
 macro_rules! scenario_tests {
     ($flavor:ty) => {
         $crate::scenario_tests!(@gateways $flavor;
-            paid, cancelled, tampered_cookie, missing_cookie, foreign_cookie, order_swapped,
+            paid, cancelled, forged_failure, tampered_cookie, missing_cookie, foreign_cookie, order_swapped,
             reference_swapped, amount_swapped, replayed, concurrent_duplicates, expired,
             verify_timeout_then_reload, verify_5xx_then_retry);
     };

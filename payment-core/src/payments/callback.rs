@@ -5,7 +5,7 @@ use std::future::Future;
 
 use tracing::Instrument;
 
-use super::Payments;
+use super::{Payments, verify::binds};
 use crate::{
     AccountId, CallbackRequest, GatewayId,
     callback::{CallbackData, CallbackMethod},
@@ -131,15 +131,18 @@ impl Payments {
         if callback.amount.is_some_and(|a| a != state.amount()) {
             return reject(Rejection::AmountMismatch, cookies);
         }
+        let bound = binds(&state, &callback);
         let outcome = self
             .claim_and_verify(adapter, state, &callback, name, value)
             .await;
         // A pending payment keeps its state for a retry; so does one another request is
-        // verifying right now.
-        let keeps_state = matches!(
-            outcome,
-            Err(NotPaid::Pending(_) | NotPaid::Rejected(Rejection::InProgress))
-        );
+        // verifying right now, and one whose callback named a reference the state does not
+        // bind (a forged callback must not end the buyer's real payment).
+        let keeps_state = match &outcome {
+            Ok(_) => false,
+            Err(NotPaid::Pending(_) | NotPaid::Rejected(Rejection::InProgress)) => true,
+            Err(_) => !bound,
+        };
         if !keeps_state {
             cookies.push(self.removal(name));
         }

@@ -59,6 +59,11 @@ impl Payments {
             Err(decided) => {
                 self.release(&ticket).await;
                 return Err(match decided {
+                    // Anyone can name a reference the state does not bind: the gateway's
+                    // "no" to it says nothing final about this order.
+                    Decided::NotPaid(NotPaid::Failed(_)) if !binds(&state, callback) => {
+                        NotPaid::Rejected(Rejection::UnconfirmedPayment)
+                    }
                     Decided::NotPaid(not_paid) => not_paid,
                     Decided::Pending(reason) => pending(&state, reason),
                 });
@@ -204,6 +209,15 @@ enum Decided {
     NotPaid(NotPaid),
     /// Unknown: try again later.
     Pending(PendingReason),
+}
+
+/// Whether the signed state binds what verify is called with: the state's own reference,
+/// or (GardeshPay) a reference only the callback names, which anyone could have forged.
+pub(super) fn binds(state: &OrderState, callback: &CallbackData) -> bool {
+    callback
+        .verify_reference
+        .as_deref()
+        .is_none_or(|reference| reference == state.gateway_ref())
 }
 
 /// The key a payment is claimed under: the account and what verify is called with.
