@@ -7,8 +7,8 @@ use std::fmt;
 
 use crate::{AccountId, GatewayId};
 pub use crate::{
-    codec::StateError, codes::GatewayCode, money::AmountOverflow, order::OrderIdError,
-    replay::GuardError,
+    codec::StateError, codes::GatewayCode, ledger::StoreError, money::AmountOverflow,
+    order::OrderIdError, replay::GuardError,
 };
 
 /// The gateway call an error happened in.
@@ -76,6 +76,10 @@ pub enum Error {
     /// The library is configured wrongly (missing key, gateway not configured, bad URL).
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The payment could not be recorded in the ledger, so the buyer was not sent to pay
+    /// (a payment the ledger does not know could not be reconciled).
+    #[error(transparent)]
+    Ledger(#[from] StoreError),
 }
 
 impl Error {

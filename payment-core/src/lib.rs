@@ -28,6 +28,7 @@ mod gateway;
 mod gateway_id;
 pub mod gateways;
 mod http;
+pub mod ledger;
 mod money;
 mod order;
 pub mod outcome;
@@ -35,6 +36,7 @@ mod pages;
 mod payments;
 mod random;
 mod receipt;
+mod reconciler;
 mod redact;
 pub mod replay;
 #[cfg(feature = "redis")]
@@ -65,6 +67,7 @@ pub use order::{CardNumber, Order, OrderId};
 pub use outcome::{FailedPayment, NotPaid, PendingPayment, Rejection};
 pub use payments::{Payments, PaymentsBuilder, StartedPayment};
 pub use receipt::Receipt;
+pub use reconciler::{ReconcileReport, Reconciler};
 pub use replay::{MemoryReplayGuard, ReplayGuard};
 #[cfg(feature = "redis")]
 pub use replay_redis::RedisReplayGuard;

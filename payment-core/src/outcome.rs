@@ -139,6 +139,8 @@ pub enum PendingReason {
     /// The replay guard could not be reached, so verify was not attempted, or the
     /// fulfilment could not be recorded.
     GuardUnavailable,
+    /// Verified, but the app's fulfilment hook failed (its error is logged).
+    Fulfilment,
 }
 
 /// A payment whose verify could not finish. Everything needed to verify it later is

@@ -111,8 +111,8 @@ pub(crate) fn auto_submit(method: &str, action: &str, fields: &[(String, String)
 
 impl Error {
     /// The HTTP status of a default answer to the buyer: 422 for an order outside the
-    /// gateway's limits, 502 for a refusal or an unusable answer, 504 for a timeout, 500
-    /// for configuration problems.
+    /// gateway's limits, 502 for a refusal or an unusable answer, 504 for a timeout, 503
+    /// when the ledger could not record the payment, 500 for configuration problems.
     ///
     /// ```
     /// use payment_core::{Error, GatewayId};
@@ -128,6 +128,7 @@ impl Error {
             Error::Gateway(_) => 502,
             Error::Transport(t) if t.kind == TransportErrorKind::Timeout => 504,
             Error::Transport(_) => 502,
+            Error::Ledger(_) => 503,
             _ => 500,
         }
     }
@@ -190,6 +191,10 @@ impl Error {
                     "{} did not answer. Nothing was charged; please try again.",
                     e.gateway.display_name()
                 ),
+            ),
+            Error::Ledger(_) => (
+                "پرداخت اکنون آغاز نشد. هیچ مبلغی کسر نشده است؛ لطفا لحظه‌ای بعد دوباره تلاش کنید.".to_owned(),
+                "The payment could not be started just now. Nothing was charged; please try again in a moment.".to_owned(),
             ),
             _ => (
                 "تنظیمات پرداخت فروشگاه کامل نیست.".to_owned(),

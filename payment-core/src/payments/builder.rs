@@ -9,12 +9,13 @@ use std::{
 use time::Duration;
 use url::Url;
 
-use super::{Inner, Payments};
+use super::{FulfilHook, Inner, Payments, fulfil};
 use crate::{
-    AccountId, ConfigError, KeyRing, MemoryReplayGuard, ReplayGuard,
+    AccountId, ConfigError, KeyRing, MemoryReplayGuard, Receipt, ReplayGuard,
     adapter::Gateway,
     clock::{Clock, SystemClock},
     gateway::AnyGateway,
+    ledger::PaymentStore,
     state::StateCodec,
 };
 
@@ -24,6 +25,8 @@ pub struct PaymentsBuilder {
     keys: KeyRing,
     accounts: BTreeMap<AccountId, Box<dyn AnyGateway>>,
     guard: Option<Arc<dyn ReplayGuard>>,
+    ledger: Option<Arc<dyn PaymentStore>>,
+    fulfil: Option<FulfilHook>,
     clock: Arc<dyn Clock>,
     mount_path: String,
     cookie_prefix: String,
@@ -43,6 +46,8 @@ impl Payments {
             keys,
             accounts: BTreeMap::new(),
             guard: None,
+            ledger: None,
+            fulfil: None,
             clock: Arc::new(SystemClock),
             mount_path: "/pay".to_owned(),
             cookie_prefix: "pay_".to_owned(),
@@ -79,6 +84,49 @@ impl PaymentsBuilder {
     /// Shares an existing guard (default: [`MemoryReplayGuard`]).
     pub fn shared_replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
         self.guard = Some(guard);
+        self
+    }
+
+    /// Keeps a ledger of every payment (default: none), so that the
+    /// [`Reconciler`](crate::Reconciler) can settle a payment whose buyer never returned
+    /// or whose verify a dying process left unfinished. Share one across instances;
+    /// `payment-sqlx` keeps it in SQLite or PostgreSQL.
+    pub fn ledger(mut self, store: Arc<dyn PaymentStore>) -> Self {
+        self.ledger = Some(store);
+        self
+    }
+
+    /// What the app does with a verified payment (mark the order paid, ship it): called
+    /// once per payment, before the answer to the buyer is made, whichever way the
+    /// payment was verified: the buyer's return, [`Payments::retry`], or the
+    /// [`Reconciler`](crate::Reconciler) (default: none; the framework crates' `on_paid`
+    /// hooks then receive the receipt alone).
+    ///
+    /// An `Err` leaves the payment pending: its claim is given back, so a retry or the
+    /// reconciler verifies it again (the gateway answers "verified before") and calls the
+    /// hook again. The hook is called a second time for one payment only if the process
+    /// dies between the hook's success and the record of it, so make it idempotent on the
+    /// order (a conditional `UPDATE … WHERE status = 'awaiting'`).
+    ///
+    /// ```
+    /// # use payment_core::*;
+    /// # let key = SigningKey::new(1, vec![7; 32]).unwrap();
+    /// let payments = Payments::builder("https://shop.example", KeyRing::new(key))
+    ///     .gateway(NovinPal::new("key"))
+    ///     .fulfil(|receipt: Receipt| async move {
+    ///         println!("order {} paid", receipt.order_id());
+    ///         Ok::<(), std::io::Error>(())
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), ConfigError>(())
+    /// ```
+    pub fn fulfil<F, Fut, E>(mut self, hook: F) -> Self
+    where
+        F: Fn(Receipt) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
+        E: std::fmt::Display + 'static,
+    {
+        self.fulfil = Some(fulfil::hook(hook));
         self
     }
 
@@ -161,6 +209,8 @@ impl PaymentsBuilder {
                 guard: self
                     .guard
                     .unwrap_or_else(|| Arc::new(MemoryReplayGuard::new())),
+                ledger: self.ledger,
+                fulfil: self.fulfil,
                 clock: self.clock,
                 public_base_url,
                 mount_path: self.mount_path,

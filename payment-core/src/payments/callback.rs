@@ -10,6 +10,7 @@ use crate::{
     AccountId, CallbackRequest, GatewayId,
     callback::{CallbackData, CallbackMethod},
     error::{CallbackError, Error, StateError},
+    ledger::PaymentStatus,
     outcome::{self, NotPaid, Rejection, ResubmitForm},
     reply::{CallbackResult, StateCookie},
     state::OrderState,
@@ -132,8 +133,14 @@ impl Payments {
             return reject(Rejection::AmountMismatch, cookies);
         }
         let bound = binds(&state, &callback);
+        let verify_reference = callback.verify_reference.as_deref();
+        self.record(&state, PaymentStatus::Returned, verify_reference)
+            .await;
+        let gateway_ref = state.gateway_ref().to_owned();
         let outcome = self
             .claim_and_verify(adapter, state, &callback, name, value)
+            .await;
+        self.record_outcome(account, &gateway_ref, &outcome, verify_reference)
             .await;
         // A pending payment keeps its state for a retry; so does one another request is
         // verifying right now, and one whose callback named a reference the state does not

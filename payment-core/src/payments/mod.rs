@@ -4,6 +4,8 @@
 
 mod builder;
 mod callback;
+mod fulfil;
+mod reconcile;
 mod start;
 mod verify;
 
@@ -18,13 +20,15 @@ use std::{
 };
 
 pub use builder::PaymentsBuilder;
+pub(crate) use fulfil::FulfilHook;
+pub(crate) use reconcile::Checked;
 pub use start::StartedPayment;
 use time::Duration;
 use url::Url;
 
 use crate::{
-    AccountId, GatewayId, ReplayGuard, clock::Clock, gateway::AnyGateway, outcome::Rejection,
-    state::StateCodec,
+    AccountId, GatewayId, ReplayGuard, clock::Clock, gateway::AnyGateway, ledger::PaymentStore,
+    outcome::Rejection, state::StateCodec,
 };
 
 /// The shared payment service: configured gateway accounts, signing keys, replay guard
@@ -51,6 +55,10 @@ struct Inner {
     accounts: BTreeMap<AccountId, Box<dyn AnyGateway>>,
     codec: StateCodec,
     guard: Arc<dyn ReplayGuard>,
+    /// The ledger of payments, when the app keeps one.
+    ledger: Option<Arc<dyn PaymentStore>>,
+    /// What the app does with a verified payment, when it set it on the builder.
+    fulfil: Option<FulfilHook>,
     clock: Arc<dyn Clock>,
     public_base_url: Url,
     /// Where the routes are mounted in the app (`/pay`).
@@ -74,6 +82,8 @@ impl fmt::Debug for Payments {
             .field("public_base_url", &self.inner.public_base_url.as_str())
             .field("mount_path", &self.inner.mount_path)
             .field("secure_cookies", &self.inner.secure_cookies)
+            .field("ledger", &self.inner.ledger.is_some())
+            .field("fulfil", &self.inner.fulfil.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -194,6 +204,21 @@ impl Payments {
             );
         }
         Rejection::Misconfigured(detail)
+    }
+
+    /// The ledger, when one is configured ([`PaymentsBuilder::ledger`]).
+    pub fn ledger(&self) -> Option<&Arc<dyn PaymentStore>> {
+        self.inner.ledger.as_ref()
+    }
+
+    /// Whether the app set a fulfilment hook ([`PaymentsBuilder::fulfil`]).
+    pub fn has_fulfil_hook(&self) -> bool {
+        self.inner.fulfil.is_some()
+    }
+
+    /// How long a started payment's state lives (its cookie's life).
+    pub(crate) fn state_ttl(&self) -> Duration {
+        self.inner.state_ttl
     }
 
     fn adapter(&self, account: &AccountId) -> Option<&dyn AnyGateway> {

@@ -9,6 +9,7 @@ use crate::{
     AccountId, ConfigError, Error, Order, Rial,
     adapter::{Created, Redirect},
     error::{Operation, TransportError, TransportErrorKind},
+    ledger::{PaymentRecord, PaymentStatus},
     pages,
     reply::{Reply, SameSite, StateCookie},
     state::{MAX_STATE_LEN, OrderState},
@@ -123,12 +124,13 @@ impl Payments {
             payable_amount,
         } = adapter.create(order, &callback_url).await?;
         let inner = &self.inner;
+        let now = self.now();
         let state = OrderState::new(
             account.clone(),
             order.id().clone(),
             order.amount(),
             gateway_ref.clone(),
-            self.now(),
+            now,
             inner.state_ttl,
         );
         let name = self.cookie_name(account, &state);
@@ -145,6 +147,23 @@ impl Payments {
                 )),
             }
             .into());
+        }
+        if let Some(ledger) = &inner.ledger {
+            // Before the buyer is sent to pay: a payment the ledger does not know could
+            // not be found again if the buyer never returns.
+            let record = PaymentRecord {
+                account: account.clone(),
+                order_id: order.id().clone(),
+                amount: order.amount(),
+                gateway_ref: gateway_ref.clone(),
+                status: PaymentStatus::Started,
+                created_at: now,
+                updated_at: now,
+                state: value.clone(),
+                state_name: name.clone(),
+                verify_reference: None,
+            };
+            ledger.insert(&record).await?;
         }
         Ok(StartedPayment {
             account: account.clone(),

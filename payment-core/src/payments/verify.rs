@@ -10,6 +10,7 @@ use crate::{
     Error, Receipt,
     callback::{CallbackData, CallbackStatus},
     gateway::AnyGateway,
+    ledger::PaymentStatus,
     outcome::{
         self, FailedPayment, FailureReason, NotPaid, Outcome, PendingPayment, PendingReason,
         Rejection,
@@ -69,15 +70,30 @@ impl Payments {
                 });
             }
         };
-        if let Err(e) = guard.complete(&ticket, self.keep_claims_for()).await {
-            // Verified at the gateway but not recorded as fulfilled: reporting it paid
-            // could let a replay pay twice once the lease lapses. Pending is safe: a retry
-            // gets the gateway's "verified before" and completes. The claim is not given
-            // back; it lapses with its lease.
-            tracing::warn!(error = %e, "could not record fulfilment; reporting pending");
-            return Err(pending(&state, PendingReason::GuardUnavailable));
+        let receipt = Receipt::new(state.clone(), verified, self.now());
+        if let Err(e) = self.run_fulfil(&receipt).await {
+            // Verified but not fulfilled: a retry or the reconciler verifies again (the
+            // gateway answers "verified before") and hands it to the app again.
+            tracing::error!(error = %e, "the app could not fulfil a verified payment; pending");
+            self.release(&ticket).await;
+            return Err(pending(&state, PendingReason::Fulfilment));
         }
-        Ok(Receipt::new(state, verified, self.now()))
+        if let Err(e) = guard.complete(&ticket, self.keep_claims_for()).await {
+            if self.inner.fulfil.is_some() {
+                // The app has fulfilled it; the ledger's record below is what still
+                // stands between a replay after the lease and a second verify.
+                tracing::error!(error = %e, "could not record fulfilment in the replay guard");
+            } else {
+                // Verified at the gateway but not recorded as fulfilled: reporting it
+                // paid could let a replay pay twice once the lease lapses. Pending is
+                // safe: a retry gets the gateway's "verified before" and completes. The
+                // claim is not given back; it lapses with its lease.
+                tracing::warn!(error = %e, "could not record fulfilment; reporting pending");
+                return Err(pending(&state, PendingReason::GuardUnavailable));
+            }
+        }
+        self.record(&state, PaymentStatus::Paid, None).await;
+        Ok(receipt)
     }
 
     /// Verify for a claimed payment, and what its answer means.
@@ -102,9 +118,10 @@ impl Payments {
             return Err(failed(FailureReason::NotPaid { code: *code }));
         }
         let mut answer = adapter.verify(state, callback).await;
-        if matches!(&answer, Err(Error::Gateway(_))) && callback.status == CallbackStatus::Paid {
-            // A final "no" to a callback that said "paid": if the gateway can tell, check
-            // whether an earlier verify of ours went through and only its answer was lost.
+        if matches!(&answer, Err(Error::Gateway(_))) {
+            // A final "no" to a payment the callback did not call failed: if the gateway
+            // can tell, check whether an earlier verify of ours went through and only its
+            // answer was lost.
             if let Ok(confirmed) = adapter.confirmed_status(state).await {
                 tracing::info!("verify refused, but the gateway reports the payment confirmed");
                 answer = Ok(confirmed);
@@ -190,14 +207,20 @@ impl Payments {
         let Some(adapter) = self.adapter(state.account()) else {
             return Err(NotPaid::Rejected(Rejection::UnknownGateway));
         };
-        self.claim_and_verify(
-            adapter,
-            state,
-            &pending.callback,
-            &pending.state_name,
-            &pending.state,
-        )
-        .await
+        let gateway_ref = state.gateway_ref().to_owned();
+        let outcome = self
+            .claim_and_verify(
+                adapter,
+                state,
+                &pending.callback,
+                &pending.state_name,
+                &pending.state,
+            )
+            .await;
+        let verify_reference = pending.callback.verify_reference.as_deref();
+        self.record_outcome(&pending.account, &gateway_ref, &outcome, verify_reference)
+            .await;
+        outcome
     }
 }
 

@@ -7,6 +7,8 @@
 //! states and callbacks, wiremock answers, and the shapes of the errors an adapter
 //! returns.
 
+pub(crate) mod scripted;
+
 use std::{
     fmt::{Debug, Display},
     future::Future,
