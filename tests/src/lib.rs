@@ -13,7 +13,9 @@
 pub mod apps;
 pub mod browser;
 pub mod buyer;
+pub mod databases;
 pub mod guard_contract;
 pub mod harness;
+pub mod ledger_contract;
 pub mod redis_server;
 pub mod scenarios;

@@ -1,0 +1,409 @@
+//! # payment-sqlx
+//!
+//! `payment-core`'s payment ledger ([`PaymentStore`]) and replay guard ([`ReplayGuard`])
+//! in one SQL database, SQLite or PostgreSQL, through sqlx's `Any` driver. With both in
+//! the database, a restart or several app instances on one database never verify and
+//! fulfil a payment twice, and the [`Reconciler`](payment_core::Reconciler) finds every
+//! payment whose buyer never returned, without Redis.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use payment_core::*;
+//! use payment_sqlx::SqlStore;
+//!
+//! let store = Arc::new(SqlStore::connect("sqlite://payments.db?mode=rwc").await?);
+//! store.migrate().await?;
+//! # let keys = KeyRing::new(SigningKey::new(1, vec![7; 32])?);
+//! let payments = Payments::builder("https://shop.example", keys)
+//!     .gateway(NovinPal::new("api-key"))
+//!     .ledger(store.clone())
+//!     .shared_replay_guard(store)
+//!     .fulfil(|receipt: Receipt| async move { Ok::<(), std::io::Error>(()) })
+//!     .build()?;
+//! Reconciler::new(&payments)?.spawn();
+//! # Ok(()) }
+//! ```
+//!
+//! Each transition is one conditional `UPDATE` (one transaction), and each claim one
+//! `INSERT … ON CONFLICT DO UPDATE … WHERE` that only a lapsed claim lets through, so of
+//! several concurrent callers exactly one wins, on either database. SQLite runs in WAL
+//! mode (sqlx's default).
+
+use std::{
+    fmt,
+    sync::atomic::{AtomicI64, Ordering},
+    time::Duration,
+};
+
+use payment_core::{
+    AccountId, OrderId, Rial,
+    ledger::{PaymentRecord, PaymentStatus, PaymentStore, StoreError},
+    replay::{BoxFuture, Claim, ClaimTicket, GuardError, ReplayGuard},
+    time::OffsetDateTime,
+};
+use sqlx::{
+    AnyPool, Row,
+    any::{AnyPoolOptions, AnyRow},
+};
+
+/// The tables, created by [`SqlStore::migrate`] if they are missing. Times are Unix
+/// microseconds (the ledger) and milliseconds (claim deadlines).
+const SCHEMA: [&str; 4] = [
+    "CREATE TABLE IF NOT EXISTS payment_ledger (
+        account TEXT NOT NULL,
+        gateway_ref TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        amount_rial BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        state_name TEXT NOT NULL,
+        verify_reference TEXT,
+        PRIMARY KEY (account, gateway_ref)
+    )",
+    "CREATE INDEX IF NOT EXISTS payment_ledger_open ON payment_ledger (status, updated_at)",
+    "CREATE INDEX IF NOT EXISTS payment_ledger_order ON payment_ledger (order_id)",
+    "CREATE TABLE IF NOT EXISTS payment_claims (
+        claim_key TEXT PRIMARY KEY,
+        token BIGINT,
+        until_ms BIGINT NOT NULL
+    )",
+];
+
+const COLUMNS: &str = "account, gateway_ref, order_id, amount_rial, status, created_at, \
+                       updated_at, state, state_name, verify_reference";
+
+/// How often lapsed claims are deleted, at most.
+const SWEEP_EVERY_MS: i64 = 60_000;
+
+/// The ledger and the replay guard in one SQLite or PostgreSQL database. Cheap to share
+/// behind an `Arc`; give the same one to
+/// [`PaymentsBuilder::ledger`](payment_core::PaymentsBuilder::ledger) and
+/// [`PaymentsBuilder::shared_replay_guard`](payment_core::PaymentsBuilder::shared_replay_guard).
+pub struct SqlStore {
+    pool: AnyPool,
+    next_sweep_ms: AtomicI64,
+}
+
+impl fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlStore").finish_non_exhaustive()
+    }
+}
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://payments.db?mode=rwc`, `postgres://user@host/db`).
+    /// The error names the database kind, never the URL (it may hold a password).
+    pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if url.starts_with("sqlite:") { 4 } else { 8 })
+            // A database that cannot be reached says so in seconds, not half a minute.
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(|e| StoreError(format!("could not connect to the database: {e}")))?;
+        Ok(SqlStore::from_pool(pool))
+    }
+
+    /// A store on an app's existing pool (the shop's own database, say). Call
+    /// [`sqlx::any::install_default_drivers`] before making the pool.
+    pub fn from_pool(pool: AnyPool) -> SqlStore {
+        SqlStore {
+            pool,
+            next_sweep_ms: AtomicI64::new(0),
+        }
+    }
+
+    /// Creates the store's two tables (`payment_ledger`, `payment_claims`) and their
+    /// indexes where they are missing. Safe to run at every start, from every instance.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        for statement in SCHEMA {
+            sqlx::query(statement)
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(())
+    }
+
+    /// The pool, for an app's own queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Deletes the claims whose lease or keep time has passed. Claims run it themselves
+    /// at most once a minute.
+    pub async fn remove_lapsed_claims(&self) -> Result<u64, GuardError> {
+        let done = sqlx::query("DELETE FROM payment_claims WHERE until_ms <= $1")
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await
+            .map_err(guard_error)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn claim_now(&self, key: &str, lease: Duration) -> Result<Claim, GuardError> {
+        let now = now_ms();
+        if self.next_sweep_ms.load(Ordering::Relaxed) <= now {
+            self.next_sweep_ms
+                .store(now.saturating_add(SWEEP_EVERY_MS), Ordering::Relaxed);
+            if let Err(e) = self.remove_lapsed_claims().await {
+                tracing::warn!(error = %e, "could not delete lapsed claims");
+            }
+        }
+        let token = random_token()?;
+        // Only a lapsed row (a claim past its lease, a completion past its keep time) is
+        // taken over; of concurrent claims of a free key, one inserts and the others
+        // meet its row.
+        let won = sqlx::query(
+            "INSERT INTO payment_claims (claim_key, token, until_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (claim_key) DO UPDATE SET token = excluded.token, \
+             until_ms = excluded.until_ms WHERE payment_claims.until_ms <= $4 \
+             RETURNING token",
+        )
+        .bind(key)
+        .bind(token)
+        .bind(now.saturating_add(millis(lease)))
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(guard_error)?;
+        if won.is_some() {
+            return Ok(Claim::Acquired(ClaimTicket::new(key, from_db_token(token))));
+        }
+        let holder = sqlx::query("SELECT token FROM payment_claims WHERE claim_key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(guard_error)?;
+        let completed = match holder {
+            Some(row) => row
+                .try_get::<Option<i64>, _>("token")
+                .map_err(guard_error)?
+                .is_none(),
+            // Deleted in between: someone holds or held it a moment ago.
+            None => false,
+        };
+        Ok(if completed {
+            Claim::Completed
+        } else {
+            Claim::InProgress
+        })
+    }
+}
+
+impl ReplayGuard for SqlStore {
+    fn claim<'a>(
+        &'a self,
+        key: &'a str,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Claim, GuardError>> {
+        Box::pin(self.claim_now(key, lease))
+    }
+
+    fn complete<'a>(
+        &'a self,
+        ticket: &'a ClaimTicket,
+        keep_for: Duration,
+    ) -> BoxFuture<'a, Result<(), GuardError>> {
+        Box::pin(async move {
+            // Unconditional, like the in-memory guard: a payment verified under a claim
+            // that lapsed meanwhile is still fulfilled, and must read as such.
+            sqlx::query(
+                "INSERT INTO payment_claims (claim_key, token, until_ms) VALUES ($1, NULL, $2) \
+                 ON CONFLICT (claim_key) DO UPDATE SET token = NULL, until_ms = excluded.until_ms",
+            )
+            .bind(ticket.key())
+            .bind(now_ms().saturating_add(millis(keep_for)))
+            .execute(&self.pool)
+            .await
+            .map_err(guard_error)?;
+            Ok(())
+        })
+    }
+
+    fn release<'a>(&'a self, ticket: &'a ClaimTicket) -> BoxFuture<'a, Result<(), GuardError>> {
+        Box::pin(async move {
+            sqlx::query("DELETE FROM payment_claims WHERE claim_key = $1 AND token = $2")
+                .bind(ticket.key())
+                .bind(to_db_token(ticket.token()))
+                .execute(&self.pool)
+                .await
+                .map_err(guard_error)?;
+            Ok(())
+        })
+    }
+}
+
+impl PaymentStore for SqlStore {
+    fn insert<'a>(&'a self, record: &'a PaymentRecord) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            sqlx::query(&format!(
+                "INSERT INTO payment_ledger ({COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            ))
+            .bind(record.account.to_string())
+            .bind(&record.gateway_ref)
+            .bind(record.order_id.as_str())
+            .bind(amount_param(record.amount)?)
+            .bind(record.status.as_str())
+            .bind(micros(record.created_at))
+            .bind(micros(record.updated_at))
+            .bind(&record.state)
+            .bind(&record.state_name)
+            .bind(record.verify_reference.as_deref())
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+            Ok(())
+        })
+    }
+
+    fn transition<'a>(
+        &'a self,
+        account: &'a AccountId,
+        gateway_ref: &'a str,
+        to: PaymentStatus,
+        at: OffsetDateTime,
+        verify_reference: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let from = status_list(to.allowed_from());
+            if from.is_empty() {
+                return Ok(false);
+            }
+            // The statuses come from `PaymentStatus`, never from input.
+            let moved = sqlx::query(&format!(
+                "UPDATE payment_ledger SET status = $1, updated_at = $2, \
+                 verify_reference = COALESCE($3, verify_reference) \
+                 WHERE account = $4 AND gateway_ref = $5 AND status IN ({from})"
+            ))
+            .bind(to.as_str())
+            .bind(micros(at))
+            .bind(verify_reference)
+            .bind(account.to_string())
+            .bind(gateway_ref)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+            Ok(moved.rows_affected() == 1)
+        })
+    }
+
+    fn open_before<'a>(
+        &'a self,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<PaymentRecord>, StoreError>> {
+        Box::pin(async move {
+            let open = status_list(&PaymentStatus::OPEN);
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM payment_ledger \
+                 WHERE status IN ({open}) AND updated_at < $1 \
+                 ORDER BY created_at, gateway_ref LIMIT $2"
+            ))
+            .bind(micros(before))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+            rows.iter().map(record).collect()
+        })
+    }
+
+    fn for_order<'a>(
+        &'a self,
+        order_id: &'a OrderId,
+    ) -> BoxFuture<'a, Result<Vec<PaymentRecord>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM payment_ledger WHERE order_id = $1 \
+                 ORDER BY created_at, gateway_ref"
+            ))
+            .bind(order_id.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+            rows.iter().map(record).collect()
+        })
+    }
+}
+
+/// `'started', 'returned'`: a SQL list of status names.
+fn status_list(statuses: &[PaymentStatus]) -> String {
+    statuses
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn record(row: &AnyRow) -> Result<PaymentRecord, StoreError> {
+    let text = |column: &str| row.try_get::<String, _>(column).map_err(store_error);
+    let corrupt = |what: &str| StoreError(format!("a ledger row holds an invalid {what}"));
+    let amount = row.try_get::<i64, _>("amount_rial").map_err(store_error)?;
+    let status = text("status")?;
+    Ok(PaymentRecord {
+        account: text("account")?.parse().map_err(|_| corrupt("account"))?,
+        order_id: text("order_id")?.parse().map_err(|_| corrupt("order id"))?,
+        amount: Rial::new(u64::try_from(amount).map_err(|_| corrupt("amount"))?),
+        gateway_ref: text("gateway_ref")?,
+        status: PaymentStatus::from_name(&status).ok_or_else(|| corrupt("status"))?,
+        created_at: time_of(row.try_get("created_at").map_err(store_error)?)
+            .ok_or_else(|| corrupt("time"))?,
+        updated_at: time_of(row.try_get("updated_at").map_err(store_error)?)
+            .ok_or_else(|| corrupt("time"))?,
+        state: text("state")?,
+        state_name: text("state_name")?,
+        verify_reference: row
+            .try_get::<Option<String>, _>("verify_reference")
+            .map_err(store_error)?,
+    })
+}
+
+fn amount_param(amount: Rial) -> Result<i64, StoreError> {
+    i64::try_from(amount.get()).map_err(|_| StoreError("amount too large to store".to_owned()))
+}
+
+fn micros(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
+}
+
+fn time_of(micros: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).ok()
+}
+
+fn now_ms() -> i64 {
+    micros(OffsetDateTime::now_utc()) / 1_000
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A claim token as the database holds it (a signed 64-bit integer, the same bits).
+fn to_db_token(token: u64) -> i64 {
+    i64::from_ne_bytes(token.to_ne_bytes())
+}
+
+fn from_db_token(token: i64) -> u64 {
+    u64::from_ne_bytes(token.to_ne_bytes())
+}
+
+fn random_token() -> Result<i64, GuardError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| GuardError(format!("no random source: {e}")))?;
+    Ok(i64::from_ne_bytes(bytes))
+}
+
+// sqlx's errors name the failing statement's kind, never the connection URL.
+fn store_error(e: sqlx::Error) -> StoreError {
+    StoreError(e.to_string())
+}
+
+fn guard_error(e: sqlx::Error) -> GuardError {
+    GuardError(e.to_string())
+}
