@@ -9,8 +9,8 @@ use std::{
 
 use payment_core::{
     CanPay, FailedPayment, GardeshPay, GatewayId, HttpClient, HttpConfig, IdPay, Inopal, KeyRing,
-    NovinPal, Payments, PendingPayment, Receipt, Rejection, ReplayGuard, SigningKey,
-    clock::ManualClock,
+    NovinPal, Payments, PaymentsBuilder, PendingPayment, Receipt, Rejection, ReplayGuard,
+    SigningKey, clock::ManualClock,
 };
 use payment_sandbox::{RunningSandbox, Sandbox, SandboxConfig, SandboxGateway};
 
@@ -194,6 +194,18 @@ pub fn payments_for(
     clock: ManualClock,
     guard: Option<Arc<dyn ReplayGuard>>,
 ) -> Payments {
+    payments_builder(sandbox, app_base, clock, guard)
+        .build()
+        .expect("payments")
+}
+
+/// [`payments_for`]'s configuration, before it is built, for tests that add to it.
+pub fn payments_builder(
+    sandbox: &RunningSandbox,
+    app_base: &str,
+    clock: ManualClock,
+    guard: Option<Arc<dyn ReplayGuard>>,
+) -> PaymentsBuilder {
     let http = HttpClient::new(HttpConfig::default().timeout(GATEWAY_TIMEOUT)).expect("client");
     let base = |g| sandbox.base_url_for(sandbox_gateway(g));
     let key = SigningKey::new(1, b"an end-to-end test key of 32+ bytes!".to_vec()).expect("key");
@@ -236,6 +248,4 @@ pub fn payments_for(
                 .expect("gardeshpay urls")
                 .with_http(http),
         )
-        .build()
-        .expect("payments")
 }

@@ -1,5 +1,6 @@
-//! Several app instances behind one public URL, sharing the signing key and a Redis
-//! replay guard: a payment is fulfilled once whichever instance the callbacks reach.
+//! Several app instances behind one public URL, sharing the signing key and a replay
+//! guard (Redis, or the SQL store on PostgreSQL or SQLite): a payment is fulfilled once
+//! whichever instance the callbacks reach.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(clippy::panic, clippy::indexing_slicing)]
@@ -10,22 +11,50 @@ use payment_core::{GatewayId, MemoryReplayGuard, RedisReplayGuard, ReplayGuard};
 use payment_e2e::{
     apps::axum::AxumRouter,
     buyer::{Buyer, act},
+    databases::{TempDb, fresh_postgres},
     harness::Env,
     redis_server::RedisServer,
     scenarios::{CHEAP, order_id, start},
 };
 use payment_sandbox::Action;
+use payment_sqlx::SqlStore;
 
 async fn redis_guard(redis: &RedisServer) -> Arc<dyn ReplayGuard> {
     Arc::new(RedisReplayGuard::connect(&redis.url).await.expect("redis"))
 }
 
+/// A connection of one instance to the shared SQL database.
+async fn sql_guard(url: &str) -> Arc<dyn ReplayGuard> {
+    let store = SqlStore::connect(url).await.expect("database");
+    store.migrate().await.expect("migrate");
+    Arc::new(store)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_callback_replayed_to_the_other_instance_is_refused() {
     let redis = RedisServer::start().await;
+    replayed_to_the_other_instance(redis_guard(&redis).await, redis_guard(&redis).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_callback_replayed_to_the_other_instance_is_refused_on_postgres() {
+    let Some(url) = fresh_postgres("replayed_to_the_other_instance_on_postgres").await else {
+        return;
+    };
+    replayed_to_the_other_instance(sql_guard(&url).await, sql_guard(&url).await).await;
+}
+
+/// A restarted app on the same SQLite file is "the other instance" of the one before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_callback_replayed_after_a_restart_is_refused_on_sqlite() {
+    let db = TempDb::new("instances-restart");
+    replayed_to_the_other_instance(sql_guard(&db.url()).await, sql_guard(&db.url()).await).await;
+}
+
+async fn replayed_to_the_other_instance(first: Arc<dyn ReplayGuard>, second: Arc<dyn ReplayGuard>) {
     for &gateway in GatewayId::ALL {
-        let env = Env::start_with::<AxumRouter>("127.0.0.1", Some(redis_guard(&redis).await)).await;
-        let other = env.another_instance::<AxumRouter>(Some(redis_guard(&redis).await));
+        let env = Env::start_with::<AxumRouter>("127.0.0.1", Some(first.clone())).await;
+        let other = env.another_instance::<AxumRouter>(Some(second.clone()));
         let mut buyer = Buyer::new(&env);
         let order = order_id("inst");
         start(&env, &mut buyer, gateway, &order, CHEAP).await;
@@ -39,15 +68,29 @@ async fn a_callback_replayed_to_the_other_instance_is_refused() {
         assert_eq!(answer.status, 409, "{gateway}: {}", answer.body);
         assert_eq!(env.log.paid_for(&order), 1);
         assert!(other.log.paid().is_empty(), "{gateway}");
+        // The replay never reached the gateway.
+        assert_eq!(env.transaction(gateway, &order).successful_verifies, 1);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_of_duplicates_across_both_instances_is_fulfilled_once() {
     let redis = RedisServer::start().await;
+    burst_across_both_instances(redis_guard(&redis).await, redis_guard(&redis).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_duplicates_across_both_instances_is_fulfilled_once_on_postgres() {
+    let Some(url) = fresh_postgres("burst_across_both_instances_on_postgres").await else {
+        return;
+    };
+    burst_across_both_instances(sql_guard(&url).await, sql_guard(&url).await).await;
+}
+
+async fn burst_across_both_instances(first: Arc<dyn ReplayGuard>, second: Arc<dyn ReplayGuard>) {
     for &gateway in GatewayId::ALL {
-        let env = Env::start_with::<AxumRouter>("127.0.0.1", Some(redis_guard(&redis).await)).await;
-        let other = env.another_instance::<AxumRouter>(Some(redis_guard(&redis).await));
+        let env = Env::start_with::<AxumRouter>("127.0.0.1", Some(first.clone())).await;
+        let other = env.another_instance::<AxumRouter>(Some(second.clone()));
         let mut buyer = Buyer::new(&env);
         let order = order_id("burst");
         start(&env, &mut buyer, gateway, &order, CHEAP).await;

@@ -20,6 +20,20 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://shop.db?mode=rwc";
 pub const DEFAULT_SANDBOX_ADDR: &str = "127.0.0.1:8085";
 /// The default time the shop waits for a gateway's answer.
 pub const DEFAULT_GATEWAY_TIMEOUT: Duration = Duration::from_secs(20);
+/// How often the reconciler looks at open payments, by default.
+pub const DEFAULT_RECONCILE_EVERY: Duration = Duration::from_secs(60);
+/// How long after a payment's last step the reconciler leaves it to its buyer, by default.
+pub const DEFAULT_RECONCILE_GRACE: Duration = Duration::from_secs(120);
+
+/// Where the shop keeps its payment claims (`SHOP_REPLAY_GUARD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardStore {
+    /// In the shop's database, beside the ledger: survives restarts and is shared by
+    /// every instance on that database (the default).
+    Database,
+    /// In the process's memory: lost on restart, right for one instance only.
+    Memory,
+}
 
 /// Sandbox (the built-in simulator) or live (real gateways).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +155,14 @@ pub struct Config {
     pub sandbox: SandboxSetup,
     /// How long to wait for a gateway's answer (`SHOP_GATEWAY_TIMEOUT_SECS`, default 20).
     pub gateway_timeout: Duration,
+    /// How often the reconciler runs (`SHOP_RECONCILE_EVERY_SECS`, default 60).
+    pub reconcile_every: Duration,
+    /// How long a payment is left to its buyer before the reconciler checks it
+    /// (`SHOP_RECONCILE_GRACE_SECS`, default 120).
+    pub reconcile_grace: Duration,
+    /// Where payment claims live (`SHOP_REPLAY_GUARD`: `database`, the default, or
+    /// `memory`).
+    pub replay_guard: GuardStore,
 }
 
 /// A configuration that cannot work. Each message names the variable to fix.
@@ -192,6 +214,9 @@ impl Config {
             gateways: GatewaySettings::default(),
             sandbox: SandboxSetup::InProcess(SocketAddr::from(([127, 0, 0, 1], 8085))),
             gateway_timeout: DEFAULT_GATEWAY_TIMEOUT,
+            reconcile_every: DEFAULT_RECONCILE_EVERY,
+            reconcile_grace: DEFAULT_RECONCILE_GRACE,
+            replay_guard: GuardStore::Database,
         }
     }
 
@@ -232,17 +257,32 @@ impl Config {
             None if mode == Mode::Live => return Err(ConfigError::MissingSigningKey),
             None => None,
         };
-        let gateway_timeout = match var("SHOP_GATEWAY_TIMEOUT_SECS") {
-            None => DEFAULT_GATEWAY_TIMEOUT,
+        let seconds = |name: &'static str, default: Duration, max: f64| match var(name) {
+            None => Ok(default),
             Some(v) => v
                 .parse::<f64>()
                 .ok()
-                .filter(|s| s.is_finite() && *s > 0.0 && *s <= 300.0)
+                .filter(|s| s.is_finite() && *s > 0.0 && *s <= max)
                 .map(Duration::from_secs_f64)
                 .ok_or_else(|| ConfigError::Invalid {
-                    var: "SHOP_GATEWAY_TIMEOUT_SECS",
-                    reason: format!("{v:?} is not a number of seconds between 0 and 300"),
-                })?,
+                    var: name,
+                    reason: format!("{v:?} is not a number of seconds between 0 and {max}"),
+                }),
+        };
+        let gateway_timeout = seconds("SHOP_GATEWAY_TIMEOUT_SECS", DEFAULT_GATEWAY_TIMEOUT, 300.0)?;
+        let reconcile_every =
+            seconds("SHOP_RECONCILE_EVERY_SECS", DEFAULT_RECONCILE_EVERY, 3600.0)?;
+        let reconcile_grace =
+            seconds("SHOP_RECONCILE_GRACE_SECS", DEFAULT_RECONCILE_GRACE, 3600.0)?;
+        let replay_guard = match var("SHOP_REPLAY_GUARD").as_deref() {
+            None | Some("database") => GuardStore::Database,
+            Some("memory") => GuardStore::Memory,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    var: "SHOP_REPLAY_GUARD",
+                    reason: format!("{other:?} is neither \"database\" nor \"memory\""),
+                });
+            }
         };
         let sandbox = match var("SHOP_SANDBOX_URL") {
             Some(url) => SandboxSetup::External(
@@ -303,6 +343,9 @@ impl Config {
             gateways,
             sandbox,
             gateway_timeout,
+            reconcile_every,
+            reconcile_grace,
+            replay_guard,
         })
     }
 }

@@ -2,7 +2,7 @@
 
 use payment_axum::payment_core::{
     CanPay, ConfigError, GardeshPay, GatewayId, HttpClient, IdPay, Inopal, KeyRing, NovinPal,
-    Payments, SigningKey,
+    Payments, PaymentsBuilder, SigningKey,
 };
 
 use crate::{
@@ -19,16 +19,16 @@ pub const GARDESHPAY_VERIFY_URL: &str = "https://ipg.gardeshpay.com/";
 /// Where callbacks are mounted: `{public URL}/pay/callback/{gateway}`.
 pub const MOUNT_PATH: &str = "/pay";
 
-/// Builds the payment service. In sandbox mode every gateway points at the sandbox at
-/// `sandbox_url` with the sandbox's default credentials; in live mode the gateways set in
-/// the configuration are used.
-pub fn payments(
+/// The payment service's gateways, signing key and callback URLs. In sandbox mode every
+/// gateway points at the sandbox at `sandbox_url` with the sandbox's default credentials;
+/// in live mode the gateways set in the configuration are used.
+pub fn builder(
     config: &Config,
     key: SigningKey,
     public_url: &str,
     sandbox_url: Option<&str>,
     http: HttpClient,
-) -> Result<Payments, ConfigError> {
+) -> Result<PaymentsBuilder, ConfigError> {
     let mut builder = Payments::builder(public_url, KeyRing::new(key)).mount_path(MOUNT_PATH);
     match (config.mode, sandbox_url) {
         (Mode::Sandbox, Some(sandbox)) => {
@@ -109,5 +109,5 @@ pub fn payments(
             }
         }
     }
-    builder.build()
+    Ok(builder)
 }

@@ -21,9 +21,13 @@ use std::{sync::Arc, time::Duration};
 
 use axum::Router;
 use base64::{Engine, engine::general_purpose::STANDARD};
-use payment_axum::payment_core::{self, HttpClient, HttpConfig, Payments, SigningKey};
+use payment_axum::payment_core::{
+    self, HttpClient, HttpConfig, MemoryReplayGuard, Payments, Reconciler, ReplayGuard, SigningKey,
+    ledger::StoreError,
+};
+use payment_sqlx::SqlStore;
 
-pub use config::{Config, ConfigError, Mode, SandboxSetup};
+pub use config::{Config, ConfigError, GuardStore, Mode, SandboxSetup};
 pub use db::{Db, DbError};
 pub use routes::AppState;
 pub use sandbox::InProcessSandbox;
@@ -46,6 +50,9 @@ pub enum StartupError {
     /// The in-process sandbox could not start.
     #[error("the payment sandbox could not start: {0}")]
     Sandbox(std::io::Error),
+    /// The payment ledger's tables could not be created.
+    #[error("the payment ledger could not be set up: {0}")]
+    Ledger(#[from] StoreError),
 }
 
 /// A built shop, ready to serve.
@@ -61,6 +68,8 @@ pub struct Shop {
     pub sandbox_url: Option<String>,
     /// The in-process sandbox, when the shop started one; it stops with the shop.
     pub sandbox: Option<InProcessSandbox>,
+    /// Settles the payments whose buyer never came back; [`Shop::serve`] runs it.
+    pub reconciler: Reconciler,
 }
 
 impl Shop {
@@ -74,14 +83,29 @@ impl Shop {
         &self.state.db
     }
 
-    /// Serves the shop on `listener` until the future is dropped or the listener fails.
+    /// Serves the shop on `listener`, with the reconciler running beside it, until the
+    /// future is dropped or the listener fails.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
         let Shop {
-            router, sandbox, ..
+            router,
+            sandbox,
+            reconciler,
+            ..
         } = self;
+        // Aborted when serving ends, however it ends.
+        let reconciling = AbortOnDrop(reconciler.spawn());
         let result = axum::serve(listener, router).await;
+        drop(reconciling);
         drop(sandbox);
         result
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -114,7 +138,25 @@ pub async fn build_app(config: Config) -> Result<Shop, StartupError> {
             .timeout(config.gateway_timeout)
             .connect_timeout(config.gateway_timeout.min(Duration::from_secs(5))),
     )?;
-    let payments = gateways::payments(&config, key, &public_url, sandbox_url.as_deref(), http)?;
+    // The ledger and, unless asked otherwise, the claims live in the shop's database.
+    let store = Arc::new(SqlStore::from_pool(db.pool().clone()));
+    store.migrate().await?;
+    let guard: Arc<dyn ReplayGuard> = match config.replay_guard {
+        GuardStore::Database => store.clone(),
+        GuardStore::Memory => Arc::new(MemoryReplayGuard::new()),
+    };
+    let builder = gateways::builder(&config, key, &public_url, sandbox_url.as_deref(), http)?;
+    let fulfil_db = db.clone();
+    let payments = builder
+        .ledger(store)
+        .shared_replay_guard(guard)
+        .fulfil(move |receipt| routes::fulfil(fulfil_db.clone(), receipt))
+        .build()?;
+    let expire_db = db.clone();
+    let reconciler = Reconciler::new(&payments)?
+        .every(config.reconcile_every)
+        .grace(config.reconcile_grace)
+        .on_expired(move |record| routes::expired(expire_db.clone(), record));
     let state = AppState {
         db,
         payments,
@@ -129,6 +171,7 @@ pub async fn build_app(config: Config) -> Result<Shop, StartupError> {
         public_url,
         sandbox_url,
         sandbox,
+        reconciler,
     })
 }
 

@@ -14,7 +14,7 @@ use payment_axum::{
     PaymentRouter,
     payment_core::{
         AccountId, FailedPayment, GatewayId, NotPaid, Order, OrderId, Payments, PendingPayment,
-        Receipt, Rejection,
+        Receipt, Rejection, ledger::PaymentRecord,
     },
     start,
 };
@@ -97,7 +97,7 @@ pub fn router(state: AppState) -> Router {
     PaymentRouter::new(state.payments.clone())
         .on_paid(move |receipt: Receipt| {
             let state = paid.clone();
-            async move { record_paid(&state, &receipt).await }
+            async move { paid_page(&state, &receipt).await }
         })
         .on_failed(move |failed_payment: FailedPayment| {
             let state = failed.clone();
@@ -252,37 +252,52 @@ fn to_order(id: &str) -> Response {
 }
 
 /// The `on_paid` hook: the only place an order becomes paid, from a verified receipt.
-async fn record_paid(state: &AppState, receipt: &Receipt) -> Response {
+/// The payment service's fulfilment hook: marks the order paid. Called once per verified
+/// payment, whichever way it was verified (the buyer's return, "check again", the
+/// reconciler). The update is conditional, so a second call changes nothing.
+pub async fn fulfil(db: Db, receipt: Receipt) -> Result<(), DbError> {
     let id = receipt.order_id().as_str();
-    match state.db.mark_paid(receipt).await {
-        Ok(PaidResult::NowPaid) => {
+    match db.mark_paid(&receipt).await? {
+        PaidResult::NowPaid => {
             tracing::info!(order = id, gateway = %receipt.gateway(), "order paid");
-            to_order(id)
         }
-        Ok(PaidResult::AlreadyPaid) => to_order(id),
-        Ok(PaidResult::NoMatchingOrder) => {
+        PaidResult::AlreadyPaid => {}
+        PaidResult::NoMatchingOrder => {
+            // Verified at the gateway, but no order awaits it: settle it by hand.
             tracing::error!(
-                receipt = %serde_json::to_string(receipt).unwrap_or_default(),
+                receipt = %serde_json::to_string(&receipt).unwrap_or_default(),
                 "a verified payment matches no payable order; reconcile it by hand"
             );
-            state.message(
-                StatusCode::CONFLICT,
-                ("پرداخت دریافت شد، سفارش پیدا نشد", "Payment received, order not found"),
-                (
-                    "پرداخت شما تایید شد اما به سفارشی که منتظر پرداخت باشد نمی‌خورد. با پشتیبانی تماس بگیرید؛ مبلغ بازگردانده یا سفارش ثبت می‌شود.",
-                    "Your payment was confirmed but matches no order awaiting payment. Please contact support: the order will be settled or the money returned.",
-                ),
-            )
         }
-        Err(e) => {
-            // Verified at the gateway but not saved: keep everything needed to settle it.
-            tracing::error!(
-                error = %e,
-                receipt = %serde_json::to_string(receipt).unwrap_or_default(),
-                "a verified payment could not be recorded; reconcile it by hand"
-            );
-            state.db_error(&e)
-        }
+    }
+    Ok(())
+}
+
+/// The reconciler's hook for a payment never confirmed within its gateway's window: the
+/// order is not paid.
+pub async fn expired(db: Db, record: PaymentRecord) {
+    let reason = "مهلت پرداخت تمام شد و درگاه پرداختی را تایید نکرد\nThe payment window closed and the gateway confirmed no payment";
+    match db.mark_failed(record.order_id.as_str(), reason).await {
+        Ok(true) => tracing::info!(order = %record.order_id, "unpaid order expired"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, order = %record.order_id, "could not expire an order"),
+    }
+}
+
+/// The buyer's answer to a verified payment, which [`fulfil`] has recorded already.
+async fn paid_page(state: &AppState, receipt: &Receipt) -> Response {
+    let id = receipt.order_id().as_str();
+    match state.db.order(id).await {
+        Ok(Some(order)) if order.status == Status::Paid => to_order(id),
+        Ok(_) => state.message(
+            StatusCode::CONFLICT,
+            ("پرداخت دریافت شد، سفارش پیدا نشد", "Payment received, order not found"),
+            (
+                "پرداخت شما تایید شد اما به سفارشی که منتظر پرداخت باشد نمی‌خورد. با پشتیبانی تماس بگیرید؛ مبلغ بازگردانده یا سفارش ثبت می‌شود.",
+                "Your payment was confirmed but matches no order awaiting payment. Please contact support: the order will be settled or the money returned.",
+            ),
+        ),
+        Err(e) => state.db_error(&e),
     }
 }
 
@@ -377,7 +392,7 @@ async fn check_again(State(state): State<AppState>, Path(id): Path<String>) -> R
         return with_note(&id, Note::CheckFailed);
     };
     match state.payments.retry(&pending).await {
-        Ok(receipt) => record_paid(&state, &receipt).await,
+        Ok(receipt) => paid_page(&state, &receipt).await,
         Err(NotPaid::Failed(failed)) => record_failed(&state, &failed).await,
         Err(NotPaid::Pending(_)) => with_note(&id, Note::StillPending),
         Err(NotPaid::Rejected(Rejection::InProgress)) => with_note(&id, Note::InProgress),
