@@ -133,11 +133,13 @@ pub async fn build_app(config: Config) -> Result<Shop, StartupError> {
         (Mode::Sandbox, SandboxSetup::External(url)) => (None, Some(url.clone())),
         (Mode::Live, _) => (None, None),
     };
-    let http = HttpClient::new(
-        HttpConfig::default()
-            .timeout(config.gateway_timeout)
-            .connect_timeout(config.gateway_timeout.min(Duration::from_secs(5))),
-    )?;
+    let http_config = HttpConfig::default()
+        .timeout(config.gateway_timeout)
+        .connect_timeout(config.gateway_timeout.min(Duration::from_secs(5)));
+    // A claim outlives its verify (and the inquiry after a refusal), and lapses soon after:
+    // a process that died holding one leaves the payment to the reconciler that quickly.
+    let verify_lease = http_config.worst_case() * 2 + Duration::from_secs(5);
+    let http = HttpClient::new(http_config)?;
     // The ledger and, unless asked otherwise, the claims live in the shop's database.
     let store = Arc::new(SqlStore::from_pool(db.pool().clone()));
     store.migrate().await?;
@@ -150,6 +152,7 @@ pub async fn build_app(config: Config) -> Result<Shop, StartupError> {
     let payments = builder
         .ledger(store)
         .shared_replay_guard(guard)
+        .verify_lease(verify_lease)
         .fulfil(move |receipt| routes::fulfil(fulfil_db.clone(), receipt))
         .build()?;
     let expire_db = db.clone();

@@ -213,12 +213,17 @@ pub struct Buyer {
 
 impl Buyer {
     pub fn new(shop: &TestShop) -> Buyer {
+        Buyer::at(&shop.base)
+    }
+
+    /// A buyer of the shop at `base` (`http://localhost:PORT`).
+    pub fn at(base: &str) -> Buyer {
         Buyer {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
-            base: shop.base.clone(),
+            base: base.to_owned(),
             jar: Vec::new(),
         }
     }

@@ -1,0 +1,198 @@
+//! The reconciler against the gateway sandbox, for every gateway, with the ledger and the
+//! claims in SQLite: a buyer who pays and never comes back is settled paid, once; a
+//! payment never paid expires without fulfilment.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
+use std::sync::{Arc, Mutex};
+
+use payment_core::{
+    GatewayId, Order, Payments, Receipt, Reconciler, Rial,
+    clock::ManualClock,
+    ledger::{PaymentStatus, PaymentStore},
+    time::Duration,
+};
+use payment_e2e::{
+    databases::TempDb,
+    harness::{payments_builder, sandbox_gateway},
+    scenarios::{CHEAP, order_id},
+};
+use payment_sandbox::{Action, RunningSandbox, Sandbox, SandboxConfig};
+use payment_sqlx::SqlStore;
+
+/// An app process without a web server: the library, the sandbox, a SQLite ledger, and a
+/// fulfilment hook that writes down what it fulfils.
+struct App {
+    sandbox: RunningSandbox,
+    payments: Payments,
+    store: Arc<SqlStore>,
+    clock: ManualClock,
+    fulfilled: Arc<Mutex<Vec<Receipt>>>,
+    _db: TempDb,
+}
+
+impl App {
+    async fn start() -> App {
+        let sandbox = Sandbox::spawn_on_loopback(SandboxConfig::default())
+            .await
+            .expect("sandbox");
+        let db = TempDb::new("reconciler");
+        let store = Arc::new(SqlStore::connect(&db.url()).await.expect("sqlite"));
+        store.migrate().await.expect("migrate");
+        let clock = ManualClock::starting_now();
+        let fulfilled: Arc<Mutex<Vec<Receipt>>> = Arc::default();
+        let log = fulfilled.clone();
+        let payments = payments_builder(
+            &sandbox,
+            "http://127.0.0.1:9",
+            clock.clone(),
+            Some(store.clone()),
+        )
+        .ledger(store.clone())
+        .fulfil(move |receipt: Receipt| {
+            let log = log.clone();
+            async move {
+                log.lock().unwrap().push(receipt);
+                Ok::<(), String>(())
+            }
+        })
+        .build()
+        .expect("payments");
+        App {
+            sandbox,
+            payments,
+            store,
+            clock,
+            fulfilled,
+            _db: db,
+        }
+    }
+
+    async fn start_payment(&self, gateway: GatewayId, order: &str) {
+        let order = Order::new(order.parse().unwrap(), Rial::new(CHEAP));
+        self.payments.start(gateway, &order).await.expect("starts");
+    }
+
+    /// The buyer on the gateway's page; the callback it would follow is dropped.
+    fn buyer_acts_and_leaves(&self, gateway: GatewayId, order: &str, action: Action) {
+        let key = self.transaction(gateway, order).key;
+        self.sandbox
+            .handle
+            .act(sandbox_gateway(gateway), &key, action)
+            .expect("the sandbox takes the action");
+    }
+
+    fn transaction(&self, gateway: GatewayId, order: &str) -> payment_sandbox::Transaction {
+        self.sandbox
+            .handle
+            .find_by_order_id(sandbox_gateway(gateway), order)
+            .expect("the sandbox has the payment")
+    }
+
+    async fn status(&self, order: &str) -> PaymentStatus {
+        let records = self.store.for_order(&order.parse().unwrap()).await.unwrap();
+        assert_eq!(records.len(), 1);
+        records[0].status
+    }
+
+    fn fulfilled_orders(&self) -> Vec<String> {
+        self.fulfilled
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.order_id().as_str().to_owned())
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buyer_who_pays_and_never_returns_is_settled_paid_once_on_every_gateway() {
+    let app = App::start().await;
+    let reconciler = Reconciler::new(&app.payments).unwrap();
+    let mut orders = Vec::new();
+    for &gateway in GatewayId::ALL {
+        let order = order_id("gone");
+        app.start_payment(gateway, &order).await;
+        app.buyer_acts_and_leaves(gateway, &order, Action::Pay);
+        orders.push((gateway, order));
+    }
+    app.clock.advance(Duration::minutes(3));
+    let report = reconciler.run_once().await.unwrap();
+    // GardeshPay's verify needs the tracking number only the buyer's return carries, and
+    // its document offers no inquiry: without the return it cannot be confirmed.
+    assert_eq!(report.checked, 5, "{report:?}");
+    assert_eq!(report.paid, 4, "{report:?}");
+    for (gateway, order) in &orders {
+        let txn = app.transaction(*gateway, order);
+        if *gateway == GatewayId::GardeshPay {
+            assert_eq!(app.status(order).await, PaymentStatus::Started);
+            assert_eq!(txn.successful_verifies, 0);
+        } else {
+            assert_eq!(app.status(order).await, PaymentStatus::Paid, "{gateway}");
+            assert_eq!(txn.successful_verifies, 1, "{gateway}");
+        }
+    }
+    // A second pass and a third find nothing more to fulfil.
+    app.clock.advance(Duration::minutes(3));
+    reconciler.run_once().await.unwrap();
+    app.clock.advance(Duration::minutes(3));
+    reconciler.run_once().await.unwrap();
+    let mut fulfilled = app.fulfilled_orders();
+    fulfilled.sort();
+    let mut expected: Vec<String> = orders
+        .iter()
+        .filter(|(g, _)| *g != GatewayId::GardeshPay)
+        .map(|(_, o)| o.clone())
+        .collect();
+    expected.sort();
+    assert_eq!(fulfilled, expected);
+    for (gateway, order) in &orders {
+        let verifies = app.transaction(*gateway, order).successful_verifies;
+        assert!(verifies <= 1, "{gateway}: {verifies}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_never_paid_expires_without_fulfilment_on_every_gateway() {
+    let app = App::start().await;
+    let expired: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = expired.clone();
+    let reconciler = Reconciler::new(&app.payments)
+        .unwrap()
+        .on_expired(move |record| {
+            let seen = seen.clone();
+            async move {
+                seen.lock()
+                    .unwrap()
+                    .push(record.order_id.as_str().to_owned())
+            }
+        });
+    let mut orders = Vec::new();
+    for (i, &gateway) in GatewayId::ALL.iter().enumerate() {
+        let order = order_id("unpaid");
+        app.start_payment(gateway, &order).await;
+        // Some buyers cancel on the page, some just leave it open.
+        if i % 2 == 0 {
+            app.buyer_acts_and_leaves(gateway, &order, Action::Cancel);
+        }
+        orders.push((gateway, order));
+    }
+    app.clock.advance(Duration::minutes(3));
+    let report = reconciler.run_once().await.unwrap();
+    assert_eq!((report.checked, report.still_open), (5, 5), "{report:?}");
+    // Past every window: the state's 30 minutes and the longest verify window, 15.
+    app.clock.advance(Duration::minutes(45));
+    let report = reconciler.run_once().await.unwrap();
+    assert_eq!(report.expired, 5, "{report:?}");
+    for (gateway, order) in &orders {
+        assert_eq!(app.status(order).await, PaymentStatus::Expired, "{gateway}");
+        assert_eq!(app.transaction(*gateway, order).successful_verifies, 0);
+    }
+    assert!(app.fulfilled_orders().is_empty());
+    let mut expired = expired.lock().unwrap().clone();
+    expired.sort();
+    let mut expected: Vec<String> = orders.into_iter().map(|(_, o)| o).collect();
+    expected.sort();
+    assert_eq!(expired, expected);
+}
