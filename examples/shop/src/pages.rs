@@ -5,7 +5,10 @@
 
 use std::fmt::Write as _;
 
-use payment_axum::payment_core::{GatewayId, Rial};
+use payment_axum::payment_core::{
+    GatewayId, Rial,
+    ledger::{PaymentRecord, PaymentStatus},
+};
 
 use crate::{
     catalog::{PRODUCTS, Product, product},
@@ -379,7 +382,15 @@ impl Note {
 
 /// One order: paid (with the references and card), failed, pending (with "check
 /// again"), or waiting.
-pub fn order(o: &OrderRow, note: Option<Note>, mode: Mode, sandbox_admin: Option<&str>) -> String {
+/// One order, with its payments as the library's ledger has them (`payments`, oldest
+/// first): what the buyer's return, "check again" or the reconciler did to each.
+pub fn order(
+    o: &OrderRow,
+    payments: &[PaymentRecord],
+    note: Option<Note>,
+    mode: Mode,
+    sandbox_admin: Option<&str>,
+) -> String {
     let (name_fa, name_en) = product_names(&o.product);
     let (title_fa, title_en, icon, text_fa, text_en) = match o.status {
         Status::Paid => (
@@ -524,13 +535,59 @@ pub fn order(o: &OrderRow, note: Option<Note>, mode: Mode, sandbox_admin: Option
         "<section class=\"status {s}\" id=\"order\" data-order=\"{id}\" data-status=\"{s}\">\
          <h1><span aria-hidden=\"true\">{icon}</span> {title_fa}</h1><h2 class=\"en\">{title_en}</h2>\
          <p>{text_fa}<br><span class=\"en\">{text_en}</span></p>{note}</section>\
-         <section class=\"panel\"><table>{table}</table>\
+         <section class=\"panel\"><table>{table}</table>{ledger}\
          <div class=\"actions\">{check}{again}<a class=\"btn ghost\" href=\"/orders\">همهٔ سفارش‌ها <span lang=\"en\">· All orders</span></a>\
          <a class=\"btn ghost\" href=\"/\">ادامهٔ خرید <span lang=\"en\">· Keep shopping</span></a></div></section>",
         s = o.status.as_str(),
         id = escape(&o.id),
+        ledger = payment_history(payments),
     );
     layout(title_fa, mode, sandbox_admin, &body)
+}
+
+/// The ledger's record of an order's payments: each attempt's gateway, where it ended and
+/// when. A payment settled without the buyer (the reconciler) shows here too.
+fn payment_history(payments: &[PaymentRecord]) -> String {
+    if payments.is_empty() {
+        return String::new();
+    }
+    let rows: String = payments
+        .iter()
+        .map(|p| {
+            let (fa, en) = ledger_status(p.status);
+            let gateway = p.account.gateway();
+            let millis = i64::try_from(p.updated_at.unix_timestamp_nanos() / 1_000_000)
+                .unwrap_or_default();
+            format!(
+                "<tr data-ledger-status=\"{s}\"><td>{gfa}<br><span class=\"en\">{gen}</span></td>\
+                 <td>{fa}<br><span class=\"en\">{en}</span></td><td class=\"nowrap\">{when}</td></tr>",
+                s = p.status.as_str(),
+                gfa = gateway.persian_name(),
+                gen = gateway.display_name(),
+                when = jalali_datetime(millis),
+            )
+        })
+        .collect();
+    format!(
+        "<h3>پرداخت‌ها <span class=\"en\">Payments</span></h3><table id=\"ledger\">{rows}</table>"
+    )
+}
+
+fn ledger_status(status: PaymentStatus) -> (&'static str, &'static str) {
+    match status {
+        PaymentStatus::Started => ("به درگاه فرستاده شد", "sent to the gateway"),
+        PaymentStatus::Returned => ("خریدار بازگشت", "buyer returned"),
+        PaymentStatus::Pending => (
+            "در انتظار تایید درگاه",
+            "awaiting the gateway's confirmation",
+        ),
+        PaymentStatus::Paid => ("تایید و ثبت شد", "confirmed and recorded"),
+        PaymentStatus::Failed => ("ناموفق", "failed"),
+        PaymentStatus::Expired => (
+            "مهلت تایید گذشت؛ بسته شد",
+            "closed: the verify window passed unconfirmed",
+        ),
+    }
 }
 
 /// Every order, newest first.

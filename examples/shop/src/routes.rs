@@ -45,6 +45,19 @@ impl AppState {
         self.sandbox_admin.as_deref()
     }
 
+    /// The ledger's records of an order's payments; none if the ledger cannot be read
+    /// (the page still shows the order).
+    async fn payment_history(&self, order_id: &str) -> Vec<PaymentRecord> {
+        let (Some(ledger), Ok(order_id)) = (self.payments.ledger(), order_id.parse::<OrderId>())
+        else {
+            return Vec::new();
+        };
+        ledger.for_order(&order_id).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not read the payment ledger");
+            Vec::new()
+        })
+    }
+
     fn page(&self, status: StatusCode, html: String) -> Response {
         let mut response = (status, Html(html)).into_response();
         response
@@ -366,9 +379,10 @@ async fn order_page(
                 .as_deref()
                 .and_then(Note::parse)
                 .filter(|_| order.status == Status::Pending);
+            let payments = state.payment_history(&id).await;
             state.page(
                 StatusCode::OK,
-                pages::order(&order, note, state.mode, state.admin()),
+                pages::order(&order, &payments, note, state.mode, state.admin()),
             )
         }
         Ok(None) => state.not_found(),

@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::{Buyer, TempDb, TestShop, buy, orders_page_rows, simulated};
+use std::time::Duration;
+
+use common::{Buyer, Options, TempDb, TestShop, buy, orders_page_rows, simulated};
 use payment_axum::payment_core::GatewayId;
 use payment_sandbox::{Action, Call, Fault, FaultSpec};
 use shop::db::Status;
@@ -261,4 +263,41 @@ async fn a_gateway_that_refuses_to_start_fails_the_order_and_offers_another() {
         "other gateways offered"
     );
     assert_eq!(shop.newest_order().await.status, Status::Failed);
+}
+
+/// The buyer pays and closes the tab: the reconciler settles the order paid, and the
+/// order page shows what the ledger recorded.
+#[tokio::test]
+async fn a_buyer_who_never_returns_is_settled_by_the_reconciler() {
+    let file = TempDb::new("http-reconciled");
+    let shop = TestShop::start_with(
+        &file.url(),
+        Options {
+            reconcile: Some((Duration::from_millis(100), Duration::from_millis(500))),
+            ..Options::default()
+        },
+    )
+    .await;
+    let mut buyer = Buyer::new(&shop);
+    buyer.checkout("saffron", GatewayId::CanPay).await;
+    let order = shop.newest_order().await;
+    // Paid on the gateway's page; the callback is never followed.
+    shop.act(GatewayId::CanPay, &order.id, Action::Pay);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while shop.order(&order.id).await.status != Status::Paid {
+        assert!(std::time::Instant::now() < deadline, "not reconciled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let txn = shop
+        .sandbox
+        .find_by_order_id(simulated(GatewayId::CanPay), &order.id)
+        .unwrap();
+    assert_eq!(txn.successful_verifies, 1);
+    let page = buyer.get(&format!("/orders/{}", order.id)).await;
+    assert!(page.body.contains("data-status=\"paid\""), "{}", page.body);
+    assert!(
+        page.body.contains("data-ledger-status=\"paid\""),
+        "{}",
+        page.body
+    );
 }

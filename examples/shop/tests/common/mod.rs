@@ -93,6 +93,9 @@ pub struct Options {
     /// `0`: any free port.
     pub port: u16,
     pub timeout: Duration,
+    /// The reconciler's interval and grace; `None`: the shop's defaults (a minute, two),
+    /// which no test waits for.
+    pub reconcile: Option<(Duration, Duration)>,
 }
 
 impl Default for Options {
@@ -101,6 +104,7 @@ impl Default for Options {
             external_sandbox: None,
             port: 0,
             timeout: GATEWAY_TIMEOUT,
+            reconcile: None,
         }
     }
 }
@@ -121,6 +125,10 @@ impl TestShop {
         config.addr = addr;
         config.public_url = Some(base.clone());
         config.gateway_timeout = options.timeout;
+        if let Some((every, grace)) = options.reconcile {
+            config.reconcile_every = every;
+            config.reconcile_grace = grace;
+        }
         config.sandbox = match &options.external_sandbox {
             Some((url, _)) => SandboxSetup::External(url.clone()),
             None => SandboxSetup::InProcess("127.0.0.1:0".parse().expect("addr")),
