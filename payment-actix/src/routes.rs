@@ -1,6 +1,6 @@
 //! [`PaymentScope`]: the callback routes of every configured gateway account, with hooks.
 
-use std::{fmt, future::Future, pin::Pin, sync::Arc};
+use std::{future::Future, pin::Pin, sync::Arc};
 
 use actix_web::{
     HttpRequest, HttpResponse, Responder, Scope,
@@ -71,19 +71,10 @@ type HookFuture = Pin<Box<dyn Future<Output = HttpResponse>>>;
 /// .await
 /// # }
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct PaymentScope {
     payments: Arc<Payments>,
     hooks: Hooks<HttpRequest, HookFuture>,
-}
-
-impl fmt::Debug for PaymentScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PaymentScope")
-            .field("payments", &self.payments)
-            .field("hooks", &self.hooks)
-            .finish()
-    }
 }
 
 /// An app's hook as the scope keeps it: its answer is made a response for the request.

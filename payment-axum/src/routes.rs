@@ -1,6 +1,6 @@
 //! [`PaymentRouter`]: the callback routes of every configured gateway account, with hooks.
 
-use std::{fmt, future::Future, pin::Pin, sync::Arc};
+use std::{future::Future, pin::Pin, sync::Arc};
 
 use axum::{
     Router,
@@ -76,18 +76,10 @@ type HookFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 /// }
 /// ```
 #[must_use = "a PaymentRouter does nothing until it is mounted"]
+#[derive(Debug)]
 pub struct PaymentRouter {
     payments: Arc<Payments>,
     hooks: Hooks<(), HookFuture>,
-}
-
-impl fmt::Debug for PaymentRouter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PaymentRouter")
-            .field("payments", &self.payments)
-            .field("hooks", &self.hooks)
-            .finish()
-    }
 }
 
 /// An app's hook as the router keeps it.

@@ -10,34 +10,13 @@
 mod common;
 
 use common::{Buyer, Options, TestShop, buy, orders_page_rows, simulated};
-use payment_axum::payment_core::{GatewayId, Rial, url::Url};
+use payment_axum::payment_core::{GatewayId, Rial};
 use payment_sandbox::{Action, Call, Fault, FaultSpec};
 use shop::db::{Db, DbError, Status};
-use sqlx::{AnyConnection, Connection, Executor};
 
 /// A fresh, empty database on the server named by `SHOP_TEST_POSTGRES_URL`.
 async fn fresh_database(test: &str) -> Option<String> {
-    let Ok(admin) = std::env::var("SHOP_TEST_POSTGRES_URL") else {
-        eprintln!("{test}: skipped (SHOP_TEST_POSTGRES_URL is not set)");
-        return None;
-    };
-    sqlx::any::install_default_drivers();
-    let mut conn = AnyConnection::connect(&admin).await.expect("postgres");
-    let mut suffix = [0u8; 6];
-    getrandom::fill(&mut suffix).expect("random");
-    let name = format!(
-        "shop_test_{}",
-        suffix
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .expect("create database");
-    let mut url = Url::parse(&admin).expect("url");
-    url.set_path(&format!("/{name}"));
-    Some(url.to_string())
+    payment_e2e::databases::fresh_postgres(test).await
 }
 
 #[tokio::test]

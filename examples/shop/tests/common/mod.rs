@@ -9,11 +9,7 @@
     clippy::indexing_slicing
 )]
 
-use std::{
-    path::PathBuf,
-    sync::atomic::{AtomicU32, Ordering},
-    time::Duration,
-};
+use std::time::Duration;
 
 use payment_axum::payment_core::{GatewayId, Payments};
 
@@ -33,40 +29,7 @@ use tokio::{net::TcpListener, task::JoinHandle};
 /// verify into a pending payment.
 pub const GATEWAY_TIMEOUT: Duration = Duration::from_millis(1500);
 
-/// A fresh SQLite file path in the temp directory (removed by [`TempDb`]'s drop).
-pub struct TempDb {
-    pub path: PathBuf,
-}
-
-impl TempDb {
-    pub fn new(name: &str) -> TempDb {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "shop-test-{name}-{}-{}.db",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let db = TempDb { path };
-        db.remove();
-        db
-    }
-
-    pub fn url(&self) -> String {
-        format!("sqlite://{}?mode=rwc", self.path.display())
-    }
-
-    fn remove(&self) {
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
-        }
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        self.remove();
-    }
-}
+pub use payment_e2e::databases::TempDb;
 
 /// A shop serving on loopback.
 pub struct TestShop {
