@@ -2,7 +2,8 @@
 //! (`payment-bench/bench`, described in `BENCHMARKS.md`).
 //!
 //! - `router`: an axum app with [`PaymentRouter`](payment_axum::PaymentRouter) (NovinPal against the sandbox) and a
-//!   start endpoint using [`payment_axum::start`] — what a user of this library writes.
+//!   start endpoint using [`payment_axum::start`] — what a user of this library writes;
+//!   with `--store`, its ledger and claims in that SQL database (`payment-sqlx`).
 //! - `baseline`: the same two endpoints written by hand with `reqwest` and no state: start
 //!   calls the gateway's create and redirects; the callback calls verify with the `refId`
 //!   from the query string and answers "paid" when the gateway says so. No signed state,
@@ -56,6 +57,10 @@ struct ServeArgs {
     /// The sandbox's base URL, e.g. `http://127.0.0.1:18085`.
     #[arg(long)]
     sandbox: String,
+    /// The router only: keep the ledger and the claims in this database
+    /// (`sqlite://target/bench/ledger.db?mode=rwc`) instead of in memory with no ledger.
+    #[arg(long)]
+    store: Option<String>,
 }
 
 impl ServeArgs {
@@ -88,7 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     runtime.block_on(async move {
         match args.command {
             Command::Router(serve) => {
-                let app = router::app(&serve)?;
+                let app = router::app(&serve).await?;
                 serve_until_stopped(serve.addr(), app).await
             }
             Command::Baseline(serve) => {

@@ -1,7 +1,10 @@
 //! The app a user of this library writes: `PaymentRouter` for callbacks and `start` for
 //! the start endpoint, NovinPal pointed at the sandbox.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use axum::{Router, extract::State, routing::get};
 use payment_axum::{
@@ -13,21 +16,33 @@ use payment_axum::{
     start,
 };
 
+use payment_sqlx::SqlStore;
+
 use crate::{AMOUNT, ServeArgs};
 
 /// A fixed signing key: the benchmark needs no secret, only a realistic 32-byte key.
 const KEY: &[u8; 32] = b"payment-bench signing key, 32 b!";
 
 /// The app: `GET /buy` starts a payment, `/pay/callback/novinpal` takes the callbacks.
-pub(crate) fn app(serve: &ServeArgs) -> Result<Router, Box<dyn std::error::Error>> {
+/// With a store, every start and callback also writes the ledger and claims there, and a
+/// fulfilment hook (that does nothing) is called once per paid payment.
+pub(crate) async fn app(serve: &ServeArgs) -> Result<Router, Box<dyn std::error::Error>> {
     let novinpal = NovinPal::new(payment_sandbox::NOVINPAL_API_KEY)
         .with_base_url(&serve.novinpal())?
         .with_http(HttpClient::with_defaults()?);
     let keys = KeyRing::new(SigningKey::new(1, KEY.to_vec())?);
-    let payments = Payments::builder(&serve.public_url(), keys)
+    let mut builder = Payments::builder(&serve.public_url(), keys)
         .secure_cookies(false)
-        .gateway(novinpal)
-        .build()?;
+        .gateway(novinpal);
+    if let Some(url) = &serve.store {
+        let store = Arc::new(SqlStore::connect(url).await?);
+        store.migrate().await?;
+        builder = builder
+            .ledger(store.clone())
+            .shared_replay_guard(store)
+            .fulfil(|_: Receipt| async { Ok::<(), String>(()) });
+    }
+    let payments = builder.build()?;
     let shop = Router::new()
         .route("/buy", get(buy))
         .with_state(payments.clone());
