@@ -78,6 +78,32 @@ const COLUMNS: &str = "account, gateway_ref, order_id, amount_rial, status, crea
 /// How often lapsed claims are deleted, at most.
 const SWEEP_EVERY_MS: i64 = 60_000;
 
+/// The pool settings the store is made for, for `url` (`sqlite:…` or `postgres:…`); use
+/// them for an app's own pool when the store shares it ([`SqlStore::from_pool`]).
+///
+/// SQLite runs in WAL mode (sqlx's default) with `synchronous = NORMAL`: a commit is
+/// durable when the process dies (a `kill -9` loses nothing), and the write-ahead log is
+/// synced at checkpoints rather than at every commit, so a power loss can lose the last
+/// commits. That is the usual setting for WAL; with the default `FULL` every ledger step
+/// waits for a disk sync, which limits a shop to a few hundred payments a second.
+/// Connections wait at most five seconds for the pool, so an unreachable database is an
+/// error in seconds.
+pub fn pool_options(url: &str) -> AnyPoolOptions {
+    sqlx::any::install_default_drivers();
+    let sqlite = url.starts_with("sqlite:");
+    AnyPoolOptions::new()
+        .max_connections(if sqlite { 4 } else { 8 })
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if sqlite {
+                    sqlx::Executor::execute(conn, "PRAGMA synchronous = NORMAL").await?;
+                }
+                Ok(())
+            })
+        })
+}
+
 /// The ledger and the replay guard in one SQLite or PostgreSQL database. Cheap to share
 /// behind an `Arc`; give the same one to
 /// [`PaymentsBuilder::ledger`](payment_core::PaymentsBuilder::ledger) and
@@ -97,19 +123,16 @@ impl SqlStore {
     /// Connects to `url` (`sqlite://payments.db?mode=rwc`, `postgres://user@host/db`).
     /// The error names the database kind, never the URL (it may hold a password).
     pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
-        sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            .max_connections(if url.starts_with("sqlite:") { 4 } else { 8 })
-            // A database that cannot be reached says so in seconds, not half a minute.
-            .acquire_timeout(Duration::from_secs(5))
+        let pool = pool_options(url)
             .connect(url)
             .await
             .map_err(|e| StoreError(format!("could not connect to the database: {e}")))?;
         Ok(SqlStore::from_pool(pool))
     }
 
-    /// A store on an app's existing pool (the shop's own database, say). Call
-    /// [`sqlx::any::install_default_drivers`] before making the pool.
+    /// A store on an app's existing pool (the shop's own database, say). Make the pool
+    /// with [`pool_options`], or at least call [`sqlx::any::install_default_drivers`]
+    /// first.
     pub fn from_pool(pool: AnyPool) -> SqlStore {
         SqlStore {
             pool,

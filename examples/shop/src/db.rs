@@ -11,10 +11,7 @@
 use std::{fmt, str::FromStr};
 
 use payment_axum::payment_core::{GatewayId, PendingPayment, Receipt, Rial};
-use sqlx::{
-    AnyPool, Row,
-    any::{AnyPoolOptions, AnyRow},
-};
+use sqlx::{AnyPool, Row, any::AnyRow};
 
 /// Where an order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -183,11 +180,8 @@ impl Db {
     /// Connects to `url` (`sqlite://shop.db?mode=rwc`, `postgres://…`) and applies the
     /// migrations in `examples/shop/migrations`, creating the tables on first start.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
-        sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            .max_connections(if url.starts_with("sqlite:") { 4 } else { 8 })
-            .connect(url)
-            .await?;
+        // The payment ledger shares this pool: its settings are the store's.
+        let pool = payment_sqlx::pool_options(url).connect(url).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Db { pool })
     }
