@@ -28,7 +28,7 @@
 //! Each transition is one conditional `UPDATE` (one transaction), and each claim one
 //! `INSERT … ON CONFLICT DO UPDATE … WHERE` that only a lapsed claim lets through, so of
 //! several concurrent callers exactly one wins, on either database. SQLite runs in WAL
-//! mode (sqlx's default).
+//! mode on one connection ([`pool_options`]).
 
 use std::{
     fmt,
@@ -81,23 +81,28 @@ const SWEEP_EVERY_MS: i64 = 60_000;
 /// The pool settings the store is made for, for `url` (`sqlite:…` or `postgres:…`); use
 /// them for an app's own pool when the store shares it ([`SqlStore::from_pool`]).
 ///
-/// SQLite runs in WAL mode (sqlx's default) with `synchronous = NORMAL`: a commit is
-/// durable when the process dies (a `kill -9` loses nothing), and the write-ahead log is
-/// synced at checkpoints rather than at every commit, so a power loss can lose the last
-/// commits. That is the usual setting for WAL; with the default `FULL` every ledger step
-/// waits for a disk sync, which limits a shop to a few hundred payments a second.
+/// SQLite gets one connection and runs in WAL mode with `synchronous = NORMAL`:
+/// - one connection, because SQLite takes one writer at a time, and writers on several
+///   connections wait on each other's locks in sleeps of milliseconds;
+/// - WAL with `NORMAL`, because a commit is then durable when the process dies (a
+///   `kill -9` loses nothing) without a disk sync per commit; the log is synced at
+///   checkpoints, so a power loss can lose the last commits. With sqlx's defaults (a
+///   rollback journal, `FULL`) every ledger step waits for the disk, a few hundred a
+///   second here.
+///
 /// Connections wait at most five seconds for the pool, so an unreachable database is an
 /// error in seconds.
 pub fn pool_options(url: &str) -> AnyPoolOptions {
     sqlx::any::install_default_drivers();
     let sqlite = url.starts_with("sqlite:");
     AnyPoolOptions::new()
-        .max_connections(if sqlite { 4 } else { 8 })
+        .max_connections(if sqlite { 1 } else { 8 })
         .acquire_timeout(Duration::from_secs(5))
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if sqlite {
-                    sqlx::Executor::execute(conn, "PRAGMA synchronous = NORMAL").await?;
+                    sqlx::Executor::execute(&mut *conn, "PRAGMA journal_mode = WAL").await?;
+                    sqlx::Executor::execute(&mut *conn, "PRAGMA synchronous = NORMAL").await?;
                 }
                 Ok(())
             })
