@@ -97,6 +97,8 @@ pub fn pool_options(url: &str) -> AnyPoolOptions {
     let sqlite = url.starts_with("sqlite:");
     AnyPoolOptions::new()
         .max_connections(if sqlite { 1 } else { 8 })
+        // A file on this machine needs no ping before each use; a server may have gone.
+        .test_before_acquire(!sqlite)
         .acquire_timeout(Duration::from_secs(5))
         .after_connect(move |conn, _| {
             Box::pin(async move {
