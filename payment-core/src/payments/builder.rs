@@ -24,6 +24,8 @@ pub struct PaymentsBuilder {
     public_base_url: String,
     keys: KeyRing,
     accounts: BTreeMap<AccountId, Box<dyn AnyGateway>>,
+    /// A setter's invalid argument, reported by `build`.
+    invalid: Option<ConfigError>,
     guard: Option<Arc<dyn ReplayGuard>>,
     ledger: Option<Arc<dyn PaymentStore>>,
     fulfil: Option<FulfilHook>,
@@ -45,6 +47,7 @@ impl Payments {
             public_base_url: public_base_url.to_owned(),
             keys,
             accounts: BTreeMap::new(),
+            invalid: None,
             guard: None,
             ledger: None,
             fulfil: None,
@@ -64,6 +67,39 @@ impl PaymentsBuilder {
     /// an earlier one).
     pub fn gateway<G: Gateway>(mut self, gateway: G) -> Self {
         self.accounts.insert(G::ID.into(), Box::new(gateway));
+        self
+    }
+
+    /// Adds a named account of a gateway: a second merchant of the same gateway, one per
+    /// brand, with its own credentials and base URL. Start a payment with it by its
+    /// [`AccountId`]; its callbacks arrive at `{mount_path}/callback/{gateway}-{name}`,
+    /// and the signed state names the account, so its payments are verified with its own
+    /// credentials only. A name is 1 to 32 lowercase letters, digits and `-`; another
+    /// name is a configuration error at [`build`](PaymentsBuilder::build).
+    ///
+    /// ```
+    /// # use payment_core::*;
+    /// # let key = SigningKey::new(1, vec![7; 32]).unwrap();
+    /// let payments = Payments::builder("https://shop.example", KeyRing::new(key))
+    ///     .gateway(NovinPal::new("main-shop-key"))
+    ///     .account("tea", NovinPal::new("tea-brand-key"))
+    ///     .build()?;
+    /// let tea = AccountId::named(GatewayId::NovinPal, "tea").unwrap();
+    /// assert!(payments.is_configured(tea.clone()));
+    /// assert_eq!(payments.callback_path(tea), "/pay/callback/novinpal-tea");
+    /// # Ok::<(), ConfigError>(())
+    /// ```
+    pub fn account<G: Gateway>(mut self, name: &str, gateway: G) -> Self {
+        match AccountId::named(G::ID, name) {
+            Ok(account) => {
+                self.accounts.insert(account, Box::new(gateway));
+            }
+            Err(_) => {
+                self.invalid.get_or_insert(ConfigError::Invalid(
+                    "an account name is 1 to 32 lowercase letters, digits and '-'",
+                ));
+            }
+        }
         self
     }
 
@@ -172,6 +208,9 @@ impl PaymentsBuilder {
 
     /// Checks the configuration and builds the service.
     pub fn build(self) -> Result<Payments, ConfigError> {
+        if let Some(invalid) = self.invalid {
+            return Err(invalid);
+        }
         let invalid_url = ConfigError::InvalidUrl {
             what: "public base URL",
         };
