@@ -96,15 +96,20 @@ impl PaymentScope {
     /// The routes for `payments` (a `Payments`, an `Arc<Payments>`, or
     /// `web::Data<Payments>::into_inner()`), with default pages for every outcome.
     pub fn new(payments: impl Into<Arc<Payments>>) -> Self {
+        let payments = payments.into();
         Self {
-            payments: payments.into(),
-            hooks: Hooks::new(),
+            hooks: Hooks::for_payments(&payments),
+            payments,
         }
     }
 
-    /// Called with the verified [`Receipt`] of every paid callback, once per payment:
-    /// fulfil the order here. Without it the buyer sees the default "paid" page and a
-    /// warning is logged, since nothing fulfils the order.
+    /// Called with the verified [`Receipt`] of every paid callback, once per payment, for
+    /// the buyer's answer. With a fulfilment hook on the builder
+    /// ([`PaymentsBuilder::fulfil`](payment_core::PaymentsBuilder::fulfil)) the order is
+    /// fulfilled already when this runs (as it is when the reconciler or a retry
+    /// verifies the payment without the buyer); without one, fulfil the order here.
+    /// Without either, the buyer sees the default "paid" page and a warning is logged,
+    /// since nothing fulfils the order.
     ///
     /// ```
     /// # use payment_actix::{PaymentScope, payment_core::Payments};

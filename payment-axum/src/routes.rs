@@ -97,16 +97,22 @@ where
 impl PaymentRouter {
     /// The routes of every account configured in `payments`, with the default answers.
     pub fn new(payments: impl Into<Arc<Payments>>) -> Self {
+        let payments = payments.into();
         Self {
-            hooks: Hooks::new(),
-            payments: payments.into(),
+            hooks: Hooks::for_payments(&payments),
+            payments,
         }
     }
 
-    /// Called with the verified [`Receipt`] of a paid order: fulfil the order here. It
-    /// is called once per payment (the replay guard sees to that); still, store
-    /// [`Receipt::gateway_ref`] under a unique key, so fulfilment stays idempotent
-    /// whatever else retries the payment.
+    /// Called with the verified [`Receipt`] of a paid order, for the buyer's answer. It is
+    /// called once per payment (the replay guard sees to that).
+    ///
+    /// With a fulfilment hook on the builder
+    /// ([`PaymentsBuilder::fulfil`](payment_core::PaymentsBuilder::fulfil)) the order is
+    /// fulfilled already when this runs, as it is when the reconciler or a retry verifies
+    /// the payment without the buyer: render the answer here. Without one, fulfil the
+    /// order here, and store [`Receipt::gateway_ref`] under a unique key so that
+    /// fulfilment stays idempotent whatever else retries the payment.
     pub fn on_paid<F, Fut>(mut self, hook: F) -> Self
     where
         F: Fn(Receipt) -> Fut + Send + Sync + 'static,

@@ -257,7 +257,10 @@ pub struct Hooks<A, F> {
     failed: Option<Hook<FailedPayment, A, F>>,
     pending: Option<Hook<PendingPayment, A, F>>,
     rejected: Option<Hook<Rejection, A, F>>,
-    /// A paid outcome without a paid hook is logged once.
+    /// The payment service fulfils verified payments itself
+    /// ([`PaymentsBuilder::fulfil`](crate::PaymentsBuilder::fulfil)).
+    fulfilled_by_service: bool,
+    /// A paid outcome that nothing fulfils is logged once.
     unhandled_paid_logged: Arc<AtomicBool>,
 }
 
@@ -278,7 +281,17 @@ impl<A, F> Hooks<A, F> {
             failed: None,
             pending: None,
             rejected: None,
+            fulfilled_by_service: false,
             unhandled_paid_logged: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// No hooks, for the routes of `payments`: whether it fulfils verified payments
+    /// itself decides whether a paid outcome without a paid hook deserves a warning.
+    pub fn for_payments(payments: &crate::Payments) -> Self {
+        Self {
+            fulfilled_by_service: payments.has_fulfil_hook(),
+            ..Self::new()
         }
     }
 
@@ -312,7 +325,9 @@ impl<A, F> Hooks<A, F> {
             Ok(receipt) => match &self.paid {
                 Some(hook) => return Answer::App(hook(receipt, arg), parts),
                 None => {
-                    if !self.unhandled_paid_logged.swap(true, Ordering::Relaxed) {
+                    if !self.fulfilled_by_service
+                        && !self.unhandled_paid_logged.swap(true, Ordering::Relaxed)
+                    {
                         tracing::warn!(
                             "a payment was verified but no paid hook is set: nothing fulfils the order"
                         );
@@ -356,6 +371,7 @@ impl<A, F> Clone for Hooks<A, F> {
             failed: self.failed.clone(),
             pending: self.pending.clone(),
             rejected: self.rejected.clone(),
+            fulfilled_by_service: self.fulfilled_by_service,
             unhandled_paid_logged: self.unhandled_paid_logged.clone(),
         }
     }
