@@ -98,10 +98,8 @@ impl PaymentRouter {
     /// The routes of every account configured in `payments`, with the default answers.
     pub fn new(payments: impl Into<Arc<Payments>>) -> Self {
         let payments = payments.into();
-        Self {
-            hooks: Hooks::for_payments(&payments),
-            payments,
-        }
+        let hooks = Hooks::for_payments(&payments);
+        Self { payments, hooks }
     }
 
     /// Called with the verified [`Receipt`] of a paid order, for the buyer's answer. It is
