@@ -118,7 +118,7 @@ pub struct PaymentRecord {
     pub status: PaymentStatus,
     /// When it was started.
     pub created_at: OffsetDateTime,
-    /// When its status last changed.
+    /// When its status last changed, or the reconciler last checked it.
     pub updated_at: OffsetDateTime,
     /// The signed order state, as in the buyer's cookie: the reconciler checks and
     /// verifies the payment from it, so a changed row cannot change what is verified.
@@ -172,6 +172,9 @@ pub struct StoreError(pub String);
 ///   [`to.allowed_from()`](PaymentStatus::allowed_from), setting `updated_at` to `at` (and
 ///   `verify_reference`, when given); answers whether it moved. Of several concurrent
 ///   transitions of one record to a final status, exactly one answers `true`.
+/// - `checked`: sets `updated_at` to `at` if the record's status is open, leaving the
+///   status as it is; answers whether it did. The reconciler marks each check with it, so
+///   that an open payment is checked again only after another grace period.
 /// - `open_before`: the records whose status is open and that were last updated before
 ///   `before`, oldest first, at most `limit`.
 /// - `for_order`: every record of one order, oldest first.
@@ -187,6 +190,14 @@ pub trait PaymentStore: Send + Sync + 'static {
         to: PaymentStatus,
         at: OffsetDateTime,
         verify_reference: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Notes that an open payment was checked at `at` and is still open.
+    fn checked<'a>(
+        &'a self,
+        account: &'a AccountId,
+        gateway_ref: &'a str,
+        at: OffsetDateTime,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Open payments last updated before `before`, oldest first.
@@ -274,6 +285,23 @@ impl PaymentStore for MemoryPaymentStore {
             _ => false,
         };
         Box::pin(std::future::ready(Ok(moved)))
+    }
+
+    fn checked<'a>(
+        &'a self,
+        account: &'a AccountId,
+        gateway_ref: &'a str,
+        at: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let mut records = self.lock();
+        let touched = match records.get_mut(&(account.clone(), gateway_ref.to_owned())) {
+            Some(record) if !record.status.is_final() => {
+                record.updated_at = at;
+                true
+            }
+            _ => false,
+        };
+        Box::pin(std::future::ready(Ok(touched)))
     }
 
     fn open_before<'a>(

@@ -16,8 +16,8 @@ use crate::{
 type ExpiredHook = Arc<dyn Fn(PaymentRecord) -> BoxFuture<'static, ()> + Send + Sync>;
 
 /// Settles open payments from the ledger: every [`every`](Reconciler::every) it takes the
-/// payments still started, returned or pending whose last step is older than the
-/// [`grace`](Reconciler::grace) period, verifies each again on the same path as a
+/// payments still started, returned or pending whose last step (or last check) is older
+/// than the [`grace`](Reconciler::grace) period, verifies each again on the same path as a
 /// buyer's return (the same replay guard claim, the same fulfilment hook, so a payment is
 /// fulfilled once whichever path gets there first), and marks a payment the gateway never
 /// confirmed [`Expired`](PaymentStatus::Expired) once its verify window has passed.
@@ -194,8 +194,15 @@ impl Reconciler {
                     report.unusable += 1;
                 }
             }
-            if self.payments.now() < self.deadline(&record) {
+            let now = self.payments.now();
+            if now < self.deadline(&record) {
                 report.still_open += 1;
+                // Checked again only after another grace period, so that an abandoned
+                // payment costs the gateway one verify per grace period, not one per pass,
+                // and the next pass reaches the payments behind it.
+                self.ledger
+                    .checked(&record.account, &record.gateway_ref, now)
+                    .await?;
                 continue;
             }
             let expired = self

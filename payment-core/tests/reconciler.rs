@@ -238,10 +238,18 @@ async fn a_payment_never_paid_stays_open_in_its_window_then_expires_without_fulf
     let report = reconciler.run_once().await.unwrap();
     assert_eq!((report.checked, report.still_open), (1, 1), "{report:?}");
     assert_eq!(shop.status("L-4").await, PaymentStatus::Started);
-    // NovinPal documents no verify window: the state's 30 minutes and 15 more.
-    shop.clock.advance(Duration::minutes(41));
-    assert_eq!(reconciler.run_once().await.unwrap().still_open, 1);
+    // Checked again only once another grace period has passed since the last check.
+    shop.clock.advance(Duration::minutes(1));
+    assert_eq!(reconciler.run_once().await.unwrap().checked, 0);
+    assert_eq!(shop.gateway.calls(), 1);
     shop.clock.advance(Duration::minutes(2));
+    assert_eq!(reconciler.run_once().await.unwrap().still_open, 1);
+    assert_eq!(shop.gateway.calls(), 2);
+    // NovinPal documents no verify window: the state's 30 minutes and 15 more, from the
+    // start. The first pass after that, a grace period after the last check, closes it.
+    shop.clock.advance(Duration::minutes(38));
+    assert_eq!(reconciler.run_once().await.unwrap().still_open, 1);
+    shop.clock.advance(Duration::minutes(3));
     let report = reconciler.run_once().await.unwrap();
     assert_eq!(report.expired, 1, "{report:?}");
     assert_eq!(shop.status("L-4").await, PaymentStatus::Expired);

@@ -323,6 +323,28 @@ impl PaymentStore for SqlStore {
         })
     }
 
+    fn checked<'a>(
+        &'a self,
+        account: &'a AccountId,
+        gateway_ref: &'a str,
+        at: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let open = status_list(&PaymentStatus::OPEN);
+            let touched = sqlx::query(&format!(
+                "UPDATE payment_ledger SET updated_at = $1 \
+                 WHERE account = $2 AND gateway_ref = $3 AND status IN ({open})"
+            ))
+            .bind(micros(at))
+            .bind(account.to_string())
+            .bind(gateway_ref)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+            Ok(touched.rows_affected() == 1)
+        })
+    }
+
     fn open_before<'a>(
         &'a self,
         before: OffsetDateTime,

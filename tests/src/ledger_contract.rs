@@ -86,6 +86,13 @@ async fn transitions_follow_the_life_of_a_payment(store: &Arc<dyn PaymentStore>,
     // A second return updates the reference only a return carries.
     assert!(move_to(store, &r, PaymentStatus::Returned, 3, Some("TRK-1")).await);
     assert!(move_to(store, &r, PaymentStatus::Pending, 4, None).await);
+    // A check leaves the status and marks the time.
+    assert!(
+        store
+            .checked(&r.account, &r.gateway_ref, at(4))
+            .await
+            .expect("store answers")
+    );
     let pending = only(store, &r).await;
     assert_eq!(pending.status, PaymentStatus::Pending);
     assert_eq!(pending.updated_at, at(4));
@@ -99,6 +106,13 @@ async fn transitions_follow_the_life_of_a_payment(store: &Arc<dyn PaymentStore>,
             "paid is final, yet it moved to {to}"
         );
     }
+    assert!(
+        !store
+            .checked(&r.account, &r.gateway_ref, at(8))
+            .await
+            .expect("store answers"),
+        "a paid payment is not checked"
+    );
     let paid = only(store, &r).await;
     assert_eq!((paid.status, paid.updated_at), (PaymentStatus::Paid, at(6)));
     assert_eq!(paid.verify_reference.as_deref(), Some("TRK-1"));
@@ -187,4 +201,13 @@ async fn open_payments_are_listed_oldest_first(store: &Arc<dyn PaymentStore>, na
     assert_eq!(listed(base + 3, 100).await, ids(&[0]));
     // Every open payment of the store is one of these, so the limit is theirs.
     assert_eq!(listed(base + 11, 2).await, ids(&[0, 2]));
+    // A check moves a payment's time on: 0, checked at +20, waits behind the others.
+    assert!(
+        store
+            .checked(&records[0].account, &records[0].gateway_ref, at(base + 20))
+            .await
+            .expect("store answers")
+    );
+    assert_eq!(listed(base + 11, 100).await, ids(&[2, 3, 4]));
+    assert_eq!(listed(base + 21, 100).await, ids(&[0, 2, 3, 4]));
 }
