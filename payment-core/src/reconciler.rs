@@ -156,7 +156,9 @@ impl Reconciler {
         record.created_at + self.payments.state_ttl() + window
     }
 
-    /// One pass: checks the open payments that are due, now.
+    /// One pass: checks the open payments that are due, now. Only a ledger that cannot
+    /// be read is an error; a step that cannot be written is logged, and the next pass
+    /// tries again.
     pub async fn run_once(&self) -> Result<ReconcileReport, StoreError> {
         let now = self.payments.now();
         let due = self
@@ -200,9 +202,13 @@ impl Reconciler {
                 // Checked again only after another grace period, so that an abandoned
                 // payment costs the gateway one verify per grace period, not one per pass,
                 // and the next pass reaches the payments behind it.
-                self.ledger
+                if let Err(e) = self
+                    .ledger
                     .checked(&record.account, &record.gateway_ref, now)
-                    .await?;
+                    .await
+                {
+                    tracing::warn!(parent: &span, error = %e, "could not record a check");
+                }
                 continue;
             }
             let expired = self
@@ -211,10 +217,18 @@ impl Reconciler {
                     &record.account,
                     &record.gateway_ref,
                     PaymentStatus::Expired,
-                    self.payments.now(),
+                    now,
                     None,
                 )
-                .await?;
+                .await;
+            let expired = match expired {
+                Ok(expired) => expired,
+                Err(e) => {
+                    // The next pass tries again; the payments after this one go on.
+                    tracing::warn!(parent: &span, error = %e, "could not record an expiry");
+                    continue;
+                }
+            };
             if expired {
                 tracing::info!(parent: &span, "payment reconciled: expired");
                 report.expired += 1;

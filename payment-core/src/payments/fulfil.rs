@@ -12,7 +12,7 @@ use crate::{
 
 use super::Payments;
 
-/// The app's hook, boxed: its error is kept as text for the log and the pending reason.
+/// The app's hook, boxed: its error is kept as text, for the log.
 pub(crate) type FulfilHook =
     Arc<dyn Fn(Receipt) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
