@@ -342,6 +342,18 @@ async fn record_pending(state: &AppState, pending: &PendingPayment) -> Response 
 fn refused(state: &AppState, rejection: &Rejection) -> Response {
     tracing::warn!(?rejection, "callback refused");
     // The router replaces this 200 with the rejection's own status.
+    if *rejection == Rejection::Replay {
+        // A return only reaches the claim with its valid state cookie: this is the buyer
+        // coming back late (after the reconciler settled the payment) or reloading.
+        return state.message(
+            StatusCode::OK,
+            ("پرداخت قبلا ثبت شده است", "Payment already recorded"),
+            (
+                "این پرداخت پیش‌تر ثبت شده و دوباره پردازش نمی‌شود. وضعیت سفارش را در فهرست سفارش‌ها ببینید.",
+                "This payment was recorded already and is not processed again. See the order's status under Orders.",
+            ),
+        );
+    }
     state.message(
         StatusCode::OK,
         ("درخواست پذیرفته نشد", "Request refused"),

@@ -91,6 +91,11 @@ async fn a_replayed_return_never_pays_twice() {
         buyer.jar = kept_cookies;
         let replay = buyer.return_to_shop(&cb).await;
         assert_eq!(replay.status, 409, "{gateway}: {}", replay.body);
+        assert!(
+            replay.body.contains("Payment already recorded"),
+            "{gateway}: {}",
+            replay.body
+        );
         assert_eq!(shop.order(&order.id).await.status, Status::Paid);
         let txn = shop
             .sandbox
@@ -281,8 +286,8 @@ async fn a_buyer_who_never_returns_is_settled_by_the_reconciler() {
     let mut buyer = Buyer::new(&shop);
     buyer.checkout("saffron", GatewayId::CanPay).await;
     let order = shop.newest_order().await;
-    // Paid on the gateway's page; the callback is never followed.
-    shop.act(GatewayId::CanPay, &order.id, Action::Pay);
+    // Paid on the gateway's page; the callback is not followed for now.
+    let callback = shop.act(GatewayId::CanPay, &order.id, Action::Pay);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while shop.order(&order.id).await.status != Status::Paid {
         assert!(std::time::Instant::now() < deadline, "not reconciled");
@@ -300,4 +305,17 @@ async fn a_buyer_who_never_returns_is_settled_by_the_reconciler() {
         "{}",
         page.body
     );
+    // The buyer comes back at last: told the payment is recorded, nothing paid twice.
+    let late = buyer.return_to_shop(&callback).await;
+    assert_eq!(late.status, 409, "{}", late.body);
+    assert!(
+        late.body.contains("Payment already recorded"),
+        "{}",
+        late.body
+    );
+    let txn = shop
+        .sandbox
+        .find_by_order_id(simulated(GatewayId::CanPay), &order.id)
+        .unwrap();
+    assert_eq!(txn.successful_verifies, 1);
 }
