@@ -25,10 +25,12 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Each transition is one conditional `UPDATE` (one transaction), and each claim one
+//! Each transition is one conditional `UPDATE`, and each claim one
 //! `INSERT … ON CONFLICT DO UPDATE … WHERE` that only a lapsed claim lets through, so of
 //! several concurrent callers exactly one wins, on either database. SQLite runs in WAL
-//! mode on one connection ([`pool_options`]).
+//! mode on one connection ([`pool_options`]), and the writes that arrive together are
+//! committed in one transaction (a commit costs there several statements' time); each
+//! caller hears of its write only once it is committed.
 
 use std::{
     fmt,
@@ -46,6 +48,10 @@ use sqlx::{
     AnyPool, Row,
     any::{AnyPoolOptions, AnyRow},
 };
+
+mod writes;
+
+use writes::{Answer, Arg, Write, Writer};
 
 /// The tables, created by [`SqlStore::migrate`] if they are missing. Times are Unix
 /// microseconds (the ledger) and milliseconds (claim deadlines).
@@ -117,6 +123,7 @@ pub fn pool_options(url: &str) -> AnyPoolOptions {
 /// [`PaymentsBuilder::shared_replay_guard`](payment_core::PaymentsBuilder::shared_replay_guard).
 pub struct SqlStore {
     pool: AnyPool,
+    writer: Writer,
     next_sweep_ms: AtomicI64,
 }
 
@@ -137,11 +144,29 @@ impl SqlStore {
         Ok(SqlStore::from_pool(pool))
     }
 
+    /// Runs one write (on SQLite, committed together with the writes queued beside it).
+    async fn write(&self, sql: String, args: Vec<Arg>) -> Result<u64, String> {
+        match self
+            .writer
+            .run(Write {
+                sql,
+                args,
+                returning: false,
+            })
+            .await?
+        {
+            Answer::Rows(rows) => Ok(rows),
+            Answer::Returned(_) => Err("a write answered a row".to_owned()),
+        }
+    }
+
     /// A store on an app's existing pool (the shop's own database, say). Make the pool
     /// with [`pool_options`], or at least call [`sqlx::any::install_default_drivers`]
     /// first.
     pub fn from_pool(pool: AnyPool) -> SqlStore {
+        let sqlite = pool.connect_options().database_url.scheme() == "sqlite";
         SqlStore {
+            writer: Writer::new(pool.clone(), sqlite),
             pool,
             next_sweep_ms: AtomicI64::new(0),
         }
@@ -167,12 +192,12 @@ impl SqlStore {
     /// Deletes the claims whose lease or keep time has passed. Claims run it themselves
     /// at most once a minute.
     pub async fn remove_lapsed_claims(&self) -> Result<u64, GuardError> {
-        let done = sqlx::query("DELETE FROM payment_claims WHERE until_ms <= $1")
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await
-            .map_err(guard_error)?;
-        Ok(done.rows_affected())
+        self.write(
+            "DELETE FROM payment_claims WHERE until_ms <= $1".to_owned(),
+            vec![Arg::Int(now_ms())],
+        )
+        .await
+        .map_err(GuardError)
     }
 
     async fn claim_now(&self, key: &str, lease: Duration) -> Result<Claim, GuardError> {
@@ -188,20 +213,25 @@ impl SqlStore {
         // Only a lapsed row (a claim past its lease, a completion past its keep time) is
         // taken over; of concurrent claims of a free key, one inserts and the others
         // meet its row.
-        let won = sqlx::query(
-            "INSERT INTO payment_claims (claim_key, token, until_ms) VALUES ($1, $2, $3) \
-             ON CONFLICT (claim_key) DO UPDATE SET token = excluded.token, \
-             until_ms = excluded.until_ms WHERE payment_claims.until_ms <= $4 \
-             RETURNING token",
-        )
-        .bind(key)
-        .bind(token)
-        .bind(now.saturating_add(millis(lease)))
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(guard_error)?;
-        if won.is_some() {
+        let won = self
+            .writer
+            .run(Write {
+                sql: "INSERT INTO payment_claims (claim_key, token, until_ms) VALUES ($1, $2, $3) \
+                      ON CONFLICT (claim_key) DO UPDATE SET token = excluded.token, \
+                      until_ms = excluded.until_ms WHERE payment_claims.until_ms <= $4 \
+                      RETURNING token"
+                    .to_owned(),
+                args: vec![
+                    Arg::Text(key.to_owned()),
+                    Arg::Int(token),
+                    Arg::Int(now.saturating_add(millis(lease))),
+                    Arg::Int(now),
+                ],
+                returning: true,
+            })
+            .await
+            .map_err(GuardError)?;
+        if won == Answer::Returned(true) {
             return Ok(Claim::Acquired(ClaimTicket::new(key, from_db_token(token))));
         }
         let holder = sqlx::query("SELECT token FROM payment_claims WHERE claim_key = $1")
@@ -242,27 +272,32 @@ impl ReplayGuard for SqlStore {
         Box::pin(async move {
             // Unconditional, like the in-memory guard: a payment verified under a claim
             // that lapsed meanwhile is still fulfilled, and must read as such.
-            sqlx::query(
+            self.write(
                 "INSERT INTO payment_claims (claim_key, token, until_ms) VALUES ($1, NULL, $2) \
-                 ON CONFLICT (claim_key) DO UPDATE SET token = NULL, until_ms = excluded.until_ms",
+                 ON CONFLICT (claim_key) DO UPDATE SET token = NULL, until_ms = excluded.until_ms"
+                    .to_owned(),
+                vec![
+                    Arg::Text(ticket.key().to_owned()),
+                    Arg::Int(now_ms().saturating_add(millis(keep_for))),
+                ],
             )
-            .bind(ticket.key())
-            .bind(now_ms().saturating_add(millis(keep_for)))
-            .execute(&self.pool)
             .await
-            .map_err(guard_error)?;
+            .map_err(GuardError)?;
             Ok(())
         })
     }
 
     fn release<'a>(&'a self, ticket: &'a ClaimTicket) -> BoxFuture<'a, Result<(), GuardError>> {
         Box::pin(async move {
-            sqlx::query("DELETE FROM payment_claims WHERE claim_key = $1 AND token = $2")
-                .bind(ticket.key())
-                .bind(to_db_token(ticket.token()))
-                .execute(&self.pool)
-                .await
-                .map_err(guard_error)?;
+            self.write(
+                "DELETE FROM payment_claims WHERE claim_key = $1 AND token = $2".to_owned(),
+                vec![
+                    Arg::Text(ticket.key().to_owned()),
+                    Arg::Int(to_db_token(ticket.token())),
+                ],
+            )
+            .await
+            .map_err(GuardError)?;
             Ok(())
         })
     }
@@ -271,23 +306,26 @@ impl ReplayGuard for SqlStore {
 impl PaymentStore for SqlStore {
     fn insert<'a>(&'a self, record: &'a PaymentRecord) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            sqlx::query(&format!(
-                "INSERT INTO payment_ledger ({COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            ))
-            .bind(record.account.to_string())
-            .bind(&record.gateway_ref)
-            .bind(record.order_id.as_str())
-            .bind(amount_param(record.amount)?)
-            .bind(record.status.as_str())
-            .bind(micros(record.created_at))
-            .bind(micros(record.updated_at))
-            .bind(&record.state)
-            .bind(&record.state_name)
-            .bind(record.verify_reference.as_deref())
-            .execute(&self.pool)
+            self.write(
+                format!(
+                    "INSERT INTO payment_ledger ({COLUMNS}) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                ),
+                vec![
+                    Arg::Text(record.account.to_string()),
+                    Arg::Text(record.gateway_ref.clone()),
+                    Arg::Text(record.order_id.as_str().to_owned()),
+                    Arg::Int(amount_param(record.amount)?),
+                    Arg::Text(record.status.as_str().to_owned()),
+                    Arg::Int(micros(record.created_at)),
+                    Arg::Int(micros(record.updated_at)),
+                    Arg::Text(record.state.clone()),
+                    Arg::Text(record.state_name.clone()),
+                    Arg::OptText(record.verify_reference.clone()),
+                ],
+            )
             .await
-            .map_err(store_error)?;
+            .map_err(StoreError)?;
             Ok(())
         })
     }
@@ -306,20 +344,24 @@ impl PaymentStore for SqlStore {
                 return Ok(false);
             }
             // The statuses come from `PaymentStatus`, never from input.
-            let moved = sqlx::query(&format!(
-                "UPDATE payment_ledger SET status = $1, updated_at = $2, \
-                 verify_reference = COALESCE($3, verify_reference) \
-                 WHERE account = $4 AND gateway_ref = $5 AND status IN ({from})"
-            ))
-            .bind(to.as_str())
-            .bind(micros(at))
-            .bind(verify_reference)
-            .bind(account.to_string())
-            .bind(gateway_ref)
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-            Ok(moved.rows_affected() == 1)
+            let moved = self
+                .write(
+                    format!(
+                        "UPDATE payment_ledger SET status = $1, updated_at = $2, \
+                         verify_reference = COALESCE($3, verify_reference) \
+                         WHERE account = $4 AND gateway_ref = $5 AND status IN ({from})"
+                    ),
+                    vec![
+                        Arg::Text(to.as_str().to_owned()),
+                        Arg::Int(micros(at)),
+                        Arg::OptText(verify_reference.map(str::to_owned)),
+                        Arg::Text(account.to_string()),
+                        Arg::Text(gateway_ref.to_owned()),
+                    ],
+                )
+                .await
+                .map_err(StoreError)?;
+            Ok(moved == 1)
         })
     }
 
@@ -331,17 +373,21 @@ impl PaymentStore for SqlStore {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let open = status_list(&PaymentStatus::OPEN);
-            let touched = sqlx::query(&format!(
-                "UPDATE payment_ledger SET updated_at = $1 \
-                 WHERE account = $2 AND gateway_ref = $3 AND status IN ({open})"
-            ))
-            .bind(micros(at))
-            .bind(account.to_string())
-            .bind(gateway_ref)
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-            Ok(touched.rows_affected() == 1)
+            let touched = self
+                .write(
+                    format!(
+                        "UPDATE payment_ledger SET updated_at = $1 \
+                         WHERE account = $2 AND gateway_ref = $3 AND status IN ({open})"
+                    ),
+                    vec![
+                        Arg::Int(micros(at)),
+                        Arg::Text(account.to_string()),
+                        Arg::Text(gateway_ref.to_owned()),
+                    ],
+                )
+                .await
+                .map_err(StoreError)?;
+            Ok(touched == 1)
         })
     }
 
