@@ -92,3 +92,56 @@ async fn an_unreachable_database_is_an_error_without_the_password() {
         .unwrap_err();
     assert!(!err.to_string().contains("s3cret-pw"), "{err}");
 }
+
+/// Writes that arrive together share a transaction on SQLite: one that fails (a duplicate
+/// reference) is refused alone, and the others are committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_write_among_concurrent_ones_fails_alone_on_sqlite() {
+    use payment_core::{
+        GatewayId, Rial,
+        ledger::{PaymentRecord, PaymentStatus, PaymentStore},
+        time::OffsetDateTime,
+    };
+    let db = TempDb::new("sqlite-batch");
+    let store = sqlite(&db).await;
+    let record = |i: usize, reference: String| PaymentRecord {
+        account: GatewayId::NovinPal.into(),
+        order_id: format!("batch-{i}").parse().unwrap(),
+        amount: Rial::new(50_000),
+        gateway_ref: reference,
+        status: PaymentStatus::Started,
+        created_at: OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap(),
+        updated_at: OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap(),
+        state: "v2.state".to_owned(),
+        state_name: "pay_novinpal_000000000000".to_owned(),
+        verify_reference: None,
+    };
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        // Orders 0 and 1 name the same reference.
+        let reference = if i == 1 {
+            "ref-0".to_owned()
+        } else {
+            format!("ref-{i}")
+        };
+        let (store, record) = (store.clone(), record(i, reference));
+        tasks.push(tokio::spawn(
+            async move { store.insert(&record).await.is_ok() },
+        ));
+    }
+    let mut inserted = 0;
+    for task in tasks {
+        inserted += usize::from(task.await.unwrap());
+    }
+    assert_eq!(inserted, 39);
+    for i in (0..40).filter(|i| *i != 0 && *i != 1) {
+        let found = store
+            .for_order(&format!("batch-{i}").parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "batch-{i}");
+    }
+    let first = store.for_order(&"batch-0".parse().unwrap()).await.unwrap();
+    let second = store.for_order(&"batch-1".parse().unwrap()).await.unwrap();
+    assert_eq!(first.len() + second.len(), 1, "one of the two holds ref-0");
+}
