@@ -153,7 +153,12 @@ impl Reconciler {
             .get(&record.account.gateway())
             .copied()
             .unwrap_or(DEFAULT_WINDOW);
-        record.created_at + self.payments.state_ttl() + window
+        // A time read from the store may sit at the end of the calendar: no overflow.
+        self.payments
+            .state_ttl()
+            .checked_add(window)
+            .and_then(|span| record.created_at.checked_add(span))
+            .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc())
     }
 
     /// One pass: checks the open payments that are due, now. Only a ledger that cannot
@@ -163,7 +168,11 @@ impl Reconciler {
         let now = self.payments.now();
         let due = self
             .ledger
-            .open_before(now - self.grace, self.batch)
+            .open_before(
+                now.checked_sub(self.grace)
+                    .unwrap_or(time::PrimitiveDateTime::MIN.assume_utc()),
+                self.batch,
+            )
             .await?;
         let mut report = ReconcileReport::default();
         for record in due {
