@@ -13,11 +13,15 @@ use std::{
     collections::HashMap,
     fmt,
     sync::{Mutex, MutexGuard, PoisonError},
+    time::Duration,
 };
 
 use time::OffsetDateTime;
 
-use crate::{AccountId, OrderId, Rial, redact, replay::BoxFuture};
+use crate::{
+    AccountId, OrderId, Rial, redact,
+    replay::{BoxFuture, Claim, ClaimTicket},
+};
 
 /// Where a payment is in its life.
 ///
@@ -165,13 +169,30 @@ pub struct StoreError(pub String);
 /// Where the ledger lives. One per deployment: every app instance (and every reconciler)
 /// shares it.
 ///
+/// Unless the app sets a replay guard as well, the ledger is also what holds a payment
+/// while one request verifies it (`claim_payment`, `release_payment`): the claim is a mark on the
+/// payment's own record, so a return costs two writes, not four.
+///
 /// The contract, which every implementation must keep under concurrency:
 /// - `insert`: adds a new record; a record with the same account and reference is an
 ///   error (references are unique within an account).
 /// - `transition`: moves the record to `to` only if its status is one of
 ///   [`to.allowed_from()`](PaymentStatus::allowed_from), setting `updated_at` to `at` (and
 ///   `verify_reference`, when given); answers whether it moved. Of several concurrent
-///   transitions of one record to a final status, exactly one answers `true`.
+///   transitions of one record to a final status, exactly one answers `true`. A move to
+///   a final status also lets go of any claim.
+/// - `claim_payment(record, lease)`: `record` is the payment as its claimer sees it at
+///   `record.updated_at`. A record whose status is final answers [`Claim::Completed`]; an
+///   open one held by a claim that lasts past `record.updated_at` answers
+///   [`Claim::InProgress`]; otherwise exactly one of several concurrent callers gets
+///   [`Claim::Acquired`] and holds it until `record.updated_at + lease`. The acquired
+///   record's `updated_at` becomes `record.updated_at`, a `Started` one moves to
+///   `Returned` when `record.status` is `Returned` (the buyer's return), and
+///   `verify_reference` is replaced when `record` carries one. A payment the store does
+///   not hold (started before the app kept a ledger) is inserted as `record`, claimed.
+/// - `release_payment(account, gateway_ref, ticket, to, at)`: if `ticket` still holds the
+///   payment, lets go of it and, with `to`, moves it there as `transition` would;
+///   answers whether the ticket held it. A stale ticket changes nothing.
 /// - `checked`: sets `updated_at` to `at` if the record's status is open, leaving the
 ///   status as it is; answers whether it did. The reconciler marks each check with it, so
 ///   that an open payment is checked again only after another grace period.
@@ -212,6 +233,29 @@ pub trait PaymentStore: Send + Sync + 'static {
         &'a self,
         order_id: &'a OrderId,
     ) -> BoxFuture<'a, Result<Vec<PaymentRecord>, StoreError>>;
+
+    /// Holds an open payment for one verify, for at most `lease`.
+    fn claim_payment<'a>(
+        &'a self,
+        record: &'a PaymentRecord,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>>;
+
+    /// Lets go of a claim, moving the payment to `to` when given.
+    fn release_payment<'a>(
+        &'a self,
+        account: &'a AccountId,
+        gateway_ref: &'a str,
+        ticket: &'a ClaimTicket,
+        to: Option<PaymentStatus>,
+        at: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+}
+
+/// The claim on one payment in a [`MemoryPaymentStore`].
+struct Held {
+    token: u64,
+    until: OffsetDateTime,
 }
 
 /// A [`PaymentStore`] in this process's memory: right for tests and for one instance that
@@ -219,7 +263,16 @@ pub trait PaymentStore: Send + Sync + 'static {
 /// open).
 #[derive(Default)]
 pub struct MemoryPaymentStore {
-    records: Mutex<HashMap<(AccountId, String), PaymentRecord>>,
+    records: Mutex<Records>,
+}
+
+type Key = (AccountId, String);
+
+#[derive(Default)]
+struct Records {
+    payments: HashMap<Key, PaymentRecord>,
+    claims: HashMap<Key, Held>,
+    next_token: u64,
 }
 
 impl MemoryPaymentStore {
@@ -228,7 +281,7 @@ impl MemoryPaymentStore {
         Self::default()
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<(AccountId, String), PaymentRecord>> {
+    fn lock(&self) -> MutexGuard<'_, Records> {
         // A panic elsewhere while holding the lock leaves the map whole: each change is
         // one insert or one field update.
         self.records.lock().unwrap_or_else(PoisonError::into_inner)
@@ -243,7 +296,7 @@ impl MemoryPaymentStore {
 impl fmt::Debug for MemoryPaymentStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryPaymentStore")
-            .field("payments", &self.lock().len())
+            .field("payments", &self.lock().payments.len())
             .finish()
     }
 }
@@ -251,7 +304,7 @@ impl fmt::Debug for MemoryPaymentStore {
 impl PaymentStore for MemoryPaymentStore {
     fn insert<'a>(&'a self, record: &'a PaymentRecord) -> BoxFuture<'a, Result<(), StoreError>> {
         let key = (record.account.clone(), record.gateway_ref.clone());
-        let result = match self.lock().entry(key) {
+        let result = match self.lock().payments.entry(key) {
             std::collections::hash_map::Entry::Occupied(_) => Err(StoreError(format!(
                 "a payment of {} with this reference is recorded already",
                 record.account
@@ -272,18 +325,12 @@ impl PaymentStore for MemoryPaymentStore {
         at: OffsetDateTime,
         verify_reference: Option<&'a str>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let mut records = self.lock();
-        let moved = match records.get_mut(&(account.clone(), gateway_ref.to_owned())) {
-            Some(record) if to.allowed_from().contains(&record.status) => {
-                record.status = to;
-                record.updated_at = at;
-                if let Some(reference) = verify_reference {
-                    record.verify_reference = Some(reference.to_owned());
-                }
-                true
-            }
-            _ => false,
-        };
+        let moved = self.lock().transition(
+            &(account.clone(), gateway_ref.to_owned()),
+            to,
+            at,
+            verify_reference,
+        );
         Box::pin(std::future::ready(Ok(moved)))
     }
 
@@ -294,7 +341,10 @@ impl PaymentStore for MemoryPaymentStore {
         at: OffsetDateTime,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let mut records = self.lock();
-        let touched = match records.get_mut(&(account.clone(), gateway_ref.to_owned())) {
+        let touched = match records
+            .payments
+            .get_mut(&(account.clone(), gateway_ref.to_owned()))
+        {
             Some(record) if !record.status.is_final() => {
                 record.updated_at = at;
                 true
@@ -311,6 +361,7 @@ impl PaymentStore for MemoryPaymentStore {
     ) -> BoxFuture<'a, Result<Vec<PaymentRecord>, StoreError>> {
         let open = self
             .lock()
+            .payments
             .values()
             .filter(|r| !r.status.is_final() && r.updated_at < before)
             .cloned()
@@ -326,10 +377,111 @@ impl PaymentStore for MemoryPaymentStore {
     ) -> BoxFuture<'a, Result<Vec<PaymentRecord>, StoreError>> {
         let records = self
             .lock()
+            .payments
             .values()
             .filter(|r| r.order_id == *order_id)
             .cloned()
             .collect();
         Box::pin(std::future::ready(Ok(Self::sorted(records))))
+    }
+
+    fn claim_payment<'a>(
+        &'a self,
+        record: &'a PaymentRecord,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        Box::pin(std::future::ready(Ok(self.lock().claim(record, lease))))
+    }
+
+    fn release_payment<'a>(
+        &'a self,
+        account: &'a AccountId,
+        gateway_ref: &'a str,
+        ticket: &'a ClaimTicket,
+        to: Option<PaymentStatus>,
+        at: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let key = (account.clone(), gateway_ref.to_owned());
+        let mut records = self.lock();
+        let held = records
+            .claims
+            .get(&key)
+            .is_some_and(|held| held.token == ticket.token());
+        if held {
+            records.claims.remove(&key);
+            if let Some(to) = to {
+                records.transition(&key, to, at, None);
+            }
+        }
+        Box::pin(std::future::ready(Ok(held)))
+    }
+}
+
+impl Records {
+    fn transition(
+        &mut self,
+        key: &Key,
+        to: PaymentStatus,
+        at: OffsetDateTime,
+        verify_reference: Option<&str>,
+    ) -> bool {
+        let Some(record) = self.payments.get_mut(key) else {
+            return false;
+        };
+        if !to.allowed_from().contains(&record.status) {
+            return false;
+        }
+        record.status = to;
+        record.updated_at = at;
+        if let Some(reference) = verify_reference {
+            record.verify_reference = Some(reference.to_owned());
+        }
+        if to.is_final() {
+            self.claims.remove(key);
+        }
+        true
+    }
+
+    fn claim(&mut self, claimer: &PaymentRecord, lease: Duration) -> Claim {
+        let key = (claimer.account.clone(), claimer.gateway_ref.clone());
+        let at = claimer.updated_at;
+        let record = self
+            .payments
+            .entry(key.clone())
+            .or_insert_with(|| claimer.clone());
+        if record.status.is_final() {
+            return Claim::Completed;
+        }
+        if self.claims.get(&key).is_some_and(|held| held.until > at) {
+            return Claim::InProgress;
+        }
+        record.updated_at = at;
+        if claimer.status == PaymentStatus::Returned && record.status == PaymentStatus::Started {
+            record.status = PaymentStatus::Returned;
+        }
+        if claimer.verify_reference.is_some() {
+            record
+                .verify_reference
+                .clone_from(&claimer.verify_reference);
+        }
+        self.next_token = self.next_token.wrapping_add(1);
+        let until = time::Duration::try_from(lease)
+            .ok()
+            .and_then(|lease| at.checked_add(lease))
+            .unwrap_or(OffsetDateTime::new_utc(
+                time::Date::MAX,
+                time::Time::MIDNIGHT,
+            ));
+        self.claims.insert(
+            key,
+            Held {
+                token: self.next_token,
+                until,
+            },
+        );
+        Claim::Acquired(ClaimTicket::new(
+            format!("{}:{}", claimer.account, claimer.gateway_ref),
+            self.next_token,
+        ))
     }
 }

@@ -1,6 +1,8 @@
 //! The ledger and the reconciler through the public API, with a scripted gateway: a buyer
 //! who never returns, a payment never paid, a fulfilment hook that fails, reconcilers and
-//! returns racing, and a restart that keeps the ledger and the guard.
+//! returns racing, and a restart that keeps the ledger and the guard. Each scenario runs
+//! twice: with the ledger as the replay guard (what an app gets when it sets no guard),
+//! and with a replay guard beside the ledger.
 
 // Tests fail by panicking: unwrapping, expecting and indexing say what broke.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -44,18 +46,28 @@ struct Kept {
     gateway: Scripted,
     clock: ManualClock,
     ledger: Arc<MemoryPaymentStore>,
-    guard: Arc<MemoryReplayGuard>,
+    /// `None`: the ledger claims each payment itself.
+    guard: Option<Arc<MemoryReplayGuard>>,
     fulfilled: Arc<Mutex<Vec<String>>>,
 }
 
 impl Kept {
-    fn new() -> Kept {
+    /// The ledger alone: it is the replay guard too.
+    fn ledger_claims() -> Kept {
         Kept {
             gateway: Scripted::default(),
             clock: ManualClock::starting_now(),
             ledger: Arc::new(MemoryPaymentStore::new()),
-            guard: Arc::new(MemoryReplayGuard::new()),
+            guard: None,
             fulfilled: Arc::default(),
+        }
+    }
+
+    /// A replay guard beside the ledger.
+    fn guard_claims() -> Kept {
+        Kept {
+            guard: Some(Arc::new(MemoryReplayGuard::new())),
+            ..Kept::ledger_claims()
         }
     }
 
@@ -64,11 +76,14 @@ impl Kept {
         let fulfilled = self.fulfilled.clone();
         let failing_hook = Arc::new(AtomicBool::new(false));
         let failing = failing_hook.clone();
-        let payments = Payments::builder("https://shop.example", keys(42))
+        let mut builder = Payments::builder("https://shop.example", keys(42))
             .gateway(self.gateway.clone())
             .clock(self.clock.clone())
-            .shared_replay_guard(self.guard.clone())
-            .ledger(self.ledger.clone())
+            .ledger(self.ledger.clone());
+        if let Some(guard) = &self.guard {
+            builder = builder.shared_replay_guard(guard.clone());
+        }
+        let payments = builder
             .fulfil(move |receipt: Receipt| {
                 let fulfilled = fulfilled.clone();
                 let failing = failing.load(Ordering::SeqCst);
@@ -97,10 +112,6 @@ impl Kept {
 }
 
 impl Shop {
-    fn new() -> Shop {
-        Kept::new().process()
-    }
-
     fn fulfilled(&self) -> Vec<String> {
         self.fulfilled.lock().unwrap().clone()
     }
@@ -167,9 +178,8 @@ fn not_paid_yet() -> Result<payment_core::adapter::Verified, Error> {
     }))
 }
 
-#[tokio::test]
-async fn start_records_the_payment_before_the_buyer_is_sent() {
-    let shop = Shop::new();
+async fn start_records_the_payment_before_the_buyer_is_sent(kept: Kept) {
+    let shop = kept.process();
     let (reference, cookie) = shop.start("L-1").await;
     let record = shop.record("L-1").await;
     assert_eq!(record.status, PaymentStatus::Started);
@@ -182,9 +192,8 @@ async fn start_records_the_payment_before_the_buyer_is_sent() {
     assert!(!format!("{record:?}").contains(&reference), "{record:?}");
 }
 
-#[tokio::test]
-async fn a_return_is_recorded_and_paid_once_through_the_hook() {
-    let shop = Shop::new();
+async fn a_return_is_recorded_and_paid_once_through_the_hook(kept: Kept) {
+    let shop = kept.process();
     let (reference, cookie) = shop.start("L-2").await;
     assert!(shop.return_with(&reference, &cookie).await.is_ok());
     assert_eq!(shop.status("L-2").await, PaymentStatus::Paid);
@@ -200,9 +209,8 @@ async fn a_return_is_recorded_and_paid_once_through_the_hook() {
     assert_eq!(shop.reconcile().await, ReconcileReport::default());
 }
 
-#[tokio::test]
-async fn a_buyer_who_never_returns_is_reconciled_to_paid_once() {
-    let shop = Shop::new();
+async fn a_buyer_who_never_returns_is_reconciled_to_paid_once(kept: Kept) {
+    let shop = kept.process();
     shop.start("L-3").await;
     // Within the grace period the payment is left to its buyer.
     shop.clock.advance(Duration::minutes(1));
@@ -221,9 +229,8 @@ async fn a_buyer_who_never_returns_is_reconciled_to_paid_once() {
     assert_eq!(shop.gateway.calls(), 1);
 }
 
-#[tokio::test]
-async fn a_payment_never_paid_stays_open_in_its_window_then_expires_without_fulfilment() {
-    let shop = Shop::new();
+async fn a_payment_never_paid_stays_open_in_its_window_then_expires_without_fulfilment(kept: Kept) {
+    let shop = kept.process();
     let expired = Arc::new(Mutex::new(Vec::new()));
     let seen = expired.clone();
     let reconciler = shop.reconciler().on_expired(move |record: PaymentRecord| {
@@ -260,9 +267,8 @@ async fn a_payment_never_paid_stays_open_in_its_window_then_expires_without_fulf
     assert_eq!(expired[0].status, PaymentStatus::Expired);
 }
 
-#[tokio::test]
-async fn a_pending_return_is_finished_by_the_reconciler() {
-    let shop = Shop::new();
+async fn a_pending_return_is_finished_by_the_reconciler(kept: Kept) {
+    let shop = kept.process();
     let (reference, cookie) = shop.start("L-5").await;
     shop.gateway.then(Err(timeout()));
     assert!(matches!(
@@ -284,9 +290,8 @@ async fn a_pending_return_is_finished_by_the_reconciler() {
     assert_eq!(shop.fulfilled(), ["L-5"]);
 }
 
-#[tokio::test]
-async fn a_failing_hook_leaves_the_payment_pending_and_the_reconciler_fulfils_it_later() {
-    let shop = Shop::new();
+async fn a_failing_hook_leaves_the_payment_pending_and_the_reconciler_fulfils_it_later(kept: Kept) {
+    let shop = kept.process();
     let (reference, cookie) = shop.start("L-6").await;
     shop.failing_hook.store(true, Ordering::SeqCst);
     let outcome = shop.return_with(&reference, &cookie).await;
@@ -303,9 +308,7 @@ async fn a_failing_hook_leaves_the_payment_pending_and_the_reconciler_fulfils_it
     assert_eq!(shop.status("L-6").await, PaymentStatus::Paid);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_reconcilers_and_a_late_return_fulfil_each_payment_once() {
-    let kept = Kept::new();
+async fn racing_reconcilers_and_a_late_return_fulfil_each_payment_once(kept: Kept) {
     let (a, b) = (kept.process(), kept.process());
     let mut returns = Vec::new();
     for i in 0..20 {
@@ -344,9 +347,9 @@ async fn racing_reconcilers_and_a_late_return_fulfil_each_payment_once() {
     }
 }
 
-#[tokio::test]
-async fn after_a_restart_a_saved_return_is_refused_and_an_unfinished_verify_is_reconciled() {
-    let kept = Kept::new();
+async fn after_a_restart_a_saved_return_is_refused_and_an_unfinished_verify_is_reconciled(
+    kept: Kept,
+) {
     let before = kept.process();
     let (paid_ref, paid_cookie) = before.start("K-1").await;
     assert!(before.return_with(&paid_ref, &paid_cookie).await.is_ok());
@@ -397,9 +400,8 @@ async fn a_reconciler_needs_a_ledger_and_a_hook() {
     assert!(Reconciler::new(&without_hook).is_err());
 }
 
-#[tokio::test]
-async fn a_spawned_reconciler_settles_on_its_own() {
-    let shop = Shop::new();
+async fn a_spawned_reconciler_settles_on_its_own(kept: Kept) {
+    let shop = kept.process();
     shop.start("S-1").await;
     shop.clock.advance(Duration::minutes(3));
     let task = shop
@@ -413,3 +415,34 @@ async fn a_spawned_reconciler_settles_on_its_own() {
     task.abort();
     assert_eq!(shop.fulfilled(), ["S-1"]);
 }
+
+/// Runs each scenario with the ledger claiming payments and with a guard beside it.
+macro_rules! with_either_claims {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            use super::Kept;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn ledger_claims() {
+                super::$scenario(Kept::ledger_claims()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn guard_claims() {
+                super::$scenario(Kept::guard_claims()).await;
+            }
+        }
+    )*};
+}
+
+with_either_claims!(
+    start_records_the_payment_before_the_buyer_is_sent,
+    a_return_is_recorded_and_paid_once_through_the_hook,
+    a_buyer_who_never_returns_is_reconciled_to_paid_once,
+    a_payment_never_paid_stays_open_in_its_window_then_expires_without_fulfilment,
+    a_pending_return_is_finished_by_the_reconciler,
+    a_failing_hook_leaves_the_payment_pending_and_the_reconciler_fulfils_it_later,
+    racing_reconcilers_and_a_late_return_fulfil_each_payment_once,
+    after_a_restart_a_saved_return_is_refused_and_an_unfinished_verify_is_reconciled,
+    a_spawned_reconciler_settles_on_its_own,
+);

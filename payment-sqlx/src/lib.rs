@@ -1,10 +1,12 @@
 //! # payment-sqlx
 //!
-//! `payment-core`'s payment ledger ([`PaymentStore`]) and replay guard ([`ReplayGuard`])
-//! in one SQL database, SQLite or PostgreSQL, through sqlx's `Any` driver. With both in
-//! the database, a restart or several app instances on one database never verify and
-//! fulfil a payment twice, and the [`Reconciler`](payment_core::Reconciler) finds every
-//! payment whose buyer never returned, without Redis.
+//! `payment-core`'s payment ledger ([`PaymentStore`]) in one SQL database, SQLite or
+//! PostgreSQL, through sqlx's `Any` driver. The ledger is also the replay guard: a return
+//! claims its payment on the payment's own row, so a restart or several app instances on
+//! one database never verify and fulfil a payment twice, and the
+//! [`Reconciler`](payment_core::Reconciler) finds every payment whose buyer never
+//! returned, without Redis. An app without a ledger can use the same store as its
+//! [`ReplayGuard`] alone (claims in a table of their own).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,17 +19,18 @@
 //! # let keys = KeyRing::new(SigningKey::new(1, vec![7; 32])?);
 //! let payments = Payments::builder("https://shop.example", keys)
 //!     .gateway(NovinPal::new("api-key"))
-//!     .ledger(store.clone())
-//!     .shared_replay_guard(store)
+//!     .ledger(store)
 //!     .fulfil(|receipt: Receipt| async move { Ok::<(), std::io::Error>(()) })
 //!     .build()?;
 //! Reconciler::new(&payments)?.spawn();
 //! # Ok(()) }
 //! ```
 //!
-//! Each transition is one conditional `UPDATE`, and each claim one
-//! `INSERT … ON CONFLICT DO UPDATE … WHERE` that only a lapsed claim lets through, so of
-//! several concurrent callers exactly one wins, on either database. SQLite runs in WAL
+//! Each transition and each claim of a payment is one conditional `UPDATE` of its row
+//! (a claim is taken only when no live claim holds the row), and each claim of the guard
+//! alone one `INSERT … ON CONFLICT DO UPDATE … WHERE` that only a lapsed claim lets
+//! through, so of several concurrent callers exactly one wins, on either database. A paid
+//! return writes twice: the claim with the return, and the paid step that ends it. SQLite runs in WAL
 //! mode on one connection ([`pool_options`]), and the writes that arrive together are
 //! committed in one transaction (a commit costs there several statements' time); each
 //! caller hears of its write only once it is committed.
@@ -56,6 +59,8 @@ use writes::{Answer, Arg, Write, Writer};
 /// The tables, created by [`SqlStore::migrate`] if they are missing. Times are Unix
 /// microseconds (the ledger) and milliseconds (claim deadlines).
 const SCHEMA: [&str; 4] = [
+    // `claim_token` and `claim_until` (Unix microseconds) are the claim of the one
+    // request verifying the payment now, when the ledger is the replay guard.
     "CREATE TABLE IF NOT EXISTS payment_ledger (
         account TEXT NOT NULL,
         gateway_ref TEXT NOT NULL,
@@ -67,6 +72,8 @@ const SCHEMA: [&str; 4] = [
         state TEXT NOT NULL,
         state_name TEXT NOT NULL,
         verify_reference TEXT,
+        claim_token BIGINT,
+        claim_until BIGINT,
         PRIMARY KEY (account, gateway_ref)
     )",
     "CREATE INDEX IF NOT EXISTS payment_ledger_open ON payment_ledger (status, updated_at)",
@@ -117,9 +124,10 @@ pub fn pool_options(url: &str) -> AnyPoolOptions {
         })
 }
 
-/// The ledger and the replay guard in one SQLite or PostgreSQL database. Cheap to share
-/// behind an `Arc`; give the same one to
-/// [`PaymentsBuilder::ledger`](payment_core::PaymentsBuilder::ledger) and
+/// The ledger, which is its own replay guard, in one SQLite or PostgreSQL database.
+/// Cheap to share behind an `Arc`; give it to
+/// [`PaymentsBuilder::ledger`](payment_core::PaymentsBuilder::ledger), or, for claims
+/// without a ledger, to
 /// [`PaymentsBuilder::shared_replay_guard`](payment_core::PaymentsBuilder::shared_replay_guard).
 pub struct SqlStore {
     pool: AnyPool,
@@ -180,6 +188,21 @@ impl SqlStore {
                 .execute(&self.pool)
                 .await
                 .map_err(store_error)?;
+        }
+        // A ledger made before claims lived on its rows gets their columns.
+        let has_claims = sqlx::query("SELECT claim_token FROM payment_ledger LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .is_ok();
+        if !has_claims {
+            for column in ["claim_token", "claim_until"] {
+                sqlx::query(&format!(
+                    "ALTER TABLE payment_ledger ADD COLUMN {column} BIGINT"
+                ))
+                .execute(&self.pool)
+                .await
+                .map_err(store_error)?;
+            }
         }
         Ok(())
     }
@@ -343,12 +366,18 @@ impl PaymentStore for SqlStore {
             if from.is_empty() {
                 return Ok(false);
             }
+            // A final status ends any claim on the payment.
+            let unclaim = if to.is_final() {
+                ", claim_token = NULL, claim_until = NULL"
+            } else {
+                ""
+            };
             // The statuses come from `PaymentStatus`, never from input.
             let moved = self
                 .write(
                     format!(
                         "UPDATE payment_ledger SET status = $1, updated_at = $2, \
-                         verify_reference = COALESCE($3, verify_reference) \
+                         verify_reference = COALESCE($3, verify_reference){unclaim} \
                          WHERE account = $4 AND gateway_ref = $5 AND status IN ({from})"
                     ),
                     vec![
@@ -427,6 +456,159 @@ impl PaymentStore for SqlStore {
             .map_err(store_error)?;
             rows.iter().map(record).collect()
         })
+    }
+
+    fn claim_payment<'a>(
+        &'a self,
+        record: &'a PaymentRecord,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        Box::pin(self.claim_record(record, lease))
+    }
+
+    fn release_payment<'a>(
+        &'a self,
+        account: &'a AccountId,
+        gateway_ref: &'a str,
+        ticket: &'a ClaimTicket,
+        to: Option<PaymentStatus>,
+        at: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let from = to.map(|to| status_list(to.allowed_from()));
+            // The statuses come from `PaymentStatus`, never from input.
+            let status = match (to, from) {
+                (Some(to), Some(from)) if !from.is_empty() => format!(
+                    ", status = CASE WHEN status IN ({from}) THEN '{}' ELSE status END",
+                    to.as_str()
+                ),
+                _ => String::new(),
+            };
+            let released = self
+                .write(
+                    format!(
+                        "UPDATE payment_ledger SET claim_token = NULL, claim_until = NULL, \
+                         updated_at = $1{status} \
+                         WHERE account = $2 AND gateway_ref = $3 AND claim_token = $4"
+                    ),
+                    vec![
+                        Arg::Int(micros(at)),
+                        Arg::Text(account.to_string()),
+                        Arg::Text(gateway_ref.to_owned()),
+                        Arg::Int(to_db_token(ticket.token())),
+                    ],
+                )
+                .await
+                .map_err(StoreError)?;
+            Ok(released == 1)
+        })
+    }
+}
+
+impl SqlStore {
+    async fn claim_record(
+        &self,
+        record: &PaymentRecord,
+        lease: Duration,
+    ) -> Result<Claim, StoreError> {
+        let token = random_token().map_err(|e| StoreError(e.0))?;
+        let at = micros(record.updated_at);
+        let until = at.saturating_add(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX));
+        let ticket = || {
+            Claim::Acquired(ClaimTicket::new(
+                format!("{}:{}", record.account, record.gateway_ref),
+                from_db_token(token),
+            ))
+        };
+        let open = status_list(&PaymentStatus::OPEN);
+        // One write claims the payment and records the return: only an open payment that
+        // no live claim holds is taken, so of concurrent claims one changes the row.
+        let claimed = self
+            .write(
+                format!(
+                    "UPDATE payment_ledger SET claim_token = $1, claim_until = $2, \
+                     updated_at = $3, \
+                     status = CASE WHEN $4 = 'returned' AND status = 'started' \
+                     THEN 'returned' ELSE status END, \
+                     verify_reference = COALESCE($5, verify_reference) \
+                     WHERE account = $6 AND gateway_ref = $7 AND status IN ({open}) \
+                     AND (claim_until IS NULL OR claim_until <= $3)"
+                ),
+                vec![
+                    Arg::Int(token),
+                    Arg::Int(until),
+                    Arg::Int(at),
+                    Arg::Text(record.status.as_str().to_owned()),
+                    Arg::OptText(record.verify_reference.clone()),
+                    Arg::Text(record.account.to_string()),
+                    Arg::Text(record.gateway_ref.clone()),
+                ],
+            )
+            .await
+            .map_err(StoreError)?;
+        if claimed == 1 {
+            return Ok(ticket());
+        }
+        if let Some(claim) = self.claim_refused(record).await? {
+            return Ok(claim);
+        }
+        // Not in the ledger: a payment started before the app kept one.
+        let inserted = self
+            .write(
+                format!(
+                    "INSERT INTO payment_ledger ({COLUMNS}, claim_token, claim_until) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     ON CONFLICT (account, gateway_ref) DO NOTHING"
+                ),
+                vec![
+                    Arg::Text(record.account.to_string()),
+                    Arg::Text(record.gateway_ref.clone()),
+                    Arg::Text(record.order_id.as_str().to_owned()),
+                    Arg::Int(amount_param(record.amount)?),
+                    Arg::Text(record.status.as_str().to_owned()),
+                    Arg::Int(micros(record.created_at)),
+                    Arg::Int(at),
+                    Arg::Text(record.state.clone()),
+                    Arg::Text(record.state_name.clone()),
+                    Arg::OptText(record.verify_reference.clone()),
+                    Arg::Int(token),
+                    Arg::Int(until),
+                ],
+            )
+            .await
+            .map_err(StoreError)?;
+        if inserted == 1 {
+            return Ok(ticket());
+        }
+        // Inserted by another claim a moment ago, which holds it.
+        Ok(self
+            .claim_refused(record)
+            .await?
+            .unwrap_or(Claim::InProgress))
+    }
+
+    /// Why a claim of a payment the ledger holds was refused (`None`: not in the ledger).
+    async fn claim_refused(&self, record: &PaymentRecord) -> Result<Option<Claim>, StoreError> {
+        let row = sqlx::query(
+            "SELECT status FROM payment_ledger WHERE account = $1 AND gateway_ref = $2",
+        )
+        .bind(record.account.to_string())
+        .bind(&record.gateway_ref)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let status = row.try_get::<String, _>("status").map_err(store_error)?;
+        let status = PaymentStatus::from_name(&status)
+            .ok_or_else(|| StoreError("a ledger row holds an invalid status".to_owned()))?;
+        // Open, and refused: a live claim holds it (or held it a moment ago).
+        Ok(Some(if status.is_final() {
+            Claim::Completed
+        } else {
+            Claim::InProgress
+        }))
     }
 }
 

@@ -10,7 +10,7 @@ use std::{
 use payment_core::{
     CanPay, FailedPayment, GardeshPay, GatewayId, HttpClient, HttpConfig, IdPay, Inopal, KeyRing,
     NovinPal, Payments, PaymentsBuilder, PendingPayment, Receipt, Rejection, ReplayGuard,
-    SigningKey, clock::ManualClock,
+    SigningKey, clock::ManualClock, ledger::PaymentStore,
 };
 use payment_sandbox::{RunningSandbox, Sandbox, SandboxConfig, SandboxGateway};
 
@@ -111,6 +111,17 @@ pub struct Env {
     _app: AppGuard,
 }
 
+/// Where an app's claims live.
+#[derive(Clone)]
+pub enum Claims {
+    /// The default: an in-memory guard of its own.
+    Memory,
+    /// A replay guard, shared when the same one is given to several instances.
+    Guard(Arc<dyn ReplayGuard>),
+    /// A ledger, which is its own replay guard.
+    Ledger(Arc<dyn PaymentStore>),
+}
+
 impl Env {
     pub async fn start<F: Flavor>() -> Env {
         Self::start_on::<F>("127.0.0.1").await
@@ -119,11 +130,11 @@ impl Env {
     /// Like [`Env::start`], with the app's public URL on `host` (e.g. `localhost`, so that
     /// a browser sees the sandbox at `127.0.0.1` as another site).
     pub async fn start_on<F: Flavor>(host: &str) -> Env {
-        Self::start_with::<F>(host, None).await
+        Self::start_with::<F>(host, Claims::Memory).await
     }
 
     /// Like [`Env::start_on`], with the given replay guard instead of an in-memory one.
-    pub async fn start_with<F: Flavor>(host: &str, guard: Option<Arc<dyn ReplayGuard>>) -> Env {
+    pub async fn start_with<F: Flavor>(host: &str, claims: Claims) -> Env {
         let sandbox = Sandbox::spawn_on_loopback(SandboxConfig::default())
             .await
             .expect("sandbox starts");
@@ -132,7 +143,7 @@ impl Env {
         let port = listener.local_addr().expect("addr").port();
         let app_base = format!("http://{host}:{port}");
         let clock = ManualClock::starting_now();
-        let payments = Arc::new(payments_for(&sandbox, &app_base, clock.clone(), guard));
+        let payments = Arc::new(payments_for(&sandbox, &app_base, clock.clone(), claims));
         let log = Arc::new(Log::default());
         let app = F::serve(listener, payments.clone(), log.clone());
         Env {
@@ -146,9 +157,9 @@ impl Env {
     }
 
     /// Another instance of the same app (same signing key, same public URL, same sandbox
-    /// and clock) on a port of its own, as behind a load balancer; with `guard` shared,
-    /// the two instances share their claims.
-    pub fn another_instance<F: Flavor>(&self, guard: Option<Arc<dyn ReplayGuard>>) -> Instance {
+    /// and clock) on a port of its own, as behind a load balancer; with `claims` on a
+    /// shared store, the two instances share their claims.
+    pub fn another_instance<F: Flavor>(&self, claims: Claims) -> Instance {
         let listener = TcpListener::bind("127.0.0.1:0").expect("app port");
         listener.set_nonblocking(true).expect("nonblocking");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
@@ -156,7 +167,7 @@ impl Env {
             &self.sandbox,
             &self.app_base,
             self.clock.clone(),
-            guard,
+            claims,
         ));
         let log = Arc::new(Log::default());
         let app = F::serve(listener, payments.clone(), log.clone());
@@ -192,9 +203,9 @@ pub fn payments_for(
     sandbox: &RunningSandbox,
     app_base: &str,
     clock: ManualClock,
-    guard: Option<Arc<dyn ReplayGuard>>,
+    claims: Claims,
 ) -> Payments {
-    payments_builder(sandbox, app_base, clock, guard)
+    payments_builder(sandbox, app_base, clock, claims)
         .build()
         .expect("payments")
 }
@@ -204,15 +215,16 @@ pub fn payments_builder(
     sandbox: &RunningSandbox,
     app_base: &str,
     clock: ManualClock,
-    guard: Option<Arc<dyn ReplayGuard>>,
+    claims: Claims,
 ) -> PaymentsBuilder {
     let http = HttpClient::new(HttpConfig::default().timeout(GATEWAY_TIMEOUT)).expect("client");
     let base = |g| sandbox.base_url_for(sandbox_gateway(g));
     let key = SigningKey::new(1, b"an end-to-end test key of 32+ bytes!".to_vec()).expect("key");
     let builder = Payments::builder(app_base, KeyRing::new(key));
-    let builder = match guard {
-        Some(guard) => builder.shared_replay_guard(guard),
-        None => builder,
+    let builder = match claims {
+        Claims::Memory => builder,
+        Claims::Guard(guard) => builder.shared_replay_guard(guard),
+        Claims::Ledger(ledger) => builder.ledger(ledger),
     };
     builder
         .mount_path(MOUNT)

@@ -1,11 +1,12 @@
 //! The `PaymentStore` contract, as one set of checks that every ledger must pass: the
 //! in-memory one and the SQL one (SQLite and PostgreSQL) run the very same code.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use payment_core::{
     AccountId, GatewayId, OrderId, Rial,
     ledger::{PaymentRecord, PaymentStatus, PaymentStore},
+    replay::{Claim, ClaimTicket},
     time::OffsetDateTime,
 };
 
@@ -15,6 +16,165 @@ pub async fn check_contract(store: Arc<dyn PaymentStore>, namespace: &str) {
     transitions_follow_the_life_of_a_payment(&store, namespace).await;
     of_concurrent_final_transitions_exactly_one_wins(&store, namespace).await;
     open_payments_are_listed_oldest_first(&store, namespace).await;
+    a_claim_holds_a_payment_until_released_or_lapsed(&store, namespace).await;
+    a_claim_records_the_return_and_a_final_step_ends_it(&store, namespace).await;
+    of_concurrent_claims_exactly_one_acquires(&store, namespace).await;
+    a_payment_the_ledger_missed_is_inserted_claimed(&store, namespace).await;
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+/// `r` as a claimer at `when` sees it: returned by the buyer or not, with the reference
+/// its return carried.
+fn claimer(r: &PaymentRecord, when: i64, returned: bool, reference: Option<&str>) -> PaymentRecord {
+    PaymentRecord {
+        status: if returned {
+            PaymentStatus::Returned
+        } else {
+            r.status
+        },
+        updated_at: at(when),
+        verify_reference: reference.map(str::to_owned),
+        ..r.clone()
+    }
+}
+
+async fn claim(store: &Arc<dyn PaymentStore>, claimer: &PaymentRecord) -> Claim {
+    store
+        .claim_payment(claimer, LEASE)
+        .await
+        .expect("store answers")
+}
+
+async fn acquired(store: &Arc<dyn PaymentStore>, claimer: &PaymentRecord) -> ClaimTicket {
+    match claim(store, claimer).await {
+        Claim::Acquired(ticket) => ticket,
+        other => panic!("not acquired: {other:?}"),
+    }
+}
+
+async fn release(
+    store: &Arc<dyn PaymentStore>,
+    r: &PaymentRecord,
+    ticket: &ClaimTicket,
+    to: Option<PaymentStatus>,
+    when: i64,
+) -> bool {
+    store
+        .release_payment(&r.account, &r.gateway_ref, ticket, to, at(when))
+        .await
+        .expect("store answers")
+}
+
+async fn a_claim_holds_a_payment_until_released_or_lapsed(
+    store: &Arc<dyn PaymentStore>,
+    namespace: &str,
+) {
+    let r = record(namespace, "hold", "ref-hold", 0);
+    store.insert(&r).await.expect("insert");
+    let first = acquired(store, &claimer(&r, 10, false, None)).await;
+    assert_eq!(
+        claim(store, &claimer(&r, 11, false, None)).await,
+        Claim::InProgress
+    );
+    // Released without a step: open again, as it was, and claimable.
+    assert!(release(store, &r, &first, None, 12).await);
+    assert!(
+        !release(store, &r, &first, None, 13).await,
+        "a stale ticket"
+    );
+    assert_eq!(only(store, &r).await.status, PaymentStatus::Started);
+    let second = acquired(store, &claimer(&r, 14, false, None)).await;
+    assert_ne!(first.token(), second.token());
+    // A holder that died: its claim lapses with the lease, and its ticket is stale.
+    let third = acquired(store, &claimer(&r, 14 + 30, false, None)).await;
+    assert!(!release(store, &r, &second, Some(PaymentStatus::Failed), 45).await);
+    assert_eq!(only(store, &r).await.status, PaymentStatus::Started);
+    // Released to pending: open, and claimable again.
+    assert!(release(store, &r, &third, Some(PaymentStatus::Pending), 46).await);
+    let pending = only(store, &r).await;
+    assert_eq!(pending.status, PaymentStatus::Pending);
+    assert_eq!(pending.updated_at, at(46));
+    let fourth = acquired(store, &claimer(&pending, 47, false, None)).await;
+    assert!(release(store, &r, &fourth, Some(PaymentStatus::Failed), 48).await);
+    assert_eq!(only(store, &r).await.status, PaymentStatus::Failed);
+    assert_eq!(
+        claim(store, &claimer(&r, 49, true, None)).await,
+        Claim::Completed
+    );
+}
+
+async fn a_claim_records_the_return_and_a_final_step_ends_it(
+    store: &Arc<dyn PaymentStore>,
+    namespace: &str,
+) {
+    let r = record(namespace, "return", "ref-return", 0);
+    store.insert(&r).await.expect("insert");
+    // A forged return's reference is recorded, then the real one replaces it.
+    let forged = acquired(store, &claimer(&r, 5, true, Some("forged"))).await;
+    let seen = only(store, &r).await;
+    assert_eq!(seen.status, PaymentStatus::Returned);
+    assert_eq!(seen.updated_at, at(5));
+    assert_eq!(seen.verify_reference.as_deref(), Some("forged"));
+    assert!(release(store, &r, &forged, None, 6).await);
+    let real = acquired(store, &claimer(&r, 7, true, Some("TRK-7"))).await;
+    assert_eq!(
+        only(store, &r).await.verify_reference.as_deref(),
+        Some("TRK-7")
+    );
+    // A claim without a reference keeps the recorded one.
+    assert!(release(store, &r, &real, None, 8).await);
+    let again = acquired(store, &claimer(&r, 9, false, None)).await;
+    assert_eq!(
+        only(store, &r).await.verify_reference.as_deref(),
+        Some("TRK-7")
+    );
+    assert!(move_to(store, &r, PaymentStatus::Paid, 10, None).await);
+    assert!(!release(store, &r, &again, Some(PaymentStatus::Pending), 11).await);
+    let paid = only(store, &r).await;
+    assert_eq!(paid.status, PaymentStatus::Paid);
+    assert_eq!(paid.updated_at, at(10));
+    assert_eq!(
+        claim(store, &claimer(&r, 12, true, None)).await,
+        Claim::Completed
+    );
+}
+
+async fn of_concurrent_claims_exactly_one_acquires(store: &Arc<dyn PaymentStore>, namespace: &str) {
+    let r = record(namespace, "claim-race", "ref-claim-race", 0);
+    store.insert(&r).await.expect("insert");
+    let claims = (0..16).map(|_| {
+        let store = store.clone();
+        let claimer = claimer(&r, 3, true, None);
+        tokio::spawn(async move { claim(&store, &claimer).await })
+    });
+    let mut acquired = 0;
+    for claim in claims {
+        match claim.await.expect("task") {
+            Claim::Acquired(_) => acquired += 1,
+            Claim::InProgress => {}
+            Claim::Completed => panic!("an open payment read as completed"),
+        }
+    }
+    assert_eq!(acquired, 1);
+}
+
+async fn a_payment_the_ledger_missed_is_inserted_claimed(
+    store: &Arc<dyn PaymentStore>,
+    namespace: &str,
+) {
+    let r = record(namespace, "missed", "ref-missed", 0);
+    let ticket = acquired(store, &claimer(&r, 4, true, Some("TRK-4"))).await;
+    let seen = only(store, &r).await;
+    assert_eq!(seen.status, PaymentStatus::Returned);
+    assert_eq!(seen.verify_reference.as_deref(), Some("TRK-4"));
+    assert_eq!(seen.amount, r.amount);
+    assert_eq!(
+        claim(store, &claimer(&r, 5, true, None)).await,
+        Claim::InProgress
+    );
+    assert!(release(store, &r, &ticket, Some(PaymentStatus::Failed), 6).await);
+    assert_eq!(only(store, &r).await.status, PaymentStatus::Failed);
 }
 
 /// A whole second, so that every store keeps it exactly.

@@ -1,33 +1,46 @@
-//! Several app instances behind one public URL, sharing the signing key and a replay
-//! guard (Redis, or the SQL store on PostgreSQL or SQLite): a payment is fulfilled once
-//! whichever instance the callbacks reach.
+//! Several app instances behind one public URL, sharing the signing key and their claims
+//! (a Redis replay guard, the SQL store's guard, or the SQL ledger, which claims each
+//! payment on its row; on PostgreSQL or SQLite): a payment is fulfilled once whichever
+//! instance the callbacks reach.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(clippy::panic, clippy::indexing_slicing)]
 
 use std::sync::Arc;
 
-use payment_core::{GatewayId, MemoryReplayGuard, RedisReplayGuard, ReplayGuard};
+use payment_core::{GatewayId, RedisReplayGuard};
 use payment_e2e::{
     apps::axum::AxumRouter,
     buyer::{Buyer, act},
     databases::{TempDb, fresh_postgres},
-    harness::Env,
+    harness::{Claims, Env},
     redis_server::RedisServer,
     scenarios::{CHEAP, order_id, start},
 };
 use payment_sandbox::Action;
 use payment_sqlx::SqlStore;
 
-async fn redis_guard(redis: &RedisServer) -> Arc<dyn ReplayGuard> {
-    Arc::new(RedisReplayGuard::connect(&redis.url).await.expect("redis"))
+async fn redis_guard(redis: &RedisServer) -> Claims {
+    Claims::Guard(Arc::new(
+        RedisReplayGuard::connect(&redis.url).await.expect("redis"),
+    ))
 }
 
 /// A connection of one instance to the shared SQL database.
-async fn sql_guard(url: &str) -> Arc<dyn ReplayGuard> {
+async fn sql_store(url: &str) -> Arc<SqlStore> {
     let store = SqlStore::connect(url).await.expect("database");
     store.migrate().await.expect("migrate");
     Arc::new(store)
+}
+
+/// The SQL store as a replay guard alone.
+async fn sql_guard(url: &str) -> Claims {
+    Claims::Guard(sql_store(url).await)
+}
+
+/// The SQL store as the ledger, claiming payments on their rows.
+async fn sql_ledger(url: &str) -> Claims {
+    Claims::Ledger(sql_store(url).await)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -44,6 +57,15 @@ async fn a_callback_replayed_to_the_other_instance_is_refused_on_postgres() {
     replayed_to_the_other_instance(sql_guard(&url).await, sql_guard(&url).await).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_callback_replayed_to_the_other_instance_is_refused_by_the_postgres_ledger() {
+    let Some(url) = fresh_postgres("replayed_to_the_other_instance_on_postgres_ledger").await
+    else {
+        return;
+    };
+    replayed_to_the_other_instance(sql_ledger(&url).await, sql_ledger(&url).await).await;
+}
+
 /// A restarted app on the same SQLite file is "the other instance" of the one before.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_callback_replayed_after_a_restart_is_refused_on_sqlite() {
@@ -51,10 +73,16 @@ async fn a_callback_replayed_after_a_restart_is_refused_on_sqlite() {
     replayed_to_the_other_instance(sql_guard(&db.url()).await, sql_guard(&db.url()).await).await;
 }
 
-async fn replayed_to_the_other_instance(first: Arc<dyn ReplayGuard>, second: Arc<dyn ReplayGuard>) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_callback_replayed_after_a_restart_is_refused_by_the_sqlite_ledger() {
+    let db = TempDb::new("instances-restart-ledger");
+    replayed_to_the_other_instance(sql_ledger(&db.url()).await, sql_ledger(&db.url()).await).await;
+}
+
+async fn replayed_to_the_other_instance(first: Claims, second: Claims) {
     for &gateway in GatewayId::ALL {
-        let env = Env::start_with::<AxumRouter>("127.0.0.1", Some(first.clone())).await;
-        let other = env.another_instance::<AxumRouter>(Some(second.clone()));
+        let env = Env::start_with::<AxumRouter>("127.0.0.1", first.clone()).await;
+        let other = env.another_instance::<AxumRouter>(second.clone());
         let mut buyer = Buyer::new(&env);
         let order = order_id("inst");
         start(&env, &mut buyer, gateway, &order, CHEAP).await;
@@ -87,10 +115,18 @@ async fn a_burst_of_duplicates_across_both_instances_is_fulfilled_once_on_postgr
     burst_across_both_instances(sql_guard(&url).await, sql_guard(&url).await).await;
 }
 
-async fn burst_across_both_instances(first: Arc<dyn ReplayGuard>, second: Arc<dyn ReplayGuard>) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_duplicates_across_both_instances_is_fulfilled_once_by_the_postgres_ledger() {
+    let Some(url) = fresh_postgres("burst_across_both_instances_on_postgres_ledger").await else {
+        return;
+    };
+    burst_across_both_instances(sql_ledger(&url).await, sql_ledger(&url).await).await;
+}
+
+async fn burst_across_both_instances(first: Claims, second: Claims) {
     for &gateway in GatewayId::ALL {
-        let env = Env::start_with::<AxumRouter>("127.0.0.1", Some(first.clone())).await;
-        let other = env.another_instance::<AxumRouter>(Some(second.clone()));
+        let env = Env::start_with::<AxumRouter>("127.0.0.1", first.clone()).await;
+        let other = env.another_instance::<AxumRouter>(second.clone());
         let mut buyer = Buyer::new(&env);
         let order = order_id("burst");
         start(&env, &mut buyer, gateway, &order, CHEAP).await;
@@ -137,9 +173,8 @@ async fn burst_across_both_instances(first: Arc<dyn ReplayGuard>, second: Arc<dy
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn separate_in_memory_guards_would_fulfil_twice() {
     let gateway = GatewayId::NovinPal;
-    let env =
-        Env::start_with::<AxumRouter>("127.0.0.1", Some(Arc::new(MemoryReplayGuard::new()))).await;
-    let other = env.another_instance::<AxumRouter>(Some(Arc::new(MemoryReplayGuard::new())));
+    let env = Env::start_with::<AxumRouter>("127.0.0.1", Claims::Memory).await;
+    let other = env.another_instance::<AxumRouter>(Claims::Memory);
     let mut buyer = Buyer::new(&env);
     let order = order_id("unsafe");
     start(&env, &mut buyer, gateway, &order, CHEAP).await;

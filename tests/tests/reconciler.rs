@@ -15,7 +15,7 @@ use payment_core::{
 };
 use payment_e2e::{
     databases::{TempDb, fresh_postgres},
-    harness::{payments_builder, sandbox_gateway},
+    harness::{Claims, payments_builder, sandbox_gateway},
     scenarios::{CHEAP, order_id},
 };
 use payment_sandbox::{Action, RunningSandbox, Sandbox, SandboxConfig};
@@ -65,9 +65,8 @@ impl App {
             &sandbox,
             "http://127.0.0.1:9",
             clock.clone(),
-            Some(store.clone()),
+            Claims::Ledger(store.clone()),
         )
-        .ledger(store.clone())
         .fulfil(move |receipt: Receipt| {
             let log = log.clone();
             async move {

@@ -28,7 +28,7 @@ pub const DEFAULT_RECONCILE_GRACE: Duration = Duration::from_secs(120);
 /// Where the shop keeps its payment claims (`SHOP_REPLAY_GUARD`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GuardStore {
-    /// In the shop's database, beside the ledger: survives restarts and is shared by
+    /// On the payment's row in the shop's ledger: survives restarts and is shared by
     /// every instance on that database (the default).
     Database,
     /// In the process's memory: lost on restart, right for one instance only.

@@ -22,7 +22,7 @@ use std::{sync::Arc, time::Duration};
 use axum::Router;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use payment_axum::payment_core::{
-    self, HttpClient, HttpConfig, MemoryReplayGuard, Payments, Reconciler, ReplayGuard, SigningKey,
+    self, HttpClient, HttpConfig, MemoryReplayGuard, Payments, Reconciler, SigningKey,
     ledger::StoreError,
 };
 use payment_sqlx::SqlStore;
@@ -140,18 +140,17 @@ pub async fn build_app(config: Config) -> Result<Shop, StartupError> {
     // a process that died holding one leaves the payment to the reconciler that quickly.
     let verify_lease = http_config.worst_case() * 2 + Duration::from_secs(5);
     let http = HttpClient::new(http_config)?;
-    // The ledger and, unless asked otherwise, the claims live in the shop's database.
+    // The ledger lives in the shop's database and, unless asked otherwise, claims each
+    // payment on its own row.
     let store = Arc::new(SqlStore::from_pool(db.pool().clone()));
     store.migrate().await?;
-    let guard: Arc<dyn ReplayGuard> = match config.replay_guard {
-        GuardStore::Database => store.clone(),
-        GuardStore::Memory => Arc::new(MemoryReplayGuard::new()),
-    };
-    let builder = gateways::builder(&config, key, &public_url, sandbox_url.as_deref(), http)?;
+    let mut builder = gateways::builder(&config, key, &public_url, sandbox_url.as_deref(), http)?;
+    if config.replay_guard == GuardStore::Memory {
+        builder = builder.replay_guard(MemoryReplayGuard::new());
+    }
     let fulfil_db = db.clone();
     let payments = builder
         .ledger(store)
-        .shared_replay_guard(guard)
         .verify_lease(verify_lease)
         .fulfil(move |receipt| routes::fulfil(fulfil_db.clone(), receipt))
         .build()?;

@@ -9,7 +9,7 @@ use std::{
 use time::Duration;
 use url::Url;
 
-use super::{FulfilHook, Inner, Payments, fulfil};
+use super::{FulfilHook, Inner, Payments, claims::Claims, fulfil};
 use crate::{
     AccountId, ConfigError, KeyRing, MemoryReplayGuard, Receipt, ReplayGuard,
     adapter::Gateway,
@@ -110,14 +110,15 @@ impl PaymentsBuilder {
         self
     }
 
-    /// Where claims live; share one across instances (default: in this process's
-    /// memory, [`MemoryReplayGuard`]).
+    /// Where claims live; share one across instances (default: the
+    /// [`ledger`](Self::ledger), which claims each payment on its own record, when there
+    /// is one; otherwise this process's memory, [`MemoryReplayGuard`]).
     pub fn replay_guard(mut self, guard: impl ReplayGuard) -> Self {
         self.guard = Some(Arc::new(guard));
         self
     }
 
-    /// Shares an existing guard (default: [`MemoryReplayGuard`]).
+    /// Shares an existing guard (default: as for [`replay_guard`](Self::replay_guard)).
     pub fn shared_replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
         self.guard = Some(guard);
         self
@@ -127,6 +128,11 @@ impl PaymentsBuilder {
     /// [`Reconciler`](crate::Reconciler) can settle a payment whose buyer never returned
     /// or whose verify a dying process left unfinished. Share one across instances;
     /// `payment-sqlx` keeps it in SQLite or PostgreSQL.
+    ///
+    /// Without a [`replay_guard`](Self::replay_guard), the ledger is the replay guard too:
+    /// a return claims the payment in the same write that records it, so a paid return
+    /// costs the store two writes instead of four, and a payment once final is refused
+    /// as a replay for as long as the ledger keeps it.
     pub fn ledger(mut self, store: Arc<dyn PaymentStore>) -> Self {
         self.ledger = Some(store);
         self
@@ -245,9 +251,11 @@ impl PaymentsBuilder {
             inner: Arc::new(Inner {
                 accounts: self.accounts,
                 codec: StateCodec::new(self.keys),
-                guard: self
-                    .guard
-                    .unwrap_or_else(|| Arc::new(MemoryReplayGuard::new())),
+                claims: match (self.guard, &self.ledger) {
+                    (Some(guard), _) => Claims::Guard(guard),
+                    (None, Some(ledger)) => Claims::Ledger(ledger.clone()),
+                    (None, None) => Claims::Guard(Arc::new(MemoryReplayGuard::new())),
+                },
                 ledger: self.ledger,
                 fulfil: self.fulfil,
                 clock: self.clock,

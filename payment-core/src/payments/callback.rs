@@ -5,12 +5,11 @@ use std::future::Future;
 
 use tracing::Instrument;
 
-use super::{Payments, verify::binds};
+use super::{Payments, claims::Asker, verify::binds};
 use crate::{
     AccountId, CallbackRequest, GatewayId,
     callback::{CallbackData, CallbackMethod},
     error::{CallbackError, Error, StateError},
-    ledger::PaymentStatus,
     outcome::{self, NotPaid, Rejection, ResubmitForm},
     reply::{CallbackResult, StateCookie},
     state::OrderState,
@@ -133,14 +132,8 @@ impl Payments {
             return reject(Rejection::AmountMismatch, cookies);
         }
         let bound = binds(&state, &callback);
-        let verify_reference = callback.verify_reference.as_deref();
-        self.record(&state, PaymentStatus::Returned, verify_reference)
-            .await;
-        let gateway_ref = state.gateway_ref().to_owned();
         let outcome = self
-            .claim_and_verify(adapter, state, &callback, name, value)
-            .await;
-        self.record_outcome(account, &gateway_ref, &outcome, verify_reference)
+            .claim_and_verify(adapter, state, &callback, name, value, Asker::Return)
             .await;
         // A pending payment keeps its state for a retry; so does one another request is
         // verifying right now, and one whose callback named a reference the state does not

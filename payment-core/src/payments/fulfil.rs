@@ -2,13 +2,7 @@
 
 use std::{future::Future, sync::Arc};
 
-use crate::{
-    AccountId, Receipt,
-    ledger::PaymentStatus,
-    outcome::{NotPaid, Outcome},
-    replay::BoxFuture,
-    state::OrderState,
-};
+use crate::{AccountId, Receipt, ledger::PaymentStatus, replay::BoxFuture, state::OrderState};
 
 use super::Payments;
 
@@ -48,24 +42,6 @@ impl Payments {
         verify_reference: Option<&str>,
     ) {
         self.record_for(state.account(), state.gateway_ref(), to, verify_reference)
-            .await;
-    }
-
-    /// Records what a callback's or a retry's verify decided, short of paid (which
-    /// [`claim_and_verify`](Payments::claim_and_verify) records itself).
-    pub(super) async fn record_outcome(
-        &self,
-        account: &AccountId,
-        gateway_ref: &str,
-        outcome: &Outcome,
-        verify_reference: Option<&str>,
-    ) {
-        let to = match outcome {
-            Err(NotPaid::Failed(_)) => PaymentStatus::Failed,
-            Err(NotPaid::Pending(_)) => PaymentStatus::Pending,
-            _ => return,
-        };
-        self.record_for(account, gateway_ref, to, verify_reference)
             .await;
     }
 

@@ -4,6 +4,7 @@
 
 mod builder;
 mod callback;
+mod claims;
 mod fulfil;
 mod reconcile;
 mod start;
@@ -27,7 +28,7 @@ use time::Duration;
 use url::Url;
 
 use crate::{
-    AccountId, GatewayId, ReplayGuard, clock::Clock, gateway::AnyGateway, ledger::PaymentStore,
+    AccountId, GatewayId, clock::Clock, gateway::AnyGateway, ledger::PaymentStore,
     outcome::Rejection, state::StateCodec,
 };
 
@@ -54,7 +55,7 @@ pub struct Payments {
 struct Inner {
     accounts: BTreeMap<AccountId, Box<dyn AnyGateway>>,
     codec: StateCodec,
-    guard: Arc<dyn ReplayGuard>,
+    claims: claims::Claims,
     /// The ledger of payments, when the app keeps one.
     ledger: Option<Arc<dyn PaymentStore>>,
     /// What the app does with a verified payment, when it set it on the builder.

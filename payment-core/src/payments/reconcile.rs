@@ -1,7 +1,7 @@
 //! One ledger record checked again without its buyer: the reconciler's step, on the same
 //! claim-verify-fulfil path as a callback.
 
-use super::Payments;
+use super::{Payments, claims::Asker};
 use crate::{
     callback::{CallbackData, CallbackStatus},
     ledger::{PaymentRecord, PaymentStatus},
@@ -51,7 +51,14 @@ impl Payments {
         callback.order_id = Some(record.order_id.as_str().to_owned());
         callback.verify_reference = record.verify_reference.clone();
         let outcome = self
-            .claim_and_verify(adapter, state, &callback, &record.state_name, &record.state)
+            .claim_and_verify(
+                adapter,
+                state,
+                &callback,
+                &record.state_name,
+                &record.state,
+                Asker::Reconciler,
+            )
             .await;
         match outcome {
             Ok(_) => Checked::Paid,

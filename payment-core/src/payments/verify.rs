@@ -1,11 +1,12 @@
 //! Claim, verify, compare, complete: the steps that make a callback a receipt, once.
 
-use std::time::Duration as StdDuration;
-
-use time::Duration;
 use tracing::Instrument;
 
-use super::{Payments, callback::belongs};
+use super::{
+    Payments,
+    callback::belongs,
+    claims::{Asker, Claimed},
+};
 use crate::{
     Error, Receipt,
     callback::{CallbackData, CallbackStatus},
@@ -16,7 +17,7 @@ use crate::{
         Rejection,
     },
     receipt::Verified,
-    replay::{Claim, ClaimTicket},
+    replay::Claim,
     state::OrderState,
 };
 
@@ -30,6 +31,7 @@ impl Payments {
         callback: &CallbackData,
         name: &str,
         value: &str,
+        asker: Asker,
     ) -> Outcome {
         let pending = |state: &OrderState, reason| {
             NotPaid::Pending(PendingPayment {
@@ -42,32 +44,44 @@ impl Payments {
                 callback: callback.clone(),
             })
         };
-        let guard = &self.inner.guard;
-        let ticket = match guard
-            .claim(&claim_key(&state, callback), self.inner.verify_lease)
-            .await
-        {
+        let claimed = Claimed {
+            state: &state,
+            state_name: name,
+            state_value: value,
+            callback,
+        };
+        let verify_reference = callback.verify_reference.as_deref();
+        let ticket = match self.claim(&claimed, asker).await {
             Ok(Claim::Acquired(ticket)) => ticket,
             Ok(Claim::Completed) => return Err(NotPaid::Rejected(Rejection::Replay)),
             Ok(Claim::InProgress) => return Err(NotPaid::Rejected(Rejection::InProgress)),
             Err(e) => {
                 tracing::warn!(error = %e, "replay guard unavailable; verify not attempted");
+                self.record(&state, PaymentStatus::Pending, verify_reference)
+                    .await;
                 return Err(pending(&state, PendingReason::GuardUnavailable));
             }
         };
         let verified = match self.verify_claimed(adapter, &state, callback).await {
             Ok(verified) => verified,
             Err(decided) => {
-                self.release(&ticket).await;
-                return Err(match decided {
+                let (to, not_paid) = match decided {
                     // Anyone can name a reference the state does not bind: the gateway's
                     // "no" to it says nothing final about this order.
                     Decided::NotPaid(NotPaid::Failed(_)) if !binds(&state, callback) => {
-                        NotPaid::Rejected(Rejection::UnconfirmedPayment)
+                        (None, NotPaid::Rejected(Rejection::UnconfirmedPayment))
                     }
-                    Decided::NotPaid(not_paid) => not_paid,
-                    Decided::Pending(reason) => pending(&state, reason),
-                });
+                    Decided::NotPaid(failed @ NotPaid::Failed(_)) => {
+                        (Some(PaymentStatus::Failed), failed)
+                    }
+                    Decided::NotPaid(not_paid) => (None, not_paid),
+                    Decided::Pending(reason) => {
+                        (Some(PaymentStatus::Pending), pending(&state, reason))
+                    }
+                };
+                let to = to.filter(|_| asker != Asker::Reconciler);
+                self.release(&claimed, &ticket, to).await;
+                return Err(not_paid);
             }
         };
         let receipt = Receipt::new(state.clone(), verified, self.now());
@@ -75,24 +89,26 @@ impl Payments {
             // Verified but not fulfilled: a retry or the reconciler verifies again (the
             // gateway answers "verified before") and hands it to the app again.
             tracing::error!(error = %e, "the app could not fulfil a verified payment; pending");
-            self.release(&ticket).await;
+            let to = Some(PaymentStatus::Pending).filter(|_| asker != Asker::Reconciler);
+            self.release(&claimed, &ticket, to).await;
             return Err(pending(&state, PendingReason::Fulfilment));
         }
-        if let Err(e) = guard.complete(&ticket, self.keep_claims_for()).await {
+        if let Err(e) = self.complete(&claimed, &ticket).await {
             if self.inner.fulfil.is_some() {
-                // The app has fulfilled it; the ledger's record below is what still
-                // stands between a replay after the lease and a second verify.
-                tracing::error!(error = %e, "could not record fulfilment in the replay guard");
+                // The app has fulfilled it; what was recorded is what still stands
+                // between a replay after the lease and a second verify.
+                tracing::error!(error = %e, "could not record a fulfilled payment");
             } else {
                 // Verified at the gateway but not recorded as fulfilled: reporting it
                 // paid could let a replay pay twice once the lease lapses. Pending is
                 // safe: a retry gets the gateway's "verified before" and completes. The
                 // claim is not given back; it lapses with its lease.
                 tracing::warn!(error = %e, "could not record fulfilment; reporting pending");
+                self.record(&state, PaymentStatus::Pending, verify_reference)
+                    .await;
                 return Err(pending(&state, PendingReason::GuardUnavailable));
             }
         }
-        self.record(&state, PaymentStatus::Paid, None).await;
         Ok(receipt)
     }
 
@@ -153,19 +169,6 @@ impl Payments {
         }
     }
 
-    async fn release(&self, ticket: &ClaimTicket) {
-        if let Err(e) = self.inner.guard.release(ticket).await {
-            // The claim then lapses with its lease; a retry after that can proceed.
-            tracing::warn!(error = %e, "could not release claim");
-        }
-    }
-
-    fn keep_claims_for(&self) -> StdDuration {
-        let inner = &self.inner;
-        let keep = inner.state_ttl.max(inner.pending_window) + Duration::days(1);
-        StdDuration::try_from(keep).unwrap_or(StdDuration::from_secs(3 * 24 * 3600))
-    }
-
     /// Verifies a pending payment again. Gives the receipt once (and
     /// [`Rejection::Replay`] for any later retry of the same payment), a failure when the
     /// gateway gives a final no, or the payment pending again.
@@ -207,20 +210,15 @@ impl Payments {
         let Some(adapter) = self.adapter(state.account()) else {
             return Err(NotPaid::Rejected(Rejection::UnknownGateway));
         };
-        let gateway_ref = state.gateway_ref().to_owned();
-        let outcome = self
-            .claim_and_verify(
-                adapter,
-                state,
-                &pending.callback,
-                &pending.state_name,
-                &pending.state,
-            )
-            .await;
-        let verify_reference = pending.callback.verify_reference.as_deref();
-        self.record_outcome(&pending.account, &gateway_ref, &outcome, verify_reference)
-            .await;
-        outcome
+        self.claim_and_verify(
+            adapter,
+            state,
+            &pending.callback,
+            &pending.state_name,
+            &pending.state,
+            Asker::Retry,
+        )
+        .await
     }
 }
 
@@ -241,13 +239,4 @@ pub(super) fn binds(state: &OrderState, callback: &CallbackData) -> bool {
         .verify_reference
         .as_deref()
         .is_none_or(|reference| reference == state.gateway_ref())
-}
-
-/// The key a payment is claimed under: the account and what verify is called with.
-fn claim_key(state: &OrderState, callback: &CallbackData) -> String {
-    let reference = callback
-        .verify_reference
-        .as_deref()
-        .unwrap_or(state.gateway_ref());
-    format!("{}:{reference}", state.account())
 }
