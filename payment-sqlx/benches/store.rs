@@ -1,6 +1,7 @@
-//! What one claim and completion, and one ledger step, cost in SQLite through the store,
-//! on this machine with nothing else running (the load benchmark's `BENCH_STORE=sqlite`
-//! shows them under load).
+//! What the store's writes cost in SQLite, on this machine with nothing else running (the
+//! load benchmark's `BENCH_STORE=sqlite` shows them under load): a guard's claim and
+//! completion, a ledger insert and two steps, and what a paid payment costs with the
+//! ledger as its guard (the insert at start, then the return's claim and the paid step).
 
 // A benchmark whose setup or answer is wrong stops: unwrapping and panicking say what broke.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -54,22 +55,49 @@ fn sqlite(c: &mut Criterion) {
         })
     });
     let ledger = store;
+    let started = || {
+        let n = next.fetch_add(1, Ordering::Relaxed);
+        let now = OffsetDateTime::now_utc();
+        PaymentRecord {
+            account: GatewayId::NovinPal.into(),
+            order_id: format!("order-{n}").parse().unwrap(),
+            amount: payment_core::Rial::new(120_000),
+            gateway_ref: format!("{n}"),
+            status: PaymentStatus::Started,
+            created_at: now,
+            updated_at: now,
+            state: "v2.".repeat(60),
+            state_name: "pay_novinpal_0a1b2c3d4e5f".into(),
+            verify_reference: None,
+        }
+    };
+    group.bench_function("insert_claim_and_paid", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let record = started();
+            ledger.insert(&record).await.unwrap();
+            let returned = PaymentRecord {
+                status: PaymentStatus::Returned,
+                ..record.clone()
+            };
+            let Claim::Acquired(_) = ledger.claim_payment(&returned, lease).await.unwrap() else {
+                panic!("a started payment is free")
+            };
+            ledger
+                .transition(
+                    &record.account,
+                    &record.gateway_ref,
+                    PaymentStatus::Paid,
+                    record.updated_at,
+                    None,
+                )
+                .await
+                .unwrap();
+        })
+    });
     group.bench_function("insert_and_two_steps", |b| {
         b.to_async(&runtime).iter(|| async {
-            let n = next.fetch_add(1, Ordering::Relaxed);
-            let now = OffsetDateTime::now_utc();
-            let record = PaymentRecord {
-                account: GatewayId::NovinPal.into(),
-                order_id: format!("order-{n}").parse().unwrap(),
-                amount: payment_core::Rial::new(120_000),
-                gateway_ref: format!("{n}"),
-                status: PaymentStatus::Started,
-                created_at: now,
-                updated_at: now,
-                state: "v2.".repeat(60),
-                state_name: "pay_novinpal_0a1b2c3d4e5f".into(),
-                verify_reference: None,
-            };
+            let record = started();
+            let now = record.updated_at;
             ledger.insert(&record).await.unwrap();
             let account = record.account.clone();
             ledger
