@@ -233,6 +233,53 @@ impl Rejection {
         }
     }
 
+    /// Whether an operator should look at this refusal: a forged or altered state or
+    /// callback, an amount or order the gateway contradicts, or a setup error. The others
+    /// (a lost cookie, a reload, a replay, a late return) are a normal day's traffic, to
+    /// be counted rather than alarmed on.
+    ///
+    /// ```
+    /// use payment_core::Rejection;
+    /// assert!(Rejection::AmountMismatch.needs_attention());
+    /// assert!(!Rejection::Replay.needs_attention());
+    /// ```
+    pub fn needs_attention(&self) -> bool {
+        match self {
+            Rejection::TamperedState(_)
+            | Rejection::OrderMismatch
+            | Rejection::AmountMismatch
+            | Rejection::VerifiedOrderMismatch
+            | Rejection::Misconfigured(_) => true,
+            Rejection::UnknownGateway
+            | Rejection::MalformedCallback(_)
+            | Rejection::MissingState
+            | Rejection::ExpiredState
+            | Rejection::ForeignState
+            | Rejection::Replay
+            | Rejection::InProgress
+            | Rejection::UnconfirmedPayment => false,
+        }
+    }
+
+    /// A short stable name for logs and counters (`"replay"`, `"missing_state"`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rejection::UnknownGateway => "unknown_gateway",
+            Rejection::MalformedCallback(_) => "malformed_callback",
+            Rejection::MissingState => "missing_state",
+            Rejection::TamperedState(_) => "tampered_state",
+            Rejection::ExpiredState => "expired_state",
+            Rejection::ForeignState => "foreign_state",
+            Rejection::OrderMismatch => "order_mismatch",
+            Rejection::AmountMismatch => "amount_mismatch",
+            Rejection::VerifiedOrderMismatch => "verified_order_mismatch",
+            Rejection::Replay => "replay",
+            Rejection::InProgress => "in_progress",
+            Rejection::UnconfirmedPayment => "unconfirmed_payment",
+            Rejection::Misconfigured(_) => "misconfigured",
+        }
+    }
+
     /// The reason in English.
     pub fn english(&self) -> &'static str {
         match self {

@@ -61,12 +61,26 @@ impl Payments {
             .check_callback(&account, request)
             .instrument(span.clone())
             .await;
-        tracing::info!(
-            parent: &span,
-            outcome = outcome::kind(&result.outcome),
-            status = result.http_status(),
-            "callback handled"
-        );
+        // A refusal an operator must act on is a warning; an ordinary one (a reload, a
+        // lost cookie, a replay) is routine, so a burst of them does not flood the log.
+        let (kind, status) = (outcome::kind(&result.outcome), result.http_status());
+        match &result.outcome {
+            Err(NotPaid::Rejected(rejection)) if rejection.needs_attention() => tracing::warn!(
+                parent: &span,
+                outcome = kind,
+                rejection = rejection.kind(),
+                status,
+                "callback refused"
+            ),
+            Err(NotPaid::Rejected(rejection)) => tracing::debug!(
+                parent: &span,
+                outcome = kind,
+                rejection = rejection.kind(),
+                status,
+                "callback refused"
+            ),
+            _ => tracing::info!(parent: &span, outcome = kind, status, "callback handled"),
+        }
         result
     }
 
