@@ -86,6 +86,15 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// The one script of the library's pages: it submits the auto-submitting form.
+const AUTO_SUBMIT_SCRIPT: &str = "document.getElementById('payment-redirect').submit();";
+
+/// The Content-Security-Policy of every page the library answers with: no script but
+/// [`AUTO_SUBMIT_SCRIPT`] (by its SHA-256), inline styles, no frames. An app's own,
+/// stricter policy (no scripts at all) would stop the auto-submit, so the library's pages
+/// carry this one and an app's header layer should keep a policy already set.
+pub(crate) const PAGE_CSP: &str = "default-src 'none'; script-src 'sha256-yadKEnHoI72AJqvZ/ZYT8ggVm8UvQpTvowV46L2Yalg='; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+
 /// A page that submits one form on load, with a visible button when scripts are off.
 pub(crate) fn auto_submit(method: &str, action: &str, fields: &[(String, String)]) -> String {
     let inputs: String = fields
@@ -103,7 +112,7 @@ pub(crate) fn auto_submit(method: &str, action: &str, fields: &[(String, String)
          <meta name=\"referrer\" content=\"no-referrer\"><title>در حال انتقال… / Redirecting…</title></head>\
          <body><form id=\"payment-redirect\" method=\"{method}\" action=\"{action}\">{inputs}\
          <noscript><button type=\"submit\">ادامه / Continue</button></noscript></form>\
-         <script>document.getElementById('payment-redirect').submit();</script></body></html>\n",
+         <script>{AUTO_SUBMIT_SCRIPT}</script></body></html>\n",
         method = escape(method),
         action = escape(action),
     )
@@ -227,6 +236,9 @@ fn order_problem_fa(problem: &OrderProblem) -> String {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+    use sha2::Digest;
+
     use super::*;
 
     #[test]
@@ -238,5 +250,14 @@ mod tests {
         );
         assert!(page.contains("action=\"https://x/a?b=1&amp;c=2\""));
         assert!(page.contains("name=\"to&quot;k\" value=\"&lt;v&gt;\""));
+    }
+
+    #[test]
+    fn the_policy_allows_exactly_the_auto_submit_script() {
+        let hash = base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha256::digest(AUTO_SUBMIT_SCRIPT.as_bytes()));
+        assert!(PAGE_CSP.contains(&format!("'sha256-{hash}'")), "{PAGE_CSP}");
+        let page = auto_submit("POST", "https://gw.example/pay", &[]);
+        assert!(page.contains(&format!("<script>{AUTO_SUBMIT_SCRIPT}</script>")));
     }
 }

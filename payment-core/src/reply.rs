@@ -48,6 +48,7 @@ impl Reply {
         let mut headers = vec![
             ("content-type", "text/html; charset=utf-8".to_owned()),
             (CACHE_CONTROL, NO_STORE.to_owned()),
+            ("content-security-policy", crate::pages::PAGE_CSP.to_owned()),
         ];
         headers.extend(set_cookies(cookies));
         Self {
