@@ -9,8 +9,13 @@ use std::{fmt, net::SocketAddr, time::Duration};
 
 use payment_axum::payment_core::SigningKey;
 
+use crate::server::ServerLimits;
+
 /// The shortest signing key the payment library takes, in bytes.
 const MIN_KEY_LEN: usize = 32;
+
+/// The shortest admin password the shop takes.
+pub const MIN_ADMIN_PASSWORD_LEN: usize = 12;
 
 /// The default address the shop listens on.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -163,6 +168,12 @@ pub struct Config {
     /// Where payment claims live (`SHOP_REPLAY_GUARD`: `database`, the default, or
     /// `memory`).
     pub replay_guard: GuardStore,
+    /// How patient the server is with slow clients (`SHOP_HEADER_TIMEOUT_SECS`, default
+    /// 10; `SHOP_REQUEST_TIMEOUT_SECS`, default 60; `SHOP_MAX_CONNECTIONS`, default 1024).
+    pub server: ServerLimits,
+    /// The password of the all-orders view at `/admin` (`SHOP_ADMIN_PASSWORD`). Live
+    /// mode requires one; sandbox mode makes one at start and prints it.
+    pub admin_password: Option<Secret>,
 }
 
 /// A configuration that cannot work. Each message names the variable to fix.
@@ -186,6 +197,11 @@ pub enum ConfigError {
         "SHOP_PUBLIC_URL is not set: live mode needs the shop's public origin (e.g. https://shop.example), which gateways send buyers back to"
     )]
     MissingPublicUrl,
+    /// Live mode without `SHOP_ADMIN_PASSWORD`.
+    #[error(
+        "SHOP_ADMIN_PASSWORD is not set: live mode needs a password (at least {MIN_ADMIN_PASSWORD_LEN} characters) for the all-orders view at /admin"
+    )]
+    MissingAdminPassword,
     /// Live mode with no gateway.
     #[error(
         "no gateway is configured for live mode: set at least one of IDPAY_API_KEY, NOVINPAL_API_KEY, INOPAL_GATEWAY_ID, CANPAY_MERCHANT or GARDESHPAY_CREATE_URL"
@@ -217,6 +233,8 @@ impl Config {
             reconcile_every: DEFAULT_RECONCILE_EVERY,
             reconcile_grace: DEFAULT_RECONCILE_GRACE,
             replay_guard: GuardStore::Database,
+            server: ServerLimits::default(),
+            admin_password: None,
         }
     }
 
@@ -274,6 +292,41 @@ impl Config {
             seconds("SHOP_RECONCILE_EVERY_SECS", DEFAULT_RECONCILE_EVERY, 3600.0)?;
         let reconcile_grace =
             seconds("SHOP_RECONCILE_GRACE_SECS", DEFAULT_RECONCILE_GRACE, 3600.0)?;
+        let defaults = ServerLimits::default();
+        let server = ServerLimits {
+            header_read_timeout: seconds(
+                "SHOP_HEADER_TIMEOUT_SECS",
+                defaults.header_read_timeout,
+                300.0,
+            )?,
+            request_timeout: seconds(
+                "SHOP_REQUEST_TIMEOUT_SECS",
+                defaults.request_timeout,
+                3600.0,
+            )?,
+            max_connections: match var("SHOP_MAX_CONNECTIONS") {
+                None => defaults.max_connections,
+                Some(v) => v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=1_000_000).contains(n))
+                    .ok_or_else(|| ConfigError::Invalid {
+                        var: "SHOP_MAX_CONNECTIONS",
+                        reason: format!("{v:?} is not a whole number between 1 and 1000000"),
+                    })?,
+            },
+            ..defaults
+        };
+        let admin_password = var("SHOP_ADMIN_PASSWORD").map(Secret::new);
+        if admin_password
+            .as_ref()
+            .is_some_and(|p| p.expose().len() < MIN_ADMIN_PASSWORD_LEN)
+        {
+            return Err(ConfigError::Invalid {
+                var: "SHOP_ADMIN_PASSWORD",
+                reason: format!("it must be at least {MIN_ADMIN_PASSWORD_LEN} characters long"),
+            });
+        }
         let replay_guard = match var("SHOP_REPLAY_GUARD").as_deref() {
             None | Some("database") => GuardStore::Database,
             Some("memory") => GuardStore::Memory,
@@ -333,6 +386,9 @@ impl Config {
             if gateways.is_empty() {
                 return Err(ConfigError::NoGateway);
             }
+            if admin_password.is_none() {
+                return Err(ConfigError::MissingAdminPassword);
+            }
         }
         Ok(Config {
             addr,
@@ -346,6 +402,8 @@ impl Config {
             reconcile_every,
             reconcile_grace,
             replay_guard,
+            server,
+            admin_password,
         })
     }
 }

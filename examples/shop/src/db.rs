@@ -86,6 +86,8 @@ pub struct OrderRow {
     pub id: String,
     /// The product's slug.
     pub product: String,
+    /// The buyer session that placed it (none for orders older than sessions).
+    pub buyer: Option<String>,
     /// The amount, decided by the shop.
     pub amount: Rial,
     /// The gateway the buyer chose.
@@ -118,6 +120,7 @@ impl OrderRow {
         Ok(OrderRow {
             id: row.try_get("id")?,
             product: row.try_get("product")?,
+            buyer: row.try_get("buyer")?,
             amount: Rial::new(
                 u64::try_from(amount)
                     .map_err(|_| DbError::Corrupt(format!("negative amount {amount}")))?,
@@ -157,7 +160,7 @@ pub enum PaidResult {
     NoMatchingOrder,
 }
 
-const COLUMNS: &str = "id, product, amount_rial, gateway, status, gateway_ref, bank_reference, \
+const COLUMNS: &str = "id, product, buyer, amount_rial, gateway, status, gateway_ref, bank_reference, \
                        card_mask, pending_json, failure_reason, paid_at, created_at, updated_at";
 
 /// The shop's database: orders and settings.
@@ -196,20 +199,22 @@ impl Db {
         self.pool.close().await;
     }
 
-    /// Saves a new order in `created`.
+    /// Saves a new order of `buyer` in `created`.
     pub async fn create_order(
         &self,
         id: &str,
+        buyer: &str,
         product: &str,
         amount: Rial,
         gateway: GatewayId,
     ) -> Result<OrderRow, DbError> {
         let now = now();
         sqlx::query(
-            "INSERT INTO orders (id, product, amount_rial, gateway, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'created', $5, $5)",
+            "INSERT INTO orders (id, buyer, product, amount_rial, gateway, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'created', $6, $6)",
         )
         .bind(id)
+        .bind(buyer)
         .bind(product)
         .bind(amount_param(amount)?)
         .bind(gateway.as_str())
@@ -235,6 +240,17 @@ impl Db {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM orders ORDER BY created_at DESC, id DESC"
         ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(OrderRow::from_row).collect()
+    }
+
+    /// The orders of one buyer session, newest first.
+    pub async fn orders_of(&self, buyer: &str) -> Result<Vec<OrderRow>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM orders WHERE buyer = $1 ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(buyer)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(OrderRow::from_row).collect()

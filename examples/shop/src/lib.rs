@@ -9,6 +9,7 @@
 //! environment, binds the port and serves. Tests build it on an ephemeral port with a
 //! temporary SQLite file.
 
+pub mod access;
 pub mod catalog;
 pub mod config;
 pub mod db;
@@ -16,6 +17,7 @@ pub mod gateways;
 pub mod pages;
 pub mod routes;
 pub mod sandbox;
+pub mod server;
 
 use std::{sync::Arc, time::Duration};
 
@@ -31,9 +33,21 @@ pub use config::{Config, ConfigError, GuardStore, Mode, SandboxSetup};
 pub use db::{Db, DbError};
 pub use routes::AppState;
 pub use sandbox::InProcessSandbox;
+pub use server::ServerLimits;
 
 /// The settings key under which sandbox mode keeps its generated signing key.
 pub const SIGNING_KEY_SETTING: &str = "sandbox_signing_key";
+
+/// The settings key of the key that signs buyer session cookies, made on first start
+/// and shared by every instance on the database.
+pub const SESSION_KEY_SETTING: &str = "session_cookie_key";
+
+/// `bytes` random bytes, base64url-encoded.
+pub fn random_token(bytes: usize) -> Result<String, getrandom::Error> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf)?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
+}
 
 /// Why the shop could not start.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +67,15 @@ pub enum StartupError {
     /// The payment ledger's tables could not be created.
     #[error("the payment ledger could not be set up: {0}")]
     Ledger(#[from] StoreError),
+    /// The host gave no randomness for a key or a password.
+    #[error("the system's random number source failed: {0}")]
+    NoRandomness(getrandom::Error),
+}
+
+impl From<getrandom::Error> for StartupError {
+    fn from(e: getrandom::Error) -> Self {
+        StartupError::NoRandomness(e)
+    }
 }
 
 /// A built shop, ready to serve.
@@ -70,6 +93,10 @@ pub struct Shop {
     pub sandbox: Option<InProcessSandbox>,
     /// Settles the payments whose buyer never came back; [`Shop::serve`] runs it.
     pub reconciler: Reconciler,
+    /// How patient the server is with slow clients.
+    pub limits: ServerLimits,
+    /// The admin password sandbox mode made, to print at start (none when configured).
+    pub generated_admin_password: Option<String>,
 }
 
 impl Shop {
@@ -84,17 +111,27 @@ impl Shop {
     }
 
     /// Serves the shop on `listener`, with the reconciler running beside it, until the
-    /// future is dropped or the listener fails.
+    /// future is dropped.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        self.serve_until(listener, std::future::pending()).await
+    }
+
+    /// Serves the shop until `shutdown` completes, then finishes the requests in flight.
+    pub async fn serve_until(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
         let Shop {
             router,
             sandbox,
             reconciler,
+            limits,
             ..
         } = self;
         // Aborted when serving ends, however it ends.
         let reconciling = AbortOnDrop(reconciler.spawn());
-        let result = axum::serve(listener, router).await;
+        let result = server::serve(listener, router, limits, shutdown).await;
         drop(reconciling);
         drop(sandbox);
         result
@@ -159,6 +196,16 @@ pub async fn build_app(config: Config) -> Result<Shop, StartupError> {
         .every(config.reconcile_every)
         .grace(config.reconcile_grace)
         .on_expired(move |record| routes::expired(expire_db.clone(), record));
+    let (admin_password, generated_admin_password) = match &config.admin_password {
+        Some(password) => (password.expose().to_owned(), None),
+        None => {
+            let made = random_token(18)?;
+            (made.clone(), Some(made))
+        }
+    };
+    let access = access::Access::new(&session_key(&db).await?, admin_password, &public_url)
+        .ok_or_else(|| DbError::Corrupt("the session cookie key is too short".to_owned()))?;
+    let https = access.https();
     let state = AppState {
         db,
         payments,
@@ -166,15 +213,29 @@ pub async fn build_app(config: Config) -> Result<Shop, StartupError> {
         sandbox_admin: sandbox_url
             .as_ref()
             .map(|url| Arc::from(format!("{url}/_admin"))),
+        access,
+        refusals: Arc::default(),
     };
     Ok(Shop {
-        router: routes::router(state.clone()),
+        router: server::harden(routes::router(state.clone()), &config.server, https),
         state,
         public_url,
         sandbox_url,
         sandbox,
         reconciler,
+        limits: config.server,
+        generated_admin_password,
     })
+}
+
+/// The key that signs buyer session cookies: made once and kept in the database, so
+/// sessions survive restarts and every instance accepts them.
+async fn session_key(db: &Db) -> Result<Vec<u8>, StartupError> {
+    let made = random_token(64)?;
+    let stored = db.setting_or_insert(SESSION_KEY_SETTING, &made).await?;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(stored)
+        .map_err(|_| DbError::Corrupt("the session cookie key is not base64".to_owned()).into())
 }
 
 /// Sandbox mode's signing key: made once and kept in the database, so payments in flight
@@ -184,9 +245,7 @@ async fn sandbox_key(db: &Db) -> Result<SigningKey, StartupError> {
         Some(stored) => stored,
         None => {
             let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes).map_err(|e| {
-                StartupError::Sandbox(std::io::Error::other(format!("no randomness: {e}")))
-            })?;
+            getrandom::fill(&mut bytes)?;
             db.setting_or_insert(SIGNING_KEY_SETTING, &STANDARD.encode(bytes))
                 .await?
         }

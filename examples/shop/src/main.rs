@@ -39,10 +39,38 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         _ => println!("  Mode      live"),
     }
     println!("  Database  {database}");
-    println!();
-    tokio::select! {
-        result = shop.serve(listener) => result?,
-        _ = tokio::signal::ctrl_c() => println!("shop: stopping"),
+    match &shop.generated_admin_password {
+        Some(password) => println!(
+            "  Admin     {}/admin  (password for this run: {password}; set SHOP_ADMIN_PASSWORD to choose one)",
+            shop.public_url
+        ),
+        None => println!("  Admin     {}/admin", shop.public_url),
     }
+    println!();
+    shop.serve_until(listener, stop_signal()).await?;
+    println!("shop: stopped");
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

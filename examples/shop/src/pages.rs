@@ -82,6 +82,25 @@ td.ltr,span.ltr{direction:ltr;unicode-bidi:isolate;font-family:ui-monospace,"Dej
 footer{max-width:60rem;margin:0 auto;padding:0 1.2rem 2rem;color:var(--muted);font-size:.85rem}
 "#;
 
+/// Whose view of the orders a page is: a buyer's own, or the admin's of every order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// A buyer, seeing the orders of their session.
+    Buyer,
+    /// The admin, seeing every order (behind the admin password).
+    Admin,
+}
+
+impl View {
+    /// Where this view's order pages live.
+    pub const fn orders_path(self) -> &'static str {
+        match self {
+            View::Buyer => "/orders",
+            View::Admin => "/admin/orders",
+        }
+    }
+}
+
 /// Persian digits and the Arabic thousands separator, for Persian text.
 pub fn fa_digits(text: &str) -> String {
     text.chars()
@@ -388,6 +407,7 @@ pub fn order(
     o: &OrderRow,
     payments: &[PaymentRecord],
     note: Option<Note>,
+    view: View,
     mode: Mode,
     sandbox_admin: Option<&str>,
 ) -> String {
@@ -516,8 +536,9 @@ pub fn order(
         .unwrap_or_default();
     let check = if o.status == Status::Pending {
         format!(
-            "<form method=\"post\" action=\"/orders/{}/check\"><button class=\"btn\" id=\"check-again\" type=\"submit\">\
+            "<form method=\"post\" action=\"{}/{}/check\"><button class=\"btn\" id=\"check-again\" type=\"submit\">\
              بررسی دوباره <span lang=\"en\">· Check again</span></button></form>",
+            view.orders_path(),
             escape(&o.id)
         )
     } else {
@@ -536,11 +557,15 @@ pub fn order(
          <h1><span aria-hidden=\"true\">{icon}</span> {title_fa}</h1><h2 class=\"en\">{title_en}</h2>\
          <p>{text_fa}<br><span class=\"en\">{text_en}</span></p>{note}</section>\
          <section class=\"panel\"><table>{table}</table>{ledger}\
-         <div class=\"actions\">{check}{again}<a class=\"btn ghost\" href=\"/orders\">همهٔ سفارش‌ها <span lang=\"en\">· All orders</span></a>\
+         <div class=\"actions\">{check}{again}<a class=\"btn ghost\" href=\"{list}\">همهٔ سفارش‌ها <span lang=\"en\">· All orders</span></a>\
          <a class=\"btn ghost\" href=\"/\">ادامهٔ خرید <span lang=\"en\">· Keep shopping</span></a></div></section>",
         s = o.status.as_str(),
         id = escape(&o.id),
         ledger = payment_history(payments),
+        list = match view {
+            View::Buyer => "/orders",
+            View::Admin => "/admin",
+        },
     );
     layout(title_fa, mode, sandbox_admin, &body)
 }
@@ -590,17 +615,18 @@ fn ledger_status(status: PaymentStatus) -> (&'static str, &'static str) {
     }
 }
 
-/// Every order, newest first.
-pub fn orders(list: &[OrderRow], mode: Mode, sandbox_admin: Option<&str>) -> String {
+/// A list of orders, newest first: the buyer's own, or every order for the admin.
+pub fn orders(list: &[OrderRow], view: View, mode: Mode, sandbox_admin: Option<&str>) -> String {
     let rows: String = list
         .iter()
         .map(|o| {
             let (fa, en) = product_names(&o.product);
             format!(
-                "<tr data-order=\"{id}\" data-status=\"{s}\"><td class=\"ltr\"><a href=\"/orders/{id}\">{id}</a></td>\
+                "<tr data-order=\"{id}\" data-status=\"{s}\"><td class=\"ltr\"><a href=\"{path}/{id}\">{id}</a></td>\
                  <td>{fa}<br><span class=\"en\">{en}</span></td><td class=\"nowrap\">{toman}<br><span class=\"en\">{rial} rial</span></td>\
                  <td>{gfa}<br><span class=\"en\">{gen}</span></td><td>{badge}</td><td class=\"nowrap\">{when}</td></tr>",
                 id = escape(&o.id),
+                path = view.orders_path(),
                 s = o.status.as_str(),
                 toman = toman_fa(o.amount),
                 rial = o.amount.grouped(),
@@ -621,10 +647,47 @@ pub fn orders(list: &[OrderRow], mode: Mode, sandbox_admin: Option<&str>) -> Str
              <tbody>{rows}</tbody></table>"
         )
     };
+    let (title_fa, title_en) = match view {
+        View::Buyer => ("سفارش‌های من", "My orders"),
+        View::Admin => ("همهٔ سفارش‌ها (مدیر)", "All orders (admin)"),
+    };
     let body = format!(
-        "<h1>سفارش‌ها</h1><h2 class=\"en\">Orders</h2><section class=\"panel\">{table}</section>"
+        "<h1>{title_fa}</h1><h2 class=\"en\">{title_en}</h2><section class=\"panel\" data-view=\"{v}\">{table}</section>",
+        v = match view {
+            View::Buyer => "buyer",
+            View::Admin => "admin",
+        }
     );
-    layout("سفارش‌ها", mode, sandbox_admin, &body)
+    layout(title_fa, mode, sandbox_admin, &body)
+}
+
+/// The admin view: every order, and how many callbacks were refused of each kind.
+pub fn admin(
+    list: &[OrderRow],
+    refusals: &[(&str, u64)],
+    mode: Mode,
+    sandbox_admin: Option<&str>,
+) -> String {
+    let page = orders(list, View::Admin, mode, sandbox_admin);
+    let rows: String = refusals
+        .iter()
+        .map(|(kind, count)| {
+            format!(
+                "<tr data-refusal=\"{k}\"><td class=\"ltr\">{k}</td><td>{n}</td></tr>",
+                k = escape(kind),
+                n = fa_digits(&count.to_string())
+            )
+        })
+        .collect();
+    let table = if refusals.is_empty() {
+        "<p class=\"empty\">هیچ بازگشتی رد نشده است.<br><span class=\"en\">No callback was refused.</span></p>".to_owned()
+    } else {
+        format!("<table id=\"refusals\">{rows}</table>")
+    };
+    let section = format!(
+        "<section class=\"panel\"><h3>بازگشت‌های ردشده از آغاز <span class=\"en\">Refused callbacks since start</span></h3>{table}</section></main>"
+    );
+    page.replacen("</main>", &section, 1)
 }
 
 /// A page with a title and a message, for errors and refused callbacks.

@@ -1,7 +1,10 @@
 //! The shop's routes: pages, checkout, the payment callbacks (through
 //! [`PaymentRouter`]) and "check again" for pending payments.
 
-use std::sync::Arc;
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+};
 
 use axum::{
     Form, Router,
@@ -21,10 +24,11 @@ use payment_axum::{
 use serde::Deserialize;
 
 use crate::{
+    access::{Access, Admin, BuyerSession, SameOrigin},
     catalog,
     config::Mode,
-    db::{Db, DbError, PaidResult, Status},
-    pages::{self, Note},
+    db::{Db, DbError, OrderRow, PaidResult, Status},
+    pages::{self, Note, View},
 };
 
 /// What every handler shares. Cheap to clone.
@@ -38,6 +42,10 @@ pub struct AppState {
     pub mode: Mode,
     /// The sandbox's admin page, shown in the sandbox banner.
     pub sandbox_admin: Option<Arc<str>>,
+    /// Buyer sessions, the admin password and the shop's origin.
+    pub access: Access,
+    /// How many callbacks were refused, by kind, since start (shown to the admin).
+    pub refusals: Arc<Mutex<BTreeMap<&'static str, u64>>>,
 }
 
 impl AppState {
@@ -103,6 +111,9 @@ pub fn router(state: AppState) -> Router {
         .route("/orders", get(orders))
         .route("/orders/{id}", get(order_page))
         .route("/orders/{id}/check", post(check_again))
+        .route("/admin", get(admin_orders))
+        .route("/admin/orders/{id}", get(admin_order_page))
+        .route("/admin/orders/{id}/check", post(admin_check_again))
         .fallback(not_found)
         .with_state(state.clone());
     let (paid, failed, pending, rejected) =
@@ -174,7 +185,12 @@ pub fn new_order_id() -> String {
     format!("SH{tail}")
 }
 
-async fn checkout(State(state): State<AppState>, Form(form): Form<CheckoutForm>) -> Response {
+async fn checkout(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    buyer: BuyerSession,
+    Form(form): Form<CheckoutForm>,
+) -> Response {
     let Some(product) = catalog::product(&form.product) else {
         return state.not_found();
     };
@@ -199,6 +215,9 @@ async fn checkout(State(state): State<AppState>, Form(form): Form<CheckoutForm>)
             ),
         );
     };
+    let Ok((buyer, jar)) = buyer.ensure() else {
+        return state.db_error(&DbError::Corrupt("no randomness for a session".to_owned()));
+    };
     let id = new_order_id();
     let order_id = match OrderId::new(id.clone()) {
         Ok(id) => id,
@@ -209,7 +228,7 @@ async fn checkout(State(state): State<AppState>, Form(form): Form<CheckoutForm>)
     };
     if let Err(e) = state
         .db
-        .create_order(&id, product.slug, product.price, gateway)
+        .create_order(&id, &buyer, product.slug, product.price, gateway)
         .await
     {
         return state.db_error(&e);
@@ -219,7 +238,7 @@ async fn checkout(State(state): State<AppState>, Form(form): Form<CheckoutForm>)
         .with_description(format!("{} / {}", product.name_fa, product.name_en));
     match start(&state.payments, gateway, &order).await {
         Ok(started) => match state.db.mark_awaiting(&id, started.gateway_ref()).await {
-            Ok(true) => started.into_response(),
+            Ok(true) => (jar, started.into_response()).into_response(),
             Ok(false) => state.db_error(&DbError::Corrupt(format!(
                 "order {id} left 'created' before its payment started"
             ))),
@@ -340,7 +359,15 @@ async fn record_pending(state: &AppState, pending: &PendingPayment) -> Response 
 }
 
 fn refused(state: &AppState, rejection: &Rejection) -> Response {
-    tracing::warn!(?rejection, "callback refused");
+    // Routine refusals (reloads, lost cookies, replays) are counted, not warned about.
+    if rejection.needs_attention() {
+        tracing::warn!(?rejection, "callback refused");
+    } else {
+        tracing::debug!(?rejection, "callback refused");
+    }
+    if let Ok(mut counts) = state.refusals.lock() {
+        *counts.entry(rejection.kind()).or_default() += 1;
+    }
     // The router replaces this 200 with the rejection's own status.
     if *rejection == Rejection::Replay {
         // A return only reaches the claim with its valid state cookie: this is the buyer
@@ -361,11 +388,30 @@ fn refused(state: &AppState, rejection: &Rejection) -> Response {
     )
 }
 
-async fn orders(State(state): State<AppState>) -> Response {
+async fn orders(State(state): State<AppState>, buyer: BuyerSession) -> Response {
+    let list = match buyer.id() {
+        Some(id) => state.db.orders_of(id).await,
+        None => Ok(Vec::new()),
+    };
+    match list {
+        Ok(list) => state.page(
+            StatusCode::OK,
+            pages::orders(&list, View::Buyer, state.mode, state.admin()),
+        ),
+        Err(e) => state.db_error(&e),
+    }
+}
+
+async fn admin_orders(State(state): State<AppState>, _: Admin) -> Response {
+    let refusals: Vec<(&'static str, u64)> = state
+        .refusals
+        .lock()
+        .map(|counts| counts.iter().map(|(k, v)| (*k, *v)).collect())
+        .unwrap_or_default();
     match state.db.orders().await {
         Ok(list) => state.page(
             StatusCode::OK,
-            pages::orders(&list, state.mode, state.admin()),
+            pages::admin(&list, &refusals, state.mode, state.admin()),
         ),
         Err(e) => state.db_error(&e),
     }
@@ -380,56 +426,110 @@ pub struct OrderQuery {
 
 async fn order_page(
     State(state): State<AppState>,
+    buyer: BuyerSession,
     Path(id): Path<String>,
     Query(query): Query<OrderQuery>,
 ) -> Response {
     match state.db.order(&id).await {
-        Ok(Some(order)) => {
-            // A note only makes sense while the order is still pending.
-            let note = query
-                .note
-                .as_deref()
-                .and_then(Note::parse)
-                .filter(|_| order.status == Status::Pending);
-            let payments = state.payment_history(&id).await;
-            state.page(
-                StatusCode::OK,
-                pages::order(&order, &payments, note, state.mode, state.admin()),
-            )
+        // Someone else's order is "not found": order ids are not to be probed.
+        Ok(Some(order)) if buyer.owns(order.buyer.as_deref()) => {
+            show_order(&state, order, query.note.as_deref(), View::Buyer).await
         }
+        Ok(_) => state.not_found(),
+        Err(e) => state.db_error(&e),
+    }
+}
+
+async fn admin_order_page(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    Query(query): Query<OrderQuery>,
+) -> Response {
+    match state.db.order(&id).await {
+        Ok(Some(order)) => show_order(&state, order, query.note.as_deref(), View::Admin).await,
         Ok(None) => state.not_found(),
         Err(e) => state.db_error(&e),
     }
 }
 
-/// "Check again": verifies a pending payment once more with the stored
-/// [`PendingPayment`], and records what the gateway says now.
-async fn check_again(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let order = match state.db.order(&id).await {
-        Ok(Some(order)) => order,
-        Ok(None) => return state.not_found(),
-        Err(e) => return state.db_error(&e),
-    };
+async fn show_order(state: &AppState, order: OrderRow, note: Option<&str>, view: View) -> Response {
+    // A note only makes sense while the order is still pending.
+    let note = note
+        .and_then(Note::parse)
+        .filter(|_| order.status == Status::Pending);
+    let payments = state.payment_history(&order.id).await;
+    state.page(
+        StatusCode::OK,
+        pages::order(&order, &payments, note, view, state.mode, state.admin()),
+    )
+}
+
+/// "Check again" on the buyer's own order.
+async fn check_again(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    buyer: BuyerSession,
+    Path(id): Path<String>,
+) -> Response {
+    match state.db.order(&id).await {
+        Ok(Some(order)) if buyer.owns(order.buyer.as_deref()) => {
+            check_order(&state, order, View::Buyer).await
+        }
+        Ok(_) => state.not_found(),
+        Err(e) => state.db_error(&e),
+    }
+}
+
+/// "Check again" from the admin view, on any order.
+async fn admin_check_again(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    _: Admin,
+    Path(id): Path<String>,
+) -> Response {
+    match state.db.order(&id).await {
+        Ok(Some(order)) => check_order(&state, order, View::Admin).await,
+        Ok(None) => state.not_found(),
+        Err(e) => state.db_error(&e),
+    }
+}
+
+/// Verifies a pending payment once more with the stored [`PendingPayment`], and records
+/// what the gateway says now.
+async fn check_order(state: &AppState, order: OrderRow, view: View) -> Response {
+    let id = order.id.as_str();
+    let back = |note| with_note(view, id, note);
+    let show = || Redirect::to(&format!("{}/{id}", view.orders_path())).into_response();
     if order.status != Status::Pending {
-        return to_order(&id);
+        return show();
     }
     let Some(pending) = order.pending_payment() else {
         tracing::error!(order = %id, "pending order without a readable pending payment");
-        return with_note(&id, Note::CheckFailed);
+        return back(Note::CheckFailed);
     };
     match state.payments.retry(&pending).await {
-        Ok(receipt) => paid_page(&state, &receipt).await,
-        Err(NotPaid::Failed(failed)) => record_failed(&state, &failed).await,
-        Err(NotPaid::Pending(_)) => with_note(&id, Note::StillPending),
-        Err(NotPaid::Rejected(Rejection::InProgress)) => with_note(&id, Note::InProgress),
-        Err(NotPaid::Rejected(Rejection::ExpiredState)) => with_note(&id, Note::TooLate),
+        Ok(receipt) if view == View::Buyer => paid_page(state, &receipt).await,
+        Ok(_) => show(),
+        Err(NotPaid::Failed(failed)) => match record_failed(state, &failed).await {
+            response if view == View::Buyer => response,
+            _ => show(),
+        },
+        Err(NotPaid::Pending(_)) => back(Note::StillPending),
+        Err(NotPaid::Rejected(Rejection::InProgress)) => back(Note::InProgress),
+        Err(NotPaid::Rejected(Rejection::ExpiredState)) => back(Note::TooLate),
         Err(other) => {
             tracing::warn!(order = %id, refused = ?other, "retry refused");
-            with_note(&id, Note::CheckFailed)
+            back(Note::CheckFailed)
         }
     }
 }
 
-fn with_note(id: &str, note: Note) -> Response {
-    Redirect::to(&format!("/orders/{id}?note={}", note.as_str())).into_response()
+fn with_note(view: View, id: &str, note: Note) -> Response {
+    Redirect::to(&format!(
+        "{}/{id}?note={}",
+        view.orders_path(),
+        note.as_str()
+    ))
+    .into_response()
 }

@@ -18,10 +18,11 @@ fn key(len: usize) -> String {
     STANDARD.encode(vec![7u8; len])
 }
 
-const LIVE: [(&str, &str); 3] = [
+const LIVE: [(&str, &str); 4] = [
     ("SHOP_MODE", "live"),
     ("SHOP_PUBLIC_URL", "https://shop.example"),
     ("NOVINPAL_API_KEY", "np-secret-key"),
+    ("SHOP_ADMIN_PASSWORD", "admin-secret-pass"),
 ];
 
 #[test]
@@ -119,6 +120,10 @@ fn live_mode_reads_every_gateway() {
         ("GARDESHPAY_CREATE_URL", "http://127.0.0.1:9999/gardeshpay"),
         ("GARDESHPAY_VERIFY_URL", "http://127.0.0.1:9999/gardeshpay"),
         ("SHOP_GATEWAY_TIMEOUT_SECS", "7.5"),
+        ("SHOP_ADMIN_PASSWORD", "admin-secret-pass"),
+        ("SHOP_HEADER_TIMEOUT_SECS", "3"),
+        ("SHOP_REQUEST_TIMEOUT_SECS", "20"),
+        ("SHOP_MAX_CONNECTIONS", "64"),
     ])
     .expect("a full live configuration");
     assert_eq!(c.mode, Mode::Live);
@@ -127,6 +132,13 @@ fn live_mode_reads_every_gateway() {
     assert_eq!(c.database_url, "postgres://shop@localhost/shop");
     assert_eq!(c.signing_key.as_ref().map(|k| k.len()), Some(48));
     assert_eq!(c.gateway_timeout.as_millis(), 7500);
+    assert_eq!(
+        c.admin_password.as_ref().map(|p| p.expose()),
+        Some("admin-secret-pass")
+    );
+    assert_eq!(c.server.header_read_timeout.as_secs(), 3);
+    assert_eq!(c.server.request_timeout.as_secs(), 20);
+    assert_eq!(c.server.max_connections, 64);
     let g = &c.gateways;
     let idpay = g.idpay.as_ref().expect("idpay");
     assert_eq!(idpay.api_key.expose(), "idpay-secret");
@@ -153,6 +165,21 @@ fn live_mode_reads_every_gateway() {
 }
 
 #[test]
+fn live_mode_needs_an_admin_password_of_some_length() {
+    let strong = key(32);
+    let mut vars: Vec<(&str, &str)> = LIVE[..3].to_vec();
+    vars.push(("SHOP_SIGNING_KEY", &strong));
+    let err = config(&vars).unwrap_err();
+    assert_eq!(err, ConfigError::MissingAdminPassword);
+    assert!(err.to_string().contains("SHOP_ADMIN_PASSWORD"), "{err}");
+    vars.push(("SHOP_ADMIN_PASSWORD", "short"));
+    let err = config(&vars).unwrap_err();
+    assert!(err.to_string().starts_with("SHOP_ADMIN_PASSWORD"), "{err}");
+    // Sandbox mode makes one at start when none is set.
+    assert_eq!(config(&[]).unwrap().admin_password, None);
+}
+
+#[test]
 fn bad_values_name_their_variable() {
     for (var, value) in [
         ("SHOP_MODE", "production"),
@@ -161,6 +188,9 @@ fn bad_values_name_their_variable() {
         ("SHOP_GATEWAY_TIMEOUT_SECS", "soon"),
         ("SHOP_SANDBOX_URL", "ftp://127.0.0.1"),
         ("IDPAY_SANDBOX_HEADER", "maybe"),
+        ("SHOP_HEADER_TIMEOUT_SECS", "forever"),
+        ("SHOP_REQUEST_TIMEOUT_SECS", "0"),
+        ("SHOP_MAX_CONNECTIONS", "many"),
     ] {
         let mut vars = vec![(var, value)];
         if var == "IDPAY_SANDBOX_HEADER" {

@@ -27,9 +27,15 @@ async fn db() -> (TempDb, Db) {
 #[tokio::test]
 async fn migrations_create_the_tables_on_first_start_and_are_idempotent() {
     let (file, db) = db().await;
-    db.create_order("A1", "tea", Rial::new(1_290_000), GatewayId::NovinPal)
-        .await
-        .unwrap();
+    db.create_order(
+        "A1",
+        "buyer-1",
+        "tea",
+        Rial::new(1_290_000),
+        GatewayId::NovinPal,
+    )
+    .await
+    .unwrap();
     db.close().await;
     let again = Db::connect(&file.url()).await.expect("reopens");
     assert_eq!(again.orders().await.unwrap().len(), 1);
@@ -39,7 +45,13 @@ async fn migrations_create_the_tables_on_first_start_and_are_idempotent() {
 async fn each_transition_happens_once() {
     let (_file, db) = db().await;
     let o = db
-        .create_order("A1", "tea", Rial::new(1_290_000), GatewayId::NovinPal)
+        .create_order(
+            "A1",
+            "buyer-1",
+            "tea",
+            Rial::new(1_290_000),
+            GatewayId::NovinPal,
+        )
         .await
         .unwrap();
     assert_eq!(o.status, Status::Created);
@@ -70,7 +82,7 @@ async fn each_transition_happens_once() {
 async fn a_gateway_reference_belongs_to_one_order_only() {
     let (_file, db) = db().await;
     for id in ["A1", "A2"] {
-        db.create_order(id, "tea", Rial::new(1_290_000), GatewayId::IdPay)
+        db.create_order(id, "buyer-1", "tea", Rial::new(1_290_000), GatewayId::IdPay)
             .await
             .unwrap();
     }
@@ -144,7 +156,7 @@ async fn callback_with(
     fault: Option<Fault>,
 ) -> Outcome {
     shop.db
-        .create_order(id, "tea", amount, gateway)
+        .create_order(id, "buyer-1", "tea", amount, gateway)
         .await
         .unwrap();
     let started = payments
@@ -199,7 +211,13 @@ async fn paid_only_from_a_receipt_that_matches_the_order() {
 
     // Another order cannot take this receipt, even one with the same product and amount.
     shop.db
-        .create_order("R2", "tea", Rial::new(1_290_000), GatewayId::NovinPal)
+        .create_order(
+            "R2",
+            "buyer-1",
+            "tea",
+            Rial::new(1_290_000),
+            GatewayId::NovinPal,
+        )
         .await
         .unwrap();
     assert!(shop.db.mark_awaiting("R2", "OTHER-REF").await.unwrap());

@@ -26,7 +26,7 @@ async fn the_state_machine_holds_on_postgres() {
     };
     let db = Db::connect(&url).await.expect("connects and migrates");
     for id in ["A1", "A2"] {
-        db.create_order(id, "tea", Rial::new(1_290_000), GatewayId::IdPay)
+        db.create_order(id, "buyer-1", "tea", Rial::new(1_290_000), GatewayId::IdPay)
             .await
             .unwrap();
     }

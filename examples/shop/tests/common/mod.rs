@@ -241,7 +241,13 @@ impl Buyer {
         } else {
             format!("{}{path}", self.base)
         };
-        let response = self.http.get(url).send().await.expect("GET");
+        let response = self
+            .http
+            .get(url)
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .expect("GET");
         self.read(response).await
     }
 
@@ -249,6 +255,7 @@ impl Buyer {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
             .form(fields)
             .send()
             .await
