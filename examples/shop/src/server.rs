@@ -146,3 +146,56 @@ pub async fn serve(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::{body::Body, http::Request, routing::get};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn headers_of(router: Router) -> axum::http::HeaderMap {
+        let answer = router
+            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        answer.headers().clone()
+    }
+
+    #[tokio::test]
+    async fn https_adds_hsts_and_a_handlers_own_policy_is_kept() {
+        let limits = ServerLimits::default();
+        let plain = Router::new().route("/", get(|| async { "hi" }));
+        let headers = headers_of(harden(plain.clone(), &limits, true)).await;
+        assert_eq!(
+            headers[header::STRICT_TRANSPORT_SECURITY],
+            STRICT_TRANSPORT_SECURITY
+        );
+        assert_eq!(
+            headers[header::CONTENT_SECURITY_POLICY],
+            CONTENT_SECURITY_POLICY
+        );
+        assert!(
+            headers_of(harden(plain, &limits, false))
+                .await
+                .get(header::STRICT_TRANSPORT_SECURITY)
+                .is_none()
+        );
+
+        let own = Router::new().route(
+            "/",
+            get(|| async {
+                (
+                    [(header::CONTENT_SECURITY_POLICY, "script-src 'self'")],
+                    "hi",
+                )
+            }),
+        );
+        let headers = headers_of(harden(own, &limits, true)).await;
+        assert_eq!(
+            headers[header::CONTENT_SECURITY_POLICY],
+            "script-src 'self'"
+        );
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+    }
+}

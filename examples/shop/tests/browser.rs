@@ -78,7 +78,23 @@ async fn every_gateway_pays_in_a_real_browser() {
             .unwrap();
         assert_eq!(txn.successful_verifies, 1, "{gateway}: verified once");
     }
-    browser.screenshot("shop-orders").await;
+    // The buyer's own orders, then everyone's behind the admin password.
+    browser.goto(&format!("{}/orders", shop.base)).await;
+    let mine = browser.wait_for_text("data-view=\"buyer\"").await;
+    assert!(browser.screenshot("shop-buyer-orders").await.exists());
+    let origin = shop.base.trim_start_matches("http://");
+    browser
+        .goto(&format!(
+            "http://admin:{}@{origin}/admin",
+            shop.admin_password
+        ))
+        .await;
+    let all = browser.wait_for_text("data-view=\"admin\"").await;
+    for order in shop.db.orders().await.unwrap() {
+        assert!(mine.contains(&order.id) && all.contains(&order.id));
+    }
+    assert!(all.contains("Refused callbacks since start"), "{all}");
+    assert!(browser.screenshot("shop-admin").await.exists());
     browser.close().await;
 }
 

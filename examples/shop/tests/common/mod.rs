@@ -40,6 +40,8 @@ pub struct TestShop {
     pub payments: Payments,
     pub sandbox: SandboxHandle,
     pub sandbox_url: String,
+    /// The password of `/admin`, made at start as sandbox mode does.
+    pub admin_password: String,
     task: JoinHandle<std::io::Result<()>>,
 }
 
@@ -59,6 +61,8 @@ pub struct Options {
     /// The reconciler's interval and grace; `None`: the shop's defaults (a minute, two),
     /// which no test waits for.
     pub reconcile: Option<(Duration, Duration)>,
+    /// The server's patience with slow clients; `None`: the shop's defaults.
+    pub limits: Option<shop::ServerLimits>,
 }
 
 impl Default for Options {
@@ -68,6 +72,7 @@ impl Default for Options {
             port: 0,
             timeout: GATEWAY_TIMEOUT,
             reconcile: None,
+            limits: None,
         }
     }
 }
@@ -92,6 +97,9 @@ impl TestShop {
             config.reconcile_every = every;
             config.reconcile_grace = grace;
         }
+        if let Some(limits) = options.limits {
+            config.server = limits;
+        }
         config.sandbox = match &options.external_sandbox {
             Some((url, _)) => SandboxSetup::External(url.clone()),
             None => SandboxSetup::InProcess("127.0.0.1:0".parse().expect("addr")),
@@ -104,6 +112,10 @@ impl TestShop {
         };
         let sandbox_url = shop.sandbox_url.clone().expect("sandbox url");
         let (db_handle, payments) = (shop.db().clone(), shop.payments().clone());
+        let admin_password = shop
+            .generated_admin_password
+            .clone()
+            .expect("sandbox mode makes an admin password");
         let task = tokio::spawn(shop.serve(listener));
         TestShop {
             base,
@@ -112,6 +124,7 @@ impl TestShop {
             payments,
             sandbox,
             sandbox_url,
+            admin_password,
             task,
         }
     }
@@ -199,6 +212,14 @@ impl Buyer {
         }
     }
 
+    /// The value of the cookie `name`, if the shop set one.
+    pub fn jar_value(&self, name: &str) -> Option<String> {
+        self.jar
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
     fn cookie_header(&self) -> String {
         self.jar
             .iter()
@@ -252,14 +273,42 @@ impl Buyer {
     }
 
     pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        self.post_form_with(path, fields, &[]).await
+    }
+
+    /// A form post with extra headers, e.g. the `Origin` a browser sends.
+    pub async fn post_form_with(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        let mut request = self
+            .http
+            .post(url)
+            .header(COOKIE, self.cookie_header())
+            .form(fields);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("POST");
+        self.read(response).await
+    }
+
+    /// A `GET` with the admin password (HTTP Basic).
+    pub async fn get_as_admin(&mut self, path: &str, password: &str) -> Answer {
         let response = self
             .http
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .form(fields)
+            .get(format!("{}{path}", self.base))
+            .basic_auth("admin", Some(password))
             .send()
             .await
-            .expect("POST");
+            .expect("GET");
         self.read(response).await
     }
 
