@@ -1,11 +1,16 @@
 //! The admin API under `/_admin`.
+//!
+//! A development tool for loopback, never to be exposed. Even there a page the developer
+//! opens on another site could post to it, so writes must be JSON (a cross-site JSON
+//! post needs a CORS preflight, which is never granted) and must not say they come from
+//! another site (`Sec-Fetch-Site`, `Origin`).
 
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{FromRequestParts, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -34,6 +39,55 @@ fn json_value(status: StatusCode, body: String) -> Response {
     res
 }
 
+/// Proof that a write to the admin API came from the sandbox's own page or a local tool.
+struct LocalWrite;
+
+impl<S: Send + Sync> FromRequestParts<S> for LocalWrite {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let headers = &parts.headers;
+        if is_cross_site(headers) {
+            return Err(json_value(
+                StatusCode::FORBIDDEN,
+                serde_json::json!({ "error": "the admin API refuses writes from other sites" })
+                    .to_string(),
+            ));
+        }
+        let json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().starts_with("application/json"));
+        if parts.method == Method::POST && !json {
+            return Err(json_value(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                serde_json::json!({ "error": "send the body as application/json" }).to_string(),
+            ));
+        }
+        Ok(LocalWrite)
+    }
+}
+
+/// Whether the browser says the request came from another site: `Sec-Fetch-Site`
+/// other than `same-origin`/`none`, or an `Origin` whose host is not the `Host` asked.
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site")
+        && !matches!(site.as_bytes(), b"same-origin" | b"none")
+    {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let host = headers.get(header::HOST).map(HeaderValue::as_bytes);
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, host)| host.as_bytes());
+    origin_host.is_none() || origin_host != host
+}
+
 fn bad_request(message: &str) -> Response {
     json_value(
         StatusCode::BAD_REQUEST,
@@ -60,7 +114,7 @@ struct FaultRequest {
     after: bool,
 }
 
-async fn set_fault(State(app): State<App>, body: Bytes) -> Response {
+async fn set_fault(State(app): State<App>, _: LocalWrite, body: Bytes) -> Response {
     let req: FaultRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => return bad_request(&e.to_string()),
@@ -101,7 +155,7 @@ async fn list_faults(State(app): State<App>) -> Response {
     json_value(StatusCode::OK, serde_json::Value::Array(faults).to_string())
 }
 
-async fn clear_faults(State(app): State<App>) -> Response {
+async fn clear_faults(State(app): State<App>, _: LocalWrite) -> Response {
     app.clear_faults();
     json_value(StatusCode::OK, "[]".to_owned())
 }
@@ -111,7 +165,7 @@ struct Advance {
     seconds: u64,
 }
 
-async fn advance_clock(State(app): State<App>, body: Bytes) -> Response {
+async fn advance_clock(State(app): State<App>, _: LocalWrite, body: Bytes) -> Response {
     let req: Advance = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => return bad_request(&e.to_string()),
@@ -139,7 +193,9 @@ async fn html(State(app): State<App>) -> Response {
         ));
     }
     let body = format!(
-        "<p><a href=\"/_admin/transactions\">JSON</a></p>\
+        "<p class=\"warn\">A development tool for loopback: never expose the sandbox to a \
+         network. / ابزار توسعه روی همین رایانه؛ هرگز آن را در شبکه در دسترس نگذارید.</p>\
+         <p><a href=\"/_admin/transactions\">JSON</a></p>\
          <table><thead><tr><th>gateway</th><th>key</th><th>order id</th><th>amount (rial)</th>\
          <th>state</th><th>verify calls</th><th>successful verifies</th><th>repeat verifies</th>\
          <th>created at</th></tr></thead><tbody>{rows}</tbody></table>"

@@ -343,3 +343,77 @@ async fn concurrent_verifies_succeed_first_exactly_once() {
     assert_eq!(statuses.iter().filter(|s| *s == "100").count(), 1);
     assert_eq!(statuses.iter().filter(|s| *s == "101").count(), 23);
 }
+
+#[tokio::test]
+async fn the_admin_api_refuses_writes_from_other_sites() {
+    let sb = sandbox().await;
+    let url = format!("{}/_admin/faults", sb.base_url);
+    let fault = json!({"gateway":"novinpal","call":"verify","fault":{"kind":"status","code":500}});
+    // What a page on another site can send without a preflight: a text/plain body.
+    let plain = client()
+        .post(&url)
+        .header("content-type", "text/plain")
+        .header("origin", "http://evil.example")
+        .body(fault.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status().as_u16(), 403);
+    let plain_local = client()
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body(fault.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain_local.status().as_u16(), 415);
+    for (name, value) in [
+        ("origin", "http://evil.example"),
+        ("origin", "null"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let refused = client()
+            .post(&url)
+            .header(name, value)
+            .json(&fault)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status().as_u16(), 403, "{name}: {value}");
+        let cleared = client()
+            .delete(&url)
+            .header(name, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cleared.status().as_u16(), 403, "{name}: {value}");
+    }
+    let faults = || async {
+        let (_, body) = text(client().get(&url).send().await.unwrap()).await;
+        serde_json::from_str::<Vec<Value>>(&body).unwrap().len()
+    };
+    assert_eq!(faults().await, 0, "no fault was set");
+
+    // The sandbox's own origin, and tools that send no Origin, may write.
+    let own = client()
+        .post(&url)
+        .header("origin", sb.base_url.as_str())
+        .header("sec-fetch-site", "same-origin")
+        .json(&fault)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status().as_u16(), 200);
+    assert_eq!(faults().await, 1);
+
+    let (status, page) = text(
+        client()
+            .get(format!("{}/_admin", sb.base_url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("never expose the sandbox"), "{page}");
+}
