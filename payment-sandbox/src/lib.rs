@@ -3,9 +3,9 @@
 //! testing shops.
 //!
 //! One server serves all seven, each under its own path prefix (`/idpay`, `/novinpal`,
-//! `/inopal`, `/canpay`, `/gardeshpay`, `/zarinpal`, `/zibal`): point an adapter's base URL at
-//! `{sandbox}/{prefix}` and it finds the gateway's documented paths there. Each gateway also
-//! has a payment page with buttons for what a buyer can do (pay, cancel, pay with a
+//! `/inopal`, `/canpay`, `/gardeshpay`, `/zarinpal`, `/zibal`): point an adapter's base URL
+//! at `{sandbox}/{prefix}` and it finds the gateway's documented paths there. Each gateway
+//! also has a payment page with buttons for what a buyer can do (pay, cancel, pay with a
 //! non-matching card, fail at the bank), an admin view of every transaction under
 //! `/_admin`, fault injection (delay, HTTP status, malformed body, dropped connection) and a
 //! clock that tests can move. The README describes every choice made where a gateway's
