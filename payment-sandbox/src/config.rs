@@ -10,6 +10,11 @@ pub const INOPAL_GATEWAY_ID: &str = "sandbox-inopal-gateway-id";
 pub const CANPAY_MERCHANT: &str = "sbx-can-pay-0001";
 /// GardeshPay's default merchant provider token: none, so `token` is not checked.
 pub const GARDESHPAY_TOKEN: Option<&str> = None;
+/// Zarinpal's default `merchant_id`, a 36-character UUID like a real one (the document shows
+/// only `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`).
+pub const ZARINPAL_MERCHANT_ID: &str = "5d8e2c1a-7b34-4f60-9a1e-3c2b8d6f0a47";
+/// Zibal's default `merchant`: `zibal`, the test merchant of Zibal's own document.
+pub const ZIBAL_MERCHANT: &str = "zibal";
 
 /// How the sandbox behaves: credentials, Inopal's buyer fee, the public base URL.
 ///
@@ -34,6 +39,10 @@ pub struct SandboxConfig {
     pub canpay_merchant: String,
     /// GardeshPay's merchant token; `None` = not checked.
     pub gardeshpay_token: Option<String>,
+    /// Zarinpal's `merchant_id`.
+    pub zarinpal_merchant_id: String,
+    /// Zibal's `merchant`.
+    pub zibal_merchant: String,
     /// Inopal's buyer fee share in rial, added to `payment_amount`.
     pub inopal_buyer_fee: u64,
     /// The base URL used in links the sandbox hands out (payment pages), without a
@@ -49,6 +58,8 @@ impl Default for SandboxConfig {
             inopal_gateway_id: INOPAL_GATEWAY_ID.to_owned(),
             canpay_merchant: CANPAY_MERCHANT.to_owned(),
             gardeshpay_token: GARDESHPAY_TOKEN.map(str::to_owned),
+            zarinpal_merchant_id: ZARINPAL_MERCHANT_ID.to_owned(),
+            zibal_merchant: ZIBAL_MERCHANT.to_owned(),
             inopal_buyer_fee: 0,
             public_url: None,
         }
@@ -88,6 +99,18 @@ impl SandboxConfig {
     /// Sets (or with `None` disables) GardeshPay's merchant token check.
     pub fn gardeshpay_token(mut self, token: Option<impl Into<String>>) -> Self {
         self.gardeshpay_token = token.map(Into::into);
+        self
+    }
+
+    /// Sets Zarinpal's merchant id.
+    pub fn zarinpal_merchant_id(mut self, id: impl Into<String>) -> Self {
+        self.zarinpal_merchant_id = id.into();
+        self
+    }
+
+    /// Sets Zibal's merchant.
+    pub fn zibal_merchant(mut self, merchant: impl Into<String>) -> Self {
+        self.zibal_merchant = merchant.into();
         self
     }
 

@@ -9,6 +9,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
+use time::macros::{format_description, offset};
 
 use crate::json::J;
 use crate::model::{
@@ -89,6 +90,19 @@ impl Params {
             .filter(|s| !s.is_empty())
     }
 
+    /// A field as it was sent; `None` when absent.
+    pub(crate) fn value(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
+    /// A nested object's fields (Zarinpal's `metadata`); empty when absent or not an object.
+    pub(crate) fn object(&self, name: &str) -> Params {
+        match self.0.get(name) {
+            Some(Value::Object(map)) => Params(map.clone().into_iter().collect()),
+            _ => Params::default(),
+        }
+    }
+
     /// Whether the field is present (even empty).
     pub(crate) fn has(&self, name: &str) -> bool {
         !matches!(self.0.get(name), None | Some(Value::Null))
@@ -123,6 +137,30 @@ pub(crate) fn json(status: u16, body: J) -> Response {
         HeaderValue::from_static("application/json"),
     );
     res
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in Iran time (UTC+03:30).
+pub(crate) fn iran_time(unix: i64) -> String {
+    iran_format(
+        unix,
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+    )
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.000000` in Iran time (UTC+03:30), the shape of Zibal's times.
+pub(crate) fn iran_iso_time(unix: i64) -> String {
+    iran_format(
+        unix,
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].000000"),
+    )
+}
+
+fn iran_format(unix: i64, format: &(impl time::formatting::Formattable + ?Sized)) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(|t| t.to_offset(offset!(+3:30)))
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_default()
 }
 
 /// Whether a URL is an absolute http(s) URL.

@@ -13,6 +13,8 @@ pub(crate) enum J {
     I(i64),
     /// A boolean.
     B(bool),
+    /// `null`.
+    N,
     /// An array.
     A(Vec<J>),
     /// An object, in order.
@@ -48,6 +50,7 @@ impl Serialize for J {
             J::U(v) => ser.serialize_u64(*v),
             J::I(v) => ser.serialize_i64(*v),
             J::B(v) => ser.serialize_bool(*v),
+            J::N => ser.serialize_unit(),
             J::A(items) => {
                 let mut seq = ser.serialize_seq(Some(items.len()))?;
                 for item in items {

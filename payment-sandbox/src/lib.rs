@@ -1,10 +1,11 @@
-//! A faithful local simulator of five Iranian internet payment gateways — IDPay, NovinPal,
-//! Inopal, CanPay and GardeshPay — for developing, demonstrating and testing shops.
+//! A faithful local simulator of seven Iranian internet payment gateways — IDPay, NovinPal,
+//! Inopal, CanPay, GardeshPay, Zarinpal and Zibal — for developing, demonstrating and
+//! testing shops.
 //!
-//! One server serves all five, each under its own path prefix (`/idpay`, `/novinpal`,
-//! `/inopal`, `/canpay`, `/gardeshpay`): point an adapter's base URL at
-//! `{sandbox}/{prefix}` and it finds the gateway's documented paths there. Each gateway also
-//! has a payment page with buttons for what a buyer can do (pay, cancel, pay with a
+//! One server serves all seven, each under its own path prefix (`/idpay`, `/novinpal`,
+//! `/inopal`, `/canpay`, `/gardeshpay`, `/zarinpal`, `/zibal`): point an adapter's base URL
+//! at `{sandbox}/{prefix}` and it finds the gateway's documented paths there. Each gateway
+//! also has a payment page with buttons for what a buyer can do (pay, cancel, pay with a
 //! non-matching card, fail at the bank), an admin view of every transaction under
 //! `/_admin`, fault injection (delay, HTTP status, malformed body, dropped connection) and a
 //! clock that tests can move. The README describes every choice made where a gateway's
@@ -37,6 +38,8 @@ mod json;
 mod model;
 mod novinpal;
 mod store;
+mod zarinpal;
+mod zibal;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,7 +52,7 @@ use axum::routing::post;
 
 pub use config::{
     CANPAY_MERCHANT, GARDESHPAY_TOKEN, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY,
-    SandboxConfig,
+    SandboxConfig, ZARINPAL_MERCHANT_ID, ZIBAL_MERCHANT,
 };
 pub use model::{
     ActError, Action, Call, CallbackInstruction, CallbackMethod, Fault, FaultSpec, SandboxGateway,
@@ -80,7 +83,7 @@ impl Sandbox {
         }
     }
 
-    /// All routes: the five gateways, their payment pages and `/_admin`.
+    /// All routes: the seven gateways, their payment pages and `/_admin`.
     pub fn router(&self) -> Router {
         let mut router = Router::new()
             .merge(idpay::routes())
@@ -88,6 +91,8 @@ impl Sandbox {
             .merge(inopal::routes())
             .merge(canpay::routes())
             .merge(gardeshpay::routes())
+            .merge(zarinpal::routes())
+            .merge(zibal::routes())
             .merge(admin::routes());
         for gateway in SandboxGateway::ALL {
             router = router.route(

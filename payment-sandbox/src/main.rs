@@ -1,9 +1,9 @@
-//! `payment-sandbox`: serves the five simulated gateways on one port.
+//! `payment-sandbox`: serves the seven simulated gateways on one port.
 
 use clap::Parser;
 use payment_sandbox::{Call, Fault, FaultSpec, Sandbox, SandboxConfig, SandboxGateway};
 
-/// A local simulator of IDPay, NovinPal, Inopal, CanPay and GardeshPay.
+/// A local simulator of IDPay, NovinPal, Inopal, CanPay, GardeshPay, Zarinpal and Zibal.
 #[derive(Debug, Parser)]
 #[command(name = "payment-sandbox", version, about, long_about = None)]
 struct Args {
@@ -39,6 +39,12 @@ struct Args {
     /// GardeshPay merchant `token` to require (not checked when absent).
     #[arg(long)]
     gardeshpay_token: Option<String>,
+    /// Zarinpal `merchant_id`.
+    #[arg(long, default_value = payment_sandbox::ZARINPAL_MERCHANT_ID)]
+    zarinpal_merchant_id: String,
+    /// Zibal `merchant`.
+    #[arg(long, default_value = payment_sandbox::ZIBAL_MERCHANT)]
+    zibal_merchant: String,
 }
 
 fn parse_fault(s: &str) -> Result<(SandboxGateway, Call, Fault), String> {
@@ -65,6 +71,8 @@ async fn main() {
         .inopal_fee(args.inopal_fee)
         .canpay_merchant(args.canpay_merchant)
         .gardeshpay_token(args.gardeshpay_token)
+        .zarinpal_merchant_id(args.zarinpal_merchant_id)
+        .zibal_merchant(args.zibal_merchant)
         .public_url(public_url.clone());
     let sandbox = Sandbox::new(config);
     for spec in &args.faults {

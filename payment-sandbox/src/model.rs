@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// One of the five simulated gateways.
+/// One of the seven simulated gateways.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SandboxGateway {
@@ -19,16 +19,22 @@ pub enum SandboxGateway {
     CanPay,
     /// GardeshPay, under `/gardeshpay`.
     GardeshPay,
+    /// Zarinpal, under `/zarinpal`.
+    Zarinpal,
+    /// Zibal, under `/zibal`.
+    Zibal,
 }
 
 impl SandboxGateway {
-    /// All five gateways, in a stable order.
-    pub const ALL: [SandboxGateway; 5] = [
+    /// All seven gateways, in a stable order.
+    pub const ALL: [SandboxGateway; 7] = [
         SandboxGateway::IdPay,
         SandboxGateway::NovinPal,
         SandboxGateway::Inopal,
         SandboxGateway::CanPay,
         SandboxGateway::GardeshPay,
+        SandboxGateway::Zarinpal,
+        SandboxGateway::Zibal,
     ];
 
     /// The lowercase name, also the path prefix without its slash (`"idpay"`).
@@ -39,6 +45,8 @@ impl SandboxGateway {
             SandboxGateway::Inopal => "inopal",
             SandboxGateway::CanPay => "canpay",
             SandboxGateway::GardeshPay => "gardeshpay",
+            SandboxGateway::Zarinpal => "zarinpal",
+            SandboxGateway::Zibal => "zibal",
         }
     }
 
@@ -50,6 +58,8 @@ impl SandboxGateway {
             SandboxGateway::Inopal => "/inopal",
             SandboxGateway::CanPay => "/canpay",
             SandboxGateway::GardeshPay => "/gardeshpay",
+            SandboxGateway::Zarinpal => "/zarinpal",
+            SandboxGateway::Zibal => "/zibal",
         }
     }
 
@@ -61,6 +71,8 @@ impl SandboxGateway {
             SandboxGateway::Inopal => "Inopal (اینوپال)",
             SandboxGateway::CanPay => "CanPay (پرداخت یاری)",
             SandboxGateway::GardeshPay => "GardeshPay (گردش پی)",
+            SandboxGateway::Zarinpal => "Zarinpal (زرین‌پال)",
+            SandboxGateway::Zibal => "Zibal (زیبال)",
         }
     }
 }
@@ -79,7 +91,9 @@ impl FromStr for SandboxGateway {
             .into_iter()
             .find(|g| g.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown gateway `{s}` (idpay, novinpal, inopal, canpay, gardeshpay)")
+                format!(
+                    "unknown gateway `{s}` (idpay, novinpal, inopal, canpay, gardeshpay, zarinpal, zibal)"
+                )
             })
     }
 }
@@ -88,13 +102,14 @@ impl FromStr for SandboxGateway {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Call {
-    /// Creating a payment (token / request / getToken).
+    /// Creating a payment (token / request / getToken / request.json).
     Create,
     /// Verifying a payment (IDPay's v1 inquiry also counts as an inquiry, not a verify).
     Verify,
-    /// IDPay's inquiry (v1 and v1.1).
+    /// An inquiry: IDPay's (v1 and v1.1), Zarinpal's `inquiry.json` and `unVerified.json`,
+    /// Zibal's.
     Inquiry,
-    /// NovinPal's reverse.
+    /// A reverse: NovinPal's, Zarinpal's `reverse.json`.
     Reverse,
 }
 
@@ -123,7 +138,8 @@ pub enum Action {
     /// Cancels on the payment page.
     Cancel,
     /// Pays with a card that is not the one the merchant asked for (NovinPal `card_number`);
-    /// on the other gateways the bank declines it, like [`Action::BankFail`].
+    /// on the other gateways the payment is declined, like [`Action::BankFail`] (Zibal
+    /// reports it with its own status, 4 "invalid card number").
     WrongCard,
     /// The bank fails the payment.
     BankFail,
@@ -161,7 +177,7 @@ pub enum TxnState {
     CardMismatch,
     /// Verified (confirmed) by the merchant.
     Verified,
-    /// Reversed (refunded) after verification (NovinPal).
+    /// Reversed (refunded) after verification (NovinPal, Zarinpal).
     Reversed,
 }
 
@@ -188,14 +204,16 @@ pub struct Transaction {
     /// The gateway.
     pub gateway: SandboxGateway,
     /// The payment key used in the payment page URL: IDPay `id`, NovinPal `refId`, Inopal
-    /// `token`, CanPay `token`, GardeshPay `token`.
+    /// `token`, CanPay `token`, GardeshPay `token`, Zarinpal `authority`, Zibal `trackId`.
     pub key: String,
     /// The secondary reference: IDPay `track_id`, Inopal `ref_num`, GardeshPay
     /// `trackingNumber` (once the buyer returned); `None` elsewhere.
     pub reference: Option<String>,
-    /// The merchant's order id (`invoice_id`, `invoiceNumber`).
+    /// The merchant's order id (`invoice_id`, `invoiceNumber`, Zarinpal `metadata.order_id`,
+    /// Zibal `orderId`); empty where the gateway makes it optional and none was sent.
     pub order_id: String,
-    /// The amount in rial that the merchant asked for.
+    /// The amount in rial that the merchant asked for (a Zarinpal amount in toman, `IRT`,
+    /// is recorded here times ten).
     pub amount: u64,
     /// What the buyer pays (Inopal adds its buyer fee; equal to `amount` elsewhere).
     pub payment_amount: u64,
@@ -205,7 +223,18 @@ pub struct Transaction {
     pub description: Option<String>,
     /// The buyer's mobile number, if any.
     pub mobile: Option<String>,
-    /// The card the merchant required (NovinPal `card_number`).
+    /// The buyer's email, if any (Zarinpal `metadata.email`).
+    pub email: Option<String>,
+    /// The buyer's national code, if any (Zibal `nationalCode`).
+    pub national_code: Option<String>,
+    /// The currency the merchant stated the amount in (Zarinpal `currency`: `IRR` or `IRT`);
+    /// `None` where the gateway has no such field or none was sent (rial).
+    pub currency: Option<String>,
+    /// The `Referer` header of the create request, if any (Zarinpal's `unVerified.json`
+    /// reports it).
+    pub referer: Option<String>,
+    /// The card the merchant required (NovinPal `card_number`, Zarinpal
+    /// `metadata.card_pan`); for Zibal the `allowedCards`, joined with `,`.
     pub required_card: Option<String>,
     /// GardeshPay's `invoiceDate`, as sent.
     pub invoice_date: Option<String>,
@@ -213,6 +242,8 @@ pub struct Transaction {
     pub sandbox_header: bool,
     /// The state.
     pub state: TxnState,
+    /// What the buyer did on the payment page, once they acted.
+    pub buyer_action: Option<Action>,
     /// The (fake) full card number the buyer used, once they acted with a card.
     pub card_number: Option<String>,
     /// The bank's reference for the payment, once paid.
@@ -230,15 +261,17 @@ pub struct Transaction {
     /// Verify calls that reached this payment (IDPay v1 inquiries included).
     pub verify_calls: u32,
     /// Verify answers that told the merchant "paid" as if for the first time:
-    /// `verifiedBefore:false`, IDPay `"100"`, Inopal `1`, and every CanPay success (CanPay
-    /// cannot tell a repeat apart), every IDPay v1 inquiry answering `"100"`.
+    /// `verifiedBefore:false`, IDPay `"100"`, Inopal `1`, Zarinpal `100`, Zibal `100`, and
+    /// every CanPay success (CanPay cannot tell a repeat apart), every IDPay v1 inquiry
+    /// answering `"100"`.
     pub successful_verifies: u32,
     /// Verify answers that said "already verified": `verifiedBefore:true`, IDPay `"101"`,
-    /// Inopal `-16`.
+    /// Inopal `-16`, Zarinpal `101`, Zibal `201`.
     pub repeat_verifies: u32,
-    /// IDPay v1.1 inquiry calls.
+    /// Inquiry calls that reached this payment: IDPay v1.1, Zarinpal `inquiry.json`, Zibal
+    /// `inquiry`.
     pub inquiry_calls: u32,
-    /// NovinPal reverse calls.
+    /// Reverse calls that reached this payment: NovinPal, Zarinpal.
     pub reverse_calls: u32,
 }
 

@@ -6,9 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
-use time::macros::{format_description, offset};
 
-use crate::http::{Amount, App, Params, faulted, is_http_url, json, payment_page};
+use crate::http::{Amount, App, Params, faulted, iran_time, is_http_url, json, payment_page};
 use crate::json::{J, o, s};
 use crate::model::{Call, SandboxGateway, Transaction, TxnState};
 use crate::store::{fresh_key, mask_dashed, new_txn, random_digits};
@@ -76,20 +75,6 @@ async fn create(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         json(200, o([("refId", s(ref_id)), ("status", J::I(1))]))
     })
     .await
-}
-
-/// `YYYY-MM-DD HH:MM:SS` in Iran time (UTC+03:30).
-fn iran_time(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .map(|t| t.to_offset(offset!(+3:30)))
-        .ok()
-        .and_then(|t| {
-            t.format(format_description!(
-                "[year]-[month]-[day] [hour]:[minute]:[second]"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
 }
 
 /// The documented success body.

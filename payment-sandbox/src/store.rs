@@ -130,10 +130,19 @@ impl Store {
             return Err(ActError::AlreadyActed(txn.state));
         }
         txn.returned_at = Some(now);
+        txn.buyer_action = Some(action);
         match action {
             Action::Pay => {
                 let card = match (&txn.required_card, gateway) {
-                    (Some(card), SandboxGateway::NovinPal) if is_card(card) => card.clone(),
+                    (Some(card), SandboxGateway::NovinPal | SandboxGateway::Zarinpal)
+                        if is_card(card) =>
+                    {
+                        card.clone()
+                    }
+                    (Some(cards), SandboxGateway::Zibal) => cards
+                        .split(',')
+                        .find(|c| is_card(c))
+                        .map_or_else(random_card, str::to_owned),
                     _ => random_card(),
                 };
                 txn.card_number = Some(card);
@@ -256,6 +265,24 @@ fn callback_for(txn: &Transaction, action: Action, now: i64) -> CallbackInstruct
                 ("invoiceNumber", txn.order_id.clone()),
             ]),
         ),
+        SandboxGateway::Zarinpal => get(
+            txn,
+            pairs(&[
+                ("Authority", txn.key.clone()),
+                ("Status", if paid { "OK" } else { "NOK" }.to_owned()),
+            ]),
+        ),
+        SandboxGateway::Zibal => {
+            let mut fields = vec![
+                ("success", if paid { "1" } else { "0" }.to_owned()),
+                ("trackId", txn.key.clone()),
+            ];
+            if !txn.order_id.is_empty() {
+                fields.push(("orderId", txn.order_id.clone()));
+            }
+            fields.push(("status", crate::zibal::status_code(txn).to_string()));
+            get(txn, pairs(&fields))
+        }
     }
 }
 
@@ -297,7 +324,7 @@ fn card_digits(card: &str) -> String {
     card.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// `123456******1234` (IDPay; also used for Inopal and GardeshPay).
+/// `123456******1234` (IDPay; also used for Inopal, GardeshPay, Zarinpal and Zibal).
 pub(crate) fn mask_idpay(card: &str) -> String {
     let d = card_digits(card);
     if d.len() < 10 {
@@ -372,6 +399,11 @@ pub(crate) fn random_lower(len: usize) -> String {
     random_from(b"abcdefghijklmnopqrstuvwxyz", len)
 }
 
+/// Random lowercase letters and digits.
+pub(crate) fn random_lower_alnum(len: usize) -> String {
+    random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", len)
+}
+
 /// Random mixed-case letters and digits.
 pub(crate) fn random_alnum(len: usize) -> String {
     random_from(
@@ -397,10 +429,15 @@ pub(crate) fn new_txn(gateway: SandboxGateway, key: String, now: i64) -> Transac
         callback_url: String::new(),
         description: None,
         mobile: None,
+        email: None,
+        national_code: None,
+        currency: None,
+        referer: None,
         required_card: None,
         invoice_date: None,
         sandbox_header: false,
         state: TxnState::Created,
+        buyer_action: None,
         card_number: None,
         bank_reference: None,
         created_at: now,

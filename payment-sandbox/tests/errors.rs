@@ -8,7 +8,7 @@ mod common;
 use common::{client, sandbox, text};
 use payment_sandbox::{
     CANPAY_MERCHANT, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY, Sandbox, SandboxConfig,
-    SandboxGateway,
+    SandboxGateway, ZARINPAL_MERCHANT_ID, ZIBAL_MERCHANT,
 };
 use serde_json::{Value, json};
 
@@ -558,6 +558,281 @@ async fn gardeshpay_errors() {
                 .to_owned()
         )
     );
+}
+
+fn zarinpal_error(code: i32, message: &str, validations: Value) -> (u16, String) {
+    (
+        422,
+        json!({"data": [], "errors": {"code": code, "message": message,
+                                      "validations": validations}})
+        .to_string(),
+    )
+}
+
+fn zarinpal_validation(validations: Value) -> (u16, String) {
+    zarinpal_error(
+        -9,
+        "The input params invalid, validation error.",
+        validations,
+    )
+}
+
+#[tokio::test]
+async fn zarinpal_errors() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(SandboxGateway::Zarinpal);
+    let post = |call: &'static str, body: Value| {
+        let url = format!("{base}/pg/v4/payment/{call}.json");
+        async move { text(client().post(url).json(&body).send().await.unwrap()).await }
+    };
+    let ok = json!({"merchant_id": ZARINPAL_MERCHANT_ID, "amount": 10000,
+                    "description": "d", "callback_url": SHOP});
+    let with = |k: &str, v: Value| {
+        let mut b = ok.clone();
+        b[k] = v;
+        b
+    };
+    // Every missing field at once, in one -9.
+    assert_eq!(
+        post("request", json!({})).await,
+        zarinpal_validation(json!([
+            {"merchant_id": "The merchant id field is required."},
+            {"amount": "The amount field is required."},
+            {"description": "The description field is required."},
+            {"callback_url": "The callback url field is required."},
+        ]))
+    );
+    let cases = [
+        (
+            with("merchant_id", json!("short")),
+            json!([{"merchant_id": "The merchant id must be 36 characters."}]),
+        ),
+        (
+            with("amount", json!(9999)),
+            json!([{"amount": "The amount must be at least 10000."}]),
+        ),
+        (
+            with("amount", json!("ten")),
+            json!([{"amount": "The amount must be an integer."}]),
+        ),
+        (
+            with("currency", json!("USD")),
+            json!([{"currency": "The selected currency is invalid."}]),
+        ),
+        (
+            with("description", json!("d".repeat(501))),
+            json!([{"description": "The description may not be greater than 500 characters."}]),
+        ),
+        (
+            with("callback_url", json!("ftp://shop.example/cb")),
+            json!([{"callback_url": "The callback url format is invalid."}]),
+        ),
+        (
+            with(
+                "metadata",
+                json!({"mobile": "0912", "email": "nope", "card_pan": "1234"}),
+            ),
+            json!([
+                {"metadata.mobile": "The metadata.mobile format is invalid."},
+                {"metadata.email": "The metadata.email must be a valid email address."},
+                {"metadata.card_pan": "The metadata.card pan format is invalid."},
+            ]),
+        ),
+    ];
+    for (body, validations) in cases {
+        assert_eq!(
+            post("request", body.clone()).await,
+            zarinpal_validation(validations),
+            "{body}"
+        );
+    }
+    // In toman the minimum is 1,000.
+    let mut toman = with("currency", json!("IRT"));
+    toman["amount"] = json!(999);
+    assert_eq!(
+        post("request", toman.clone()).await,
+        zarinpal_validation(json!([{"amount": "The amount must be at least 1000."}]))
+    );
+    toman["amount"] = json!(1000);
+    assert_eq!(post("request", toman.clone()).await.0, 200);
+    // A well-formed merchant id that is not the sandbox's.
+    let terminal = zarinpal_error(
+        -10,
+        "Terminal is not valid, please check merchant_id or ip address.",
+        json!([]),
+    );
+    let other = "00000000-0000-0000-0000-000000000000";
+    assert_eq!(
+        post("request", with("merchant_id", json!(other))).await,
+        terminal
+    );
+    // At most 100,000,000 toman.
+    let too_much = zarinpal_error(-41, "Maximum amount is 100,000,000 tomans.", json!([]));
+    assert_eq!(
+        post("request", with("amount", json!(1_000_000_001u64))).await,
+        too_much
+    );
+    toman["amount"] = json!(100_000_001);
+    assert_eq!(post("request", toman).await, too_much);
+    assert_eq!(
+        post("request", with("amount", json!(1_000_000_000u64)))
+            .await
+            .0,
+        200
+    );
+
+    // verify
+    assert_eq!(
+        post("verify", json!({})).await,
+        zarinpal_validation(json!([
+            {"merchant_id": "The merchant id field is required."},
+            {"authority": "The authority field is required."},
+            {"amount": "The amount field is required."},
+        ]))
+    );
+    let unknown = "A000000000000000000000000000nope0000";
+    assert_eq!(
+        post(
+            "verify",
+            json!({"merchant_id": other, "authority": unknown, "amount": 10000})
+        )
+        .await,
+        terminal
+    );
+    let invalid = zarinpal_error(-54, "Invalid authority.", json!([]));
+    assert_eq!(
+        post(
+            "verify",
+            json!({"merchant_id": ZARINPAL_MERCHANT_ID, "authority": unknown, "amount": 10000})
+        )
+        .await,
+        invalid
+    );
+    // inquiry and reverse
+    for call in ["inquiry", "reverse"] {
+        assert_eq!(
+            post(call, json!({"merchant_id": ZARINPAL_MERCHANT_ID})).await,
+            zarinpal_validation(json!([{"authority": "The authority field is required."}]))
+        );
+        assert_eq!(
+            post(call, json!({"merchant_id": other, "authority": unknown})).await,
+            terminal
+        );
+        assert_eq!(
+            post(
+                call,
+                json!({"merchant_id": ZARINPAL_MERCHANT_ID, "authority": unknown})
+            )
+            .await,
+            invalid
+        );
+    }
+    // unVerified
+    assert_eq!(
+        post("unVerified", json!({})).await,
+        zarinpal_validation(json!([{"merchant_id": "The merchant id field is required."}]))
+    );
+    assert_eq!(
+        post("unVerified", json!({"merchant_id": other})).await,
+        terminal
+    );
+    // Another configured merchant id is the only one accepted.
+    let sb = Sandbox::spawn_on_loopback(SandboxConfig::default().zarinpal_merchant_id(other))
+        .await
+        .unwrap();
+    let (status, _) = text(
+        client()
+            .post(format!(
+                "{}/pg/v4/payment/unVerified.json",
+                sb.base_url_for(SandboxGateway::Zarinpal)
+            ))
+            .json(&json!({"merchant_id": other}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+fn zibal_answer(result: u32, message: &str) -> (u16, String) {
+    (
+        200,
+        format!(r#"{{"result":{result},"message":"{message}"}}"#),
+    )
+}
+
+#[tokio::test]
+async fn zibal_errors() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(SandboxGateway::Zibal);
+    let post = |call: &'static str, body: Value| {
+        let url = format!("{base}/v1/{call}");
+        async move { text(client().post(url).json(&body).send().await.unwrap()).await }
+    };
+    let ok = json!({"merchant": ZIBAL_MERCHANT, "amount": 1000, "callbackUrl": SHOP});
+    let with = |k: &str, v: Value| {
+        let mut b = ok.clone();
+        b[k] = v;
+        b
+    };
+    let without = |k: &str| {
+        let mut b = ok.clone();
+        b.as_object_mut().unwrap().remove(k);
+        b
+    };
+    let invalid_merchant = zibal_answer(104, "invalid merchant");
+    let not_found = zibal_answer(102, "merchant not found");
+    let low = zibal_answer(105, "amount must be at least 1,000 rials");
+    let callback = zibal_answer(106, "invalid callbackUrl");
+    let cases = [
+        (without("merchant"), invalid_merchant.clone()),
+        (with("merchant", json!("")), invalid_merchant.clone()),
+        (with("merchant", json!("someone-else")), not_found.clone()),
+        (without("amount"), low.clone()),
+        (with("amount", json!(999)), low.clone()),
+        (with("amount", json!("ten")), low.clone()),
+        (
+            with("amount", json!(500_000_001)),
+            zibal_answer(113, "amount exceeds the transaction limit"),
+        ),
+        (without("callbackUrl"), callback.clone()),
+        (
+            with("callbackUrl", json!("shop.example/cb")),
+            callback.clone(),
+        ),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(post("request", body.clone()).await, expected, "{body}");
+    }
+    for body in [ok.clone(), with("amount", json!(500_000_000))] {
+        let (status, text) = post("request", body).await;
+        assert_eq!(status, 200);
+        assert!(
+            text.ends_with(r#","result":100,"message":"success"}"#),
+            "{text}"
+        );
+    }
+    let invalid_track = zibal_answer(203, "invalid trackId");
+    for call in ["verify", "inquiry"] {
+        assert_eq!(post(call, json!({"trackId": 1})).await, invalid_merchant);
+        assert_eq!(
+            post(call, json!({"merchant": "nope", "trackId": 1})).await,
+            not_found
+        );
+        assert_eq!(
+            post(call, json!({"merchant": ZIBAL_MERCHANT})).await,
+            invalid_track
+        );
+        assert_eq!(
+            post(
+                call,
+                json!({"merchant": ZIBAL_MERCHANT, "trackId": 1234567890})
+            )
+            .await,
+            invalid_track
+        );
+    }
 }
 
 #[tokio::test]

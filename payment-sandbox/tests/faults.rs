@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::{client, counts, sandbox, text};
 use payment_sandbox::{
     Action, CANPAY_MERCHANT, Call, Fault, FaultSpec, IDPAY_API_KEY, INOPAL_GATEWAY_ID,
-    NOVINPAL_API_KEY, RunningSandbox, SandboxGateway,
+    NOVINPAL_API_KEY, RunningSandbox, SandboxGateway, ZARINPAL_MERCHANT_ID, ZIBAL_MERCHANT,
 };
 use serde_json::{Value, json};
 
@@ -416,4 +416,268 @@ async fn the_admin_api_refuses_writes_from_other_sites() {
     .await;
     assert_eq!(status, 200);
     assert!(page.contains("never expose the sandbox"), "{page}");
+}
+
+/// A paid Zarinpal payment of 10,000 rial; returns its authority.
+async fn zarinpal_paid(sb: &RunningSandbox) -> String {
+    let created: Value = client()
+        .post(format!(
+            "{}/pg/v4/payment/request.json",
+            sb.base_url_for(SandboxGateway::Zarinpal)
+        ))
+        .json(
+            &json!({"merchant_id": ZARINPAL_MERCHANT_ID, "amount": 10000,
+                      "description": "d", "callback_url": SHOP}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let authority = created["data"]["authority"].as_str().unwrap().to_owned();
+    sb.handle
+        .act(SandboxGateway::Zarinpal, &authority, Action::Pay)
+        .unwrap();
+    authority
+}
+
+fn zarinpal(sb: &RunningSandbox, call: &str, body: Value) -> reqwest::RequestBuilder {
+    client()
+        .post(format!(
+            "{}/pg/v4/payment/{call}.json",
+            sb.base_url_for(SandboxGateway::Zarinpal)
+        ))
+        .json(&body)
+}
+
+fn zarinpal_verify(sb: &RunningSandbox, authority: &str) -> reqwest::RequestBuilder {
+    zarinpal(
+        sb,
+        "verify",
+        json!({"merchant_id": ZARINPAL_MERCHANT_ID, "authority": authority, "amount": 10000}),
+    )
+}
+
+fn zibal(sb: &RunningSandbox, call: &str, body: Value) -> reqwest::RequestBuilder {
+    client()
+        .post(format!(
+            "{}/v1/{call}",
+            sb.base_url_for(SandboxGateway::Zibal)
+        ))
+        .json(&body)
+}
+
+#[tokio::test]
+async fn zarinpal_faults_on_every_call() {
+    let sb = sandbox().await;
+    let authority = zarinpal_paid(&sb).await;
+
+    // A delayed verify is processed: the client times out, the payment is verified, and
+    // the retry says 101.
+    let (status, _) = admin_fault(
+        &sb,
+        json!({"gateway": "zarinpal", "call": "verify",
+               "fault": {"kind": "delay", "ms": 400}, "times": 1}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let err = zarinpal_verify(&sb, &authority)
+        .timeout(Duration::from_millis(100))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        counts(&sb, &authority).await,
+        (1, 1, 0, "verified".to_owned())
+    );
+    let (status, body) = text(zarinpal_verify(&sb, &authority).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with(r#"{"data":{"code":101,"#), "{body}");
+
+    // A status fault on create creates nothing.
+    sb.handle.set_fault(
+        SandboxGateway::Zarinpal,
+        Call::Create,
+        FaultSpec::new(Fault::Status { code: 502 }).times(1),
+    );
+    let create = || {
+        zarinpal(
+            &sb,
+            "request",
+            json!({"merchant_id": ZARINPAL_MERCHANT_ID, "amount": 10000,
+                   "description": "d", "callback_url": SHOP}),
+        )
+        .send()
+    };
+    let (status, body) = text(create().await.unwrap()).await;
+    assert_eq!(status, 502);
+    assert!(body.contains("502 Bad Gateway"));
+    assert_eq!(sb.handle.transactions().len(), 1);
+
+    // Inquiry covers inquiry.json and unVerified.json.
+    sb.handle.set_fault(
+        SandboxGateway::Zarinpal,
+        Call::Inquiry,
+        FaultSpec::new(Fault::Malformed).times(2),
+    );
+    for (call, body) in [
+        (
+            "inquiry",
+            json!({"merchant_id": ZARINPAL_MERCHANT_ID, "authority": authority}),
+        ),
+        ("unVerified", json!({"merchant_id": ZARINPAL_MERCHANT_ID})),
+    ] {
+        let (status, body) = text(zarinpal(&sb, call, body).send().await.unwrap()).await;
+        assert_eq!(status, 200);
+        assert!(serde_json::from_str::<Value>(&body).is_err(), "{body}");
+    }
+    assert_eq!(counts(&sb, &authority).await.0, 2);
+
+    // A dropped reverse, processed first: the payment is reversed and the retry says -61.
+    sb.handle.set_fault(
+        SandboxGateway::Zarinpal,
+        Call::Reverse,
+        FaultSpec::new(Fault::Drop).times(1).after(true),
+    );
+    let reverse = || {
+        zarinpal(
+            &sb,
+            "reverse",
+            json!({"merchant_id": ZARINPAL_MERCHANT_ID, "authority": authority}),
+        )
+        .send()
+    };
+    let err = reverse().await.expect_err("connection should be dropped");
+    assert!(!err.is_status() && !err.is_timeout(), "{err:?}");
+    assert_eq!(counts(&sb, &authority).await.3, "reversed");
+    let (status, body) = text(reverse().await.unwrap()).await;
+    assert_eq!(status, 422);
+    assert!(body.contains(r#""code":-61"#), "{body}");
+    // The create works again once its fault is used up.
+    assert_eq!(create().await.unwrap().status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn zibal_faults_on_every_call() {
+    let sb = sandbox().await;
+    let create = || {
+        zibal(
+            &sb,
+            "request",
+            json!({"merchant": ZIBAL_MERCHANT, "amount": 1000, "callbackUrl": SHOP}),
+        )
+        .send()
+    };
+    // A dropped create creates nothing.
+    let (status, _) = admin_fault(
+        &sb,
+        json!({"gateway": "zibal", "call": "create", "fault": {"kind": "drop"}, "times": 1}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let err = create().await.expect_err("connection should be dropped");
+    assert!(!err.is_status() && !err.is_timeout(), "{err:?}");
+    assert!(sb.handle.transactions().is_empty());
+    let created: Value = create().await.unwrap().json().await.unwrap();
+    let track_id = created["trackId"].as_u64().unwrap();
+    let key = track_id.to_string();
+    sb.handle
+        .act(SandboxGateway::Zibal, &key, Action::Pay)
+        .unwrap();
+
+    // A 503 after processing: the payment is verified, the retry says 201.
+    sb.handle.set_fault(
+        SandboxGateway::Zibal,
+        Call::Verify,
+        FaultSpec::new(Fault::Status { code: 503 })
+            .times(1)
+            .after(true),
+    );
+    let verify = || {
+        zibal(
+            &sb,
+            "verify",
+            json!({"merchant": ZIBAL_MERCHANT, "trackId": track_id}),
+        )
+        .send()
+    };
+    assert_eq!(verify().await.unwrap().status().as_u16(), 503);
+    assert_eq!(counts(&sb, &key).await, (1, 1, 0, "verified".to_owned()));
+    let answer: Value = verify().await.unwrap().json().await.unwrap();
+    assert_eq!(answer["result"], 201);
+
+    // A malformed inquiry, then a good one.
+    sb.handle.set_fault(
+        SandboxGateway::Zibal,
+        Call::Inquiry,
+        FaultSpec::new(Fault::Malformed).times(1).after(true),
+    );
+    let inquiry = || {
+        zibal(
+            &sb,
+            "inquiry",
+            json!({"merchant": ZIBAL_MERCHANT, "trackId": track_id}),
+        )
+        .send()
+    };
+    let (status, body) = text(inquiry().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(serde_json::from_str::<Value>(&body).is_err(), "{body}");
+    let answer: Value = inquiry().await.unwrap().json().await.unwrap();
+    assert_eq!(answer["status"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_zarinpal_and_zibal_verifies_succeed_first_exactly_once() {
+    let sb = sandbox().await;
+    let authority = zarinpal_paid(&sb).await;
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let req = zarinpal_verify(&sb, &authority);
+        tasks.push(tokio::spawn(async move {
+            req.send().await.unwrap().json::<Value>().await.unwrap()
+        }));
+    }
+    let mut codes = Vec::new();
+    for task in tasks {
+        codes.push(task.await.unwrap()["data"]["code"].as_u64().unwrap());
+    }
+    assert_eq!(codes.iter().filter(|c| **c == 100).count(), 1);
+    assert_eq!(codes.iter().filter(|c| **c == 101).count(), 15);
+
+    let created: Value = zibal(
+        &sb,
+        "request",
+        json!({"merchant": ZIBAL_MERCHANT, "amount": 1000, "callbackUrl": SHOP}),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let track_id = created["trackId"].as_u64().unwrap();
+    sb.handle
+        .act(SandboxGateway::Zibal, &track_id.to_string(), Action::Pay)
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let req = zibal(
+            &sb,
+            "verify",
+            json!({"merchant": ZIBAL_MERCHANT, "trackId": track_id}),
+        );
+        tasks.push(tokio::spawn(async move {
+            req.send().await.unwrap().json::<Value>().await.unwrap()
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap()["result"].as_u64().unwrap());
+    }
+    assert_eq!(results.iter().filter(|r| **r == 100).count(), 1);
+    assert_eq!(results.iter().filter(|r| **r == 201).count(), 15);
 }

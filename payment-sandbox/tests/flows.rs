@@ -8,7 +8,7 @@ mod common;
 use common::{act, client, counts, field, field_names, sandbox, text};
 use payment_sandbox::{
     CANPAY_MERCHANT, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY, Sandbox, SandboxConfig,
-    SandboxGateway,
+    SandboxGateway, ZARINPAL_MERCHANT_ID, ZIBAL_MERCHANT,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -912,4 +912,631 @@ async fn in_process_act_matches_http_and_admin_html_lists_payments() {
     .await;
     assert_eq!(status, 200);
     assert!(html.contains(&ref_id) && html.contains("lib-1") && html.contains("paid"));
+}
+
+async fn zarinpal_call(
+    sb: &payment_sandbox::RunningSandbox,
+    call: &str,
+    body: Value,
+) -> (u16, String) {
+    text(
+        client()
+            .post(format!(
+                "{}/pg/v4/payment/{call}.json",
+                sb.base_url_for(SandboxGateway::Zarinpal)
+            ))
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// Creates a Zarinpal payment and returns its authority.
+async fn zarinpal_create(sb: &payment_sandbox::RunningSandbox, body: Value) -> String {
+    let (status, body) = zarinpal_call(sb, "request", body).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str::<Value>(&body).unwrap()["data"]["authority"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn zarinpal_error(code: i32, message: &str) -> (u16, String) {
+    (
+        422,
+        format!(
+            r#"{{"data":[],"errors":{{"code":{code},"message":"{message}","validations":[]}}}}"#
+        ),
+    )
+}
+
+async fn zarinpal_status(sb: &payment_sandbox::RunningSandbox, authority: &str) -> String {
+    let (status, body) = zarinpal_call(
+        sb,
+        "inquiry",
+        json!({"merchant_id": ZARINPAL_MERCHANT_ID, "authority": authority}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        body,
+        format!(
+            r#"{{"data":{{"code":100,"message":"Success","status":{}}},"errors":[]}}"#,
+            answer["data"]["status"]
+        )
+    );
+    answer["data"]["status"].as_str().unwrap().to_owned()
+}
+
+async fn zarinpal_unverified(sb: &payment_sandbox::RunningSandbox) -> Value {
+    let (status, body) = zarinpal_call(
+        sb,
+        "unVerified",
+        json!({"merchant_id": ZARINPAL_MERCHANT_ID}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["data"]["code"], 100);
+    assert_eq!(answer["data"]["message"], "Success");
+    assert_eq!(answer["errors"], json!([]));
+    answer["data"]["authorities"].clone()
+}
+
+#[tokio::test]
+async fn zarinpal_whole_flow() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(SandboxGateway::Zarinpal);
+    let http = client();
+    let (status, body) = zarinpal_call(
+        &sb,
+        "request",
+        json!({"merchant_id": ZARINPAL_MERCHANT_ID, "amount": 25000, "currency": "IRR",
+               "description": "خرید", "callback_url": SHOP,
+               "metadata": {"mobile": "09121234567", "email": "buyer@example.com",
+                            "order_id": "ZP-1"}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let authority = serde_json::from_str::<Value>(&body).unwrap()["data"]["authority"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(authority.len(), 36);
+    assert!(authority.starts_with(&format!("A{}", "0".repeat(27))));
+    assert!(authority[1..].bytes().all(|b| b.is_ascii_alphanumeric()));
+    assert_eq!(
+        body,
+        format!(
+            r#"{{"data":{{"code":100,"message":"Success","authority":"{authority}","fee_type":"Merchant","fee":0}},"errors":[]}}"#
+        )
+    );
+    let txn = sb
+        .handle
+        .transaction(SandboxGateway::Zarinpal, &authority)
+        .unwrap();
+    assert_eq!(txn.order_id, "ZP-1");
+    assert_eq!(txn.mobile.as_deref(), Some("09121234567"));
+    assert_eq!(txn.email.as_deref(), Some("buyer@example.com"));
+    assert_eq!(txn.currency.as_deref(), Some("IRR"));
+    assert_eq!(txn.description.as_deref(), Some("خرید"));
+
+    for path in [
+        format!("{base}/pg/StartPay/{authority}"),
+        format!("{base}/pg/StartPay/{authority}/ZarinGate"),
+    ] {
+        let (status, page) = text(http.get(path).send().await.unwrap()).await;
+        assert_eq!(status, 200);
+        assert!(page.contains(">ZP-1<") && page.contains("25000"), "{page}");
+        assert!(page.contains("زرین‌پال"));
+    }
+    assert_eq!(zarinpal_status(&sb, &authority).await, "IN_BANK");
+    let verify = |amount: u64| {
+        zarinpal_call(
+            &sb,
+            "verify",
+            json!({"merchant_id": ZARINPAL_MERCHANT_ID, "authority": authority, "amount": amount}),
+        )
+    };
+    assert_eq!(
+        verify(25000).await,
+        zarinpal_error(-51, "Session is not valid, session is not active paid try.")
+    );
+
+    // A browser gets a 303 to the callback.
+    let res = http
+        .post(format!("{base}/_sandbox/act/{authority}"))
+        .form(&[("action", "pay")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        format!("{SHOP}?Authority={authority}&Status=OK")
+    );
+    assert_eq!(zarinpal_status(&sb, &authority).await, "PAID");
+    let txn = sb
+        .handle
+        .transaction(SandboxGateway::Zarinpal, &authority)
+        .unwrap();
+    assert_eq!(
+        zarinpal_unverified(&sb).await,
+        json!([{"authority": authority, "amount": 25000, "callback_url": SHOP,
+                "referer": "", "date": iran_time(txn.created_at)}])
+    );
+
+    assert_eq!(
+        verify(2500).await,
+        zarinpal_error(-50, "Session is not valid, amounts values is not the same.")
+    );
+    let card = txn.card_number.clone().unwrap();
+    let hash: String = Sha256::digest(card.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let expected = |code: u32, message: &str| {
+        format!(
+            r#"{{"data":{{"code":{code},"message":"{message}","card_hash":"{hash}","card_pan":"{}******{}","ref_id":{},"fee_type":"Merchant","fee":0}},"errors":[]}}"#,
+            &card[..6],
+            &card[12..],
+            txn.bank_reference.clone().unwrap()
+        )
+    };
+    assert_eq!(verify(25000).await, (200, expected(100, "Paid")));
+    assert_eq!(verify(25000).await, (200, expected(101, "Verified")));
+    // A repeat with the wrong amount is still refused.
+    assert_eq!(
+        verify(25001).await.1,
+        zarinpal_error(-50, "Session is not valid, amounts values is not the same.").1
+    );
+    assert_eq!(zarinpal_status(&sb, &authority).await, "VERIFIED");
+    assert_eq!(zarinpal_unverified(&sb).await, json!([]));
+    assert_eq!(
+        counts(&sb, &authority).await,
+        (5, 1, 1, "verified".to_owned())
+    );
+
+    // Reverse within 30 minutes of the payment.
+    sb.handle
+        .advance_clock(std::time::Duration::from_secs(29 * 60));
+    let reverse = || {
+        zarinpal_call(
+            &sb,
+            "reverse",
+            json!({"merchant_id": ZARINPAL_MERCHANT_ID, "authority": authority}),
+        )
+    };
+    assert_eq!(
+        reverse().await,
+        (
+            200,
+            r#"{"data":{"code":100,"message":"Reversed"},"errors":[]}"#.to_owned()
+        )
+    );
+    assert_eq!(zarinpal_status(&sb, &authority).await, "REVERSED");
+    assert_eq!(
+        reverse().await,
+        zarinpal_error(-61, "Session is not in success status.")
+    );
+    assert_eq!(
+        verify(25000).await,
+        zarinpal_error(-51, "Session is not valid, session is not active paid try.")
+    );
+    let row = common::admin_row(&sb, &authority).await;
+    assert_eq!(row["state"], "reversed");
+    assert_eq!(row["reverse_calls"], 2);
+    assert_eq!(row["inquiry_calls"], 4);
+    assert_eq!(row["buyer_action"], "pay");
+}
+
+#[tokio::test]
+async fn zarinpal_toman_amount_and_required_card() {
+    let sb = sandbox().await;
+    let authority = zarinpal_create(
+        &sb,
+        json!({"merchant_id": ZARINPAL_MERCHANT_ID, "amount": 1000, "currency": "IRT",
+               "description": "d", "callback_url": SHOP,
+               "metadata": {"card_pan": "6037991234567890"}}),
+    )
+    .await;
+    let txn = sb
+        .handle
+        .transaction(SandboxGateway::Zarinpal, &authority)
+        .unwrap();
+    // Recorded in rial; the page shows rial.
+    assert_eq!((txn.amount, txn.payment_amount), (10000, 10000));
+    assert_eq!(txn.order_id, "");
+    let (_, page) = text(
+        client()
+            .get(format!(
+                "{}/pg/StartPay/{authority}",
+                sb.base_url_for(SandboxGateway::Zarinpal)
+            ))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        page.contains("10000") && page.contains("6037991234567890"),
+        "{page}"
+    );
+    let (_, cb) = act(&sb, SandboxGateway::Zarinpal, &authority, "pay").await;
+    assert_eq!(cb["method"], "GET");
+    assert_eq!(field_names(&cb), names(&["Authority", "Status"]));
+    assert_eq!(field(&cb, "Status"), "OK");
+    // unVerified and verify speak the request's currency.
+    assert_eq!(zarinpal_unverified(&sb).await[0]["amount"], 1000);
+    let verify = |amount: u64| {
+        zarinpal_call(
+            &sb,
+            "verify",
+            json!({"merchant_id": ZARINPAL_MERCHANT_ID, "authority": authority, "amount": amount}),
+        )
+    };
+    assert_eq!(
+        verify(10000).await,
+        zarinpal_error(-50, "Session is not valid, amounts values is not the same.")
+    );
+    let (status, body) = verify(1000).await;
+    assert_eq!(status, 200);
+    let data = serde_json::from_str::<Value>(&body).unwrap()["data"].clone();
+    assert_eq!(data["code"], 100);
+    assert_eq!(data["card_pan"], "603799******7890");
+}
+
+#[tokio::test]
+async fn zarinpal_cancel_and_failures_never_verify() {
+    let sb = sandbox().await;
+    for action in ["cancel", "bank_fail", "wrong_card"] {
+        let authority = zarinpal_create(
+            &sb,
+            json!({"merchant_id": ZARINPAL_MERCHANT_ID, "amount": 10000,
+                   "description": "d", "callback_url": "http://localhost:3000/cb?x=1"}),
+        )
+        .await;
+        let (status, cb) = act(&sb, SandboxGateway::Zarinpal, &authority, action).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            cb["url"],
+            format!("http://localhost:3000/cb?x=1&Authority={authority}&Status=NOK").as_str()
+        );
+        for _ in 0..2 {
+            assert_eq!(
+                zarinpal_call(
+                    &sb,
+                    "verify",
+                    json!({"merchant_id": ZARINPAL_MERCHANT_ID, "authority": authority,
+                           "amount": 10000}),
+                )
+                .await,
+                zarinpal_error(-51, "Session is not valid, session is not active paid try.")
+            );
+        }
+        assert_eq!(zarinpal_status(&sb, &authority).await, "FAILED");
+        assert_eq!(
+            zarinpal_call(
+                &sb,
+                "reverse",
+                json!({"merchant_id": ZARINPAL_MERCHANT_ID, "authority": authority}),
+            )
+            .await,
+            zarinpal_error(-61, "Session is not in success status.")
+        );
+        let (calls, successes, repeats, _) = counts(&sb, &authority).await;
+        assert_eq!((calls, successes, repeats), (2, 0, 0));
+    }
+    assert_eq!(zarinpal_unverified(&sb).await, json!([]));
+}
+
+#[tokio::test]
+async fn zarinpal_unverified_lists_paid_payments_and_reverse_window_is_30_minutes() {
+    let sb = sandbox().await;
+    let mut authorities = Vec::new();
+    for amount in [10000, 20000, 30000] {
+        let authority = zarinpal_create(
+            &sb,
+            json!({"merchant_id": ZARINPAL_MERCHANT_ID, "amount": amount,
+                   "description": "d", "callback_url": SHOP}),
+        )
+        .await;
+        authorities.push(authority);
+    }
+    // The first is paid, the second paid and verified, the third never paid.
+    for authority in &authorities[..2] {
+        sb.handle
+            .act(
+                SandboxGateway::Zarinpal,
+                authority,
+                payment_sandbox::Action::Pay,
+            )
+            .unwrap();
+    }
+    let (status, _) = zarinpal_call(
+        &sb,
+        "verify",
+        json!({"merchant_id": ZARINPAL_MERCHANT_ID, "authority": authorities[1],
+               "amount": 20000}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let listed = zarinpal_unverified(&sb).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["authority"], authorities[0].as_str());
+    assert_eq!(listed[0]["amount"], 10000);
+
+    // A paid payment that was never verified cannot be reversed.
+    let reverse = |authority: &str| {
+        zarinpal_call(
+            &sb,
+            "reverse",
+            json!({"merchant_id": ZARINPAL_MERCHANT_ID, "authority": authority}),
+        )
+    };
+    assert_eq!(
+        reverse(&authorities[0]).await,
+        zarinpal_error(-61, "Session is not in success status.")
+    );
+    sb.handle
+        .advance_clock(std::time::Duration::from_secs(31 * 60));
+    assert_eq!(
+        reverse(&authorities[1]).await,
+        zarinpal_error(-63, "Maximum time for reverse this session is expired.")
+    );
+    assert_eq!(counts(&sb, &authorities[1]).await.3, "verified");
+}
+
+async fn zibal_call(
+    sb: &payment_sandbox::RunningSandbox,
+    call: &str,
+    body: Value,
+) -> (u16, String) {
+    text(
+        client()
+            .post(format!(
+                "{}/v1/{call}",
+                sb.base_url_for(SandboxGateway::Zibal)
+            ))
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// Creates a Zibal payment and returns its trackId.
+async fn zibal_create(sb: &payment_sandbox::RunningSandbox, body: Value) -> u64 {
+    let (status, body) = zibal_call(sb, "request", body).await;
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["result"], 100, "{body}");
+    answer["trackId"].as_u64().unwrap()
+}
+
+/// Zibal's time shape: Iran time, `YYYY-MM-DDTHH:MM:SS.000000`.
+fn zibal_time(unix: i64) -> String {
+    format!("{}.000000", iran_time(unix).replace(' ', "T"))
+}
+
+#[tokio::test]
+async fn zibal_whole_flow() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(SandboxGateway::Zibal);
+    let http = client();
+    let (status, body) = zibal_call(
+        &sb,
+        "request",
+        json!({"merchant": ZIBAL_MERCHANT, "amount": 15000, "callbackUrl": SHOP,
+               "description": "Hello World!", "orderId": "ZB-1", "mobile": "09121234567",
+               "nationalCode": "0012345678"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let track_id = serde_json::from_str::<Value>(&body).unwrap()["trackId"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(track_id.to_string().len(), 10);
+    assert_eq!(
+        body,
+        format!(r#"{{"trackId":{track_id},"result":100,"message":"success"}}"#)
+    );
+    let key = track_id.to_string();
+    let txn = sb.handle.transaction(SandboxGateway::Zibal, &key).unwrap();
+    assert_eq!(txn.order_id, "ZB-1");
+    assert_eq!(txn.national_code.as_deref(), Some("0012345678"));
+    assert_eq!(txn.mobile.as_deref(), Some("09121234567"));
+    let created = zibal_time(txn.created_at);
+
+    for path in [
+        format!("{base}/start/{track_id}"),
+        format!("{base}/start/{track_id}/direct"),
+    ] {
+        let (status, page) = text(http.get(path).send().await.unwrap()).await;
+        assert_eq!(status, 200);
+        assert!(page.contains(">ZB-1<") && page.contains("15000"), "{page}");
+        assert!(page.contains("زیبال"));
+    }
+    let inquiry = || {
+        zibal_call(
+            &sb,
+            "inquiry",
+            json!({"merchant": ZIBAL_MERCHANT, "trackId": track_id}),
+        )
+    };
+    assert_eq!(
+        inquiry().await,
+        (
+            200,
+            format!(
+                r#"{{"message":"success","result":100,"refNumber":null,"paidAt":null,"verifiedAt":null,"status":-1,"amount":15000,"orderId":"ZB-1","description":"Hello World!","cardNumber":null,"wage":0,"createdAt":"{created}"}}"#
+            )
+        )
+    );
+    // trackId as a number or a string.
+    let verify = |track: Value| {
+        zibal_call(
+            &sb,
+            "verify",
+            json!({"merchant": ZIBAL_MERCHANT, "trackId": track}),
+        )
+    };
+    assert_eq!(
+        verify(json!(track_id)).await,
+        (
+            200,
+            r#"{"result":202,"message":"order not paid or failed","status":-1}"#.to_owned()
+        )
+    );
+
+    // A browser gets a 303 to the callback.
+    let res = http
+        .post(format!("{base}/_sandbox/act/{track_id}"))
+        .form(&[("action", "pay")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        format!("{SHOP}?success=1&trackId={track_id}&orderId=ZB-1&status=2")
+    );
+    let txn = sb.handle.transaction(SandboxGateway::Zibal, &key).unwrap();
+    let card = txn.card_number.clone().unwrap();
+    let masked = format!("{}******{}", &card[..6], &card[12..]);
+    let reference = txn.bank_reference.clone().unwrap();
+    let paid_at = zibal_time(txn.paid_at.unwrap());
+    let paid = |status: i32, result: u32, message: &str| {
+        format!(
+            r#"{{"paidAt":"{paid_at}","cardNumber":"{masked}","status":{status},"amount":15000,"refNumber":{reference},"description":"Hello World!","orderId":"ZB-1","result":{result},"message":"{message}"}}"#
+        )
+    };
+    let (_, body) = inquiry().await;
+    assert!(body.contains(r#""status":2,"#), "{body}");
+    assert!(body.contains(r#""verifiedAt":null"#), "{body}");
+    assert_eq!(
+        verify(json!(track_id)).await,
+        (200, paid(1, 100, "success"))
+    );
+    assert_eq!(
+        verify(json!(key)).await,
+        (200, paid(1, 201, "already verified"))
+    );
+    let txn = sb.handle.transaction(SandboxGateway::Zibal, &key).unwrap();
+    assert_eq!(
+        inquiry().await,
+        (
+            200,
+            format!(
+                r#"{{"message":"success","result":100,"refNumber":{reference},"paidAt":"{paid_at}","verifiedAt":"{}","status":1,"amount":15000,"orderId":"ZB-1","description":"Hello World!","cardNumber":"{masked}","wage":0,"createdAt":"{created}"}}"#,
+                zibal_time(txn.verified_at.unwrap())
+            )
+        )
+    );
+    assert_eq!(counts(&sb, &key).await, (3, 1, 1, "verified".to_owned()));
+    assert_eq!(common::admin_row(&sb, &key).await["inquiry_calls"], 3);
+}
+
+#[tokio::test]
+async fn zibal_cancel_and_failures_report_their_status() {
+    let sb = sandbox().await;
+    for (action, status) in [("cancel", 3), ("wrong_card", 4), ("bank_fail", 11)] {
+        // No orderId: the callback has none.
+        let track_id = zibal_create(
+            &sb,
+            json!({"merchant": ZIBAL_MERCHANT, "amount": 1000,
+                   "callbackUrl": "http://localhost:3000/cb?x=1"}),
+        )
+        .await;
+        let key = track_id.to_string();
+        let (code, cb) = act(&sb, SandboxGateway::Zibal, &key, action).await;
+        assert_eq!(code, 200);
+        assert_eq!(cb["method"], "GET");
+        assert_eq!(
+            cb["url"],
+            format!("http://localhost:3000/cb?x=1&success=0&trackId={track_id}&status={status}")
+                .as_str()
+        );
+        assert_eq!(field_names(&cb), names(&["success", "trackId", "status"]));
+        for _ in 0..2 {
+            assert_eq!(
+                zibal_call(
+                    &sb,
+                    "verify",
+                    json!({"merchant": ZIBAL_MERCHANT, "trackId": track_id}),
+                )
+                .await,
+                (
+                    200,
+                    format!(
+                        r#"{{"result":202,"message":"order not paid or failed","status":{status}}}"#
+                    )
+                )
+            );
+        }
+        let (_, body) = zibal_call(
+            &sb,
+            "inquiry",
+            json!({"merchant": ZIBAL_MERCHANT, "trackId": track_id}),
+        )
+        .await;
+        let answer: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(answer["status"], status);
+        assert_eq!(answer["orderId"], Value::Null);
+        assert_eq!(answer["description"], Value::Null);
+        assert_eq!(answer["cardNumber"], Value::Null);
+        assert_eq!(counts(&sb, &key).await.1, 0);
+    }
+}
+
+#[tokio::test]
+async fn zibal_pays_with_an_allowed_card_and_serves_the_unversioned_paths() {
+    let sb = sandbox().await;
+    let base = sb.base_url_for(SandboxGateway::Zibal);
+    let (status, body) = text(
+        client()
+            .post(format!("{base}/request"))
+            .json(
+                &json!({"merchant": ZIBAL_MERCHANT, "amount": 5000, "callbackUrl": SHOP,
+                          "allowedCards": ["6219861034529007", "5022291012345678"]}),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let track_id = serde_json::from_str::<Value>(&body).unwrap()["trackId"]
+        .as_u64()
+        .unwrap();
+    let key = track_id.to_string();
+    assert_eq!(
+        sb.handle
+            .transaction(SandboxGateway::Zibal, &key)
+            .unwrap()
+            .required_card
+            .as_deref(),
+        Some("6219861034529007,5022291012345678")
+    );
+    sb.handle
+        .act(SandboxGateway::Zibal, &key, payment_sandbox::Action::Pay)
+        .unwrap();
+    let (status, body) = text(
+        client()
+            .post(format!("{base}/verify"))
+            .json(&json!({"merchant": ZIBAL_MERCHANT, "trackId": track_id}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["result"], 100);
+    assert_eq!(answer["cardNumber"], "621986******9007");
+    assert_eq!(answer["orderId"], Value::Null);
 }
