@@ -1,7 +1,12 @@
 //! `payment-sandbox`: serves the seven simulated gateways on one port.
 
+use std::time::Duration;
+
+use axum::http::StatusCode;
 use clap::Parser;
+use hyper_util::rt::TokioTimer;
 use payment_sandbox::{Call, Fault, FaultSpec, Sandbox, SandboxConfig, SandboxGateway};
+use tower_http::timeout::TimeoutLayer;
 
 /// A local simulator of IDPay, NovinPal, Inopal, CanPay, GardeshPay, Zarinpal and Zibal.
 #[derive(Debug, Parser)]
@@ -10,6 +15,12 @@ struct Args {
     /// Port to listen on.
     #[arg(long, short, default_value_t = 8085, env = "SANDBOX_PORT")]
     port: u16,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Seconds a request may take, delay faults included, before it is answered 408.
+    #[arg(long, default_value_t = 120)]
+    request_timeout_secs: u64,
     /// Address to bind.
     #[arg(long, default_value = "127.0.0.1", env = "SANDBOX_HOST")]
     host: String,
@@ -107,11 +118,34 @@ async fn main() {
         println!("  {:<11} {public_url}{}", gateway.name(), gateway.prefix());
     }
     println!("  {:<11} {public_url}/_admin", "admin");
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+    // A client slow to send its headers is dropped, a request taking longer than the
+    // longest delay fault anyone sets is answered 408.
+    let router = sandbox.router().layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(args.request_timeout_secs),
+    ));
+    let served = listener.into_std().map(axum_server::from_tcp);
+    let mut server = match served {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("payment-sandbox: {e}");
+            std::process::exit(1);
+        }
     };
-    if let Err(e) = axum::serve(listener, sandbox.router())
-        .with_graceful_shutdown(shutdown)
+    server
+        .http_builder()
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(args.header_timeout_secs));
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        stopping.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    if let Err(e) = server
+        .handle(handle)
+        .serve(router.into_make_service())
         .await
     {
         eprintln!("payment-sandbox: {e}");

@@ -49,6 +49,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .route(&callback, web::get().to(paid))
             .route(&callback, web::post().to(paid))
     })
+    // A client has 10 s to send a request's head and 5 s to hang up after the answer;
+    // at most 1,024 connections per worker.
+    .client_request_timeout(std::time::Duration::from_secs(10))
+    .client_disconnect_timeout(std::time::Duration::from_secs(5))
+    .max_connections(1024)
     .bind(("127.0.0.1", 8080))?
     .run()
     .await?;

@@ -1,10 +1,15 @@
 //! The smallest axum shop: one product, NovinPal (a local sandbox), the payment router.
 //! `cargo run -p axum-minimal`, then open <http://localhost:3000>.
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 
-use axum::{Router, extract::State, response::Html, routing::get};
+use axum::{Router, extract::State, http::StatusCode, response::Html, routing::get};
+use hyper_util::rt::TokioTimer;
 use payment_axum::{PaymentRouter, StartError, StartResponse, payment_core::*, start};
 use payment_sandbox::{NOVINPAL_API_KEY, Sandbox, SandboxConfig, SandboxGateway};
+use tower_http::timeout::TimeoutLayer;
 
 const HOME: &str = r#"<form method="post"><button>Buy a mug (120,000 rial)</button></form>"#;
 
@@ -35,14 +40,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "<h1>Paid</h1><p>{id}: {amount} rial, reference {reference}</p>"
             ))
         })
-        .mount(shop);
+        .mount(shop)
+        // A request slower than 30 s (a slow body too) is answered 408.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ));
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     println!(
         "http://localhost:3000 (sandbox: {}/_admin)",
         sandbox.base_url
     );
-    axum::serve(listener, app).await?;
+    // A client that does not finish its headers within 10 s is dropped (axum::serve has
+    // no such timeout, hence axum-server).
+    let mut server = axum_server::from_tcp(listener.into_std()?);
+    server
+        .http_builder()
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10));
+    server.serve(app.into_make_service()).await?;
     Ok(())
 }
 

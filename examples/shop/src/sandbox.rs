@@ -37,8 +37,15 @@ pub async fn start(addr: SocketAddr) -> std::io::Result<InProcessSandbox> {
     let sandbox = Sandbox::new(SandboxConfig::default().public_url(base_url.clone()));
     let handle = sandbox.handle();
     let router = sandbox.router();
+    // Served as the shop is: slow clients are dropped here too.
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
+        let serving = crate::server::serve(
+            listener,
+            router,
+            crate::ServerLimits::default(),
+            std::future::pending(),
+        );
+        if let Err(e) = serving.await {
             tracing::error!(error = %e, "sandbox stopped");
         }
     });

@@ -60,7 +60,8 @@ async fn slow_clients_are_disconnected_while_others_are_served() {
     let shop = shop_with_short_limits(&db).await;
     let port = shop.port;
 
-    // Half the headers, then silence.
+    // A connection that never says a word, and half the headers, then silence.
+    let silent = tokio::spawn(stall(port, ""));
     let slow_headers = tokio::spawn(stall(port, "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: "));
     // All the headers, a tenth of the promised body, then silence.
     let slow_body = tokio::spawn(stall(
@@ -77,6 +78,11 @@ async fn slow_clients_are_disconnected_while_others_are_served() {
     assert_eq!(home.status, 200);
     assert!(served.elapsed() < HEADER_TIMEOUT, "{:?}", served.elapsed());
 
+    let (answer, after) = silent.await.unwrap();
+    assert!(
+        after < HEADER_TIMEOUT * 3 && answer.is_empty(),
+        "a silent client was dropped after {after:?}: {answer}"
+    );
     let (answer, after) = slow_headers.await.unwrap();
     assert!(
         after >= HEADER_TIMEOUT - Duration::from_millis(100) && after < HEADER_TIMEOUT * 3,
