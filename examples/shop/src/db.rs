@@ -65,6 +65,14 @@ impl FromStr for Status {
 /// What can go wrong in the database layer.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
+    /// The database at `DATABASE_URL` could not be opened.
+    #[error("cannot open the database {target} (DATABASE_URL): {reason}")]
+    Connect {
+        /// The URL without its password.
+        target: String,
+        /// What went wrong, with a hint where there is one.
+        reason: String,
+    },
     /// The database refused or could not be reached.
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
@@ -77,6 +85,20 @@ pub enum DbError {
     /// A row holds a value this code does not understand.
     #[error("unexpected data in the orders table: {0}")]
     Corrupt(String),
+}
+
+/// How long opening the database may take before the shop gives up.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `url` with its password, if any, replaced by `***`.
+fn without_password(url: &str) -> String {
+    match payment_axum::payment_core::url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// One row of the `orders` table.
@@ -183,8 +205,45 @@ impl Db {
     /// Connects to `url` (`sqlite://shop.db?mode=rwc`, `postgres://…`) and applies the
     /// migrations in `examples/shop/migrations`, creating the tables on first start.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
-        // The payment ledger shares this pool: its settings are the store's.
-        let pool = payment_sqlx::pool_options(url).connect(url).await?;
+        let target = without_password(url);
+        let refused = |reason: String| DbError::Connect {
+            target: target.clone(),
+            reason,
+        };
+        if !url.starts_with("sqlite:") && !url.starts_with("postgres") {
+            return Err(refused(
+                "it must start with sqlite:// (e.g. sqlite://shop.db?mode=rwc) or postgres://"
+                    .to_owned(),
+            ));
+        }
+        // The payment ledger shares this pool: its settings are the store's. One
+        // connection first, so a refusal reads as itself, not as a pool that timed out.
+        let options = payment_sqlx::pool_options(url);
+        match tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            <sqlx::AnyConnection as sqlx::Connection>::connect(url),
+        )
+        .await
+        {
+            Err(_) => {
+                return Err(refused(format!(
+                    "no answer within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                )));
+            }
+            Ok(Err(e)) => {
+                let hint = if url.starts_with("sqlite:") && !url.contains("mode=rwc") {
+                    " (to create a new SQLite file, end the URL with ?mode=rwc)"
+                } else {
+                    ""
+                };
+                return Err(refused(format!("{e}{hint}")));
+            }
+            Ok(Ok(connection)) => {
+                let _ = sqlx::Connection::close(connection).await;
+            }
+        }
+        let pool = options.connect(url).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Db { pool })
     }
