@@ -866,3 +866,81 @@ fn codes_have_both_meanings_and_base_urls_must_be_http() {
     assert!(Zarinpal::new(MERCHANT).with_base_url("ftp://x").is_err());
     assert!(Zarinpal::new(MERCHANT).with_base_url("not a url").is_err());
 }
+
+// ---------------------------------------------------------------- through the pipeline
+
+/// `Payments` with this adapter at `server`; order A-101 of 50,000 rial started, and the
+/// buyer's paid return with its state cookie.
+async fn started(server: &MockServer) -> (payment_core::Payments, CallbackRequest) {
+    use payment_core::{KeyRing, Payments, SigningKey};
+    mount_json(server, REQUEST, 200, doc_created()).await;
+    let keys = KeyRing::new(SigningKey::new(1, vec![9; 32]).unwrap());
+    let payments = Payments::builder("https://shop.example", keys)
+        .gateway(adapter(server))
+        .build()
+        .unwrap();
+    let started = payments.start(GW, &order("A-101", 50_000)).await.unwrap();
+    let request = get(&format!("Authority={AUTHORITY}&Status=OK"))
+        .with_cookie(&started.cookie().name, &started.cookie().value);
+    (payments, request)
+}
+
+#[tokio::test]
+async fn a_paid_return_becomes_a_receipt_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(VERIFY))
+        .and(body_json(json!({
+            "merchant_id": MERCHANT, "authority": AUTHORITY, "amount": 50000
+        })))
+        .respond_with(json_answer(200, doc_verified(100)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (payments, request) = started(&server).await;
+
+    let result = payments.handle_callback(GW, &request).await;
+
+    let Ok(receipt) = result.outcome else {
+        panic!("expected paid, got {:?}", result.outcome)
+    };
+    assert_eq!(receipt.order_id().as_str(), "A-101");
+    assert_eq!(receipt.amount(), Rial::new(50_000));
+    assert_eq!(receipt.gateway_ref(), AUTHORITY);
+    assert_eq!(receipt.bank_reference(), Some("201"));
+    let again = payments.handle_callback(GW, &request).await;
+    assert!(
+        matches!(
+            again.outcome,
+            Err(payment_core::NotPaid::Rejected(
+                payment_core::Rejection::Replay
+            ))
+        ),
+        "{:?}",
+        again.outcome
+    );
+}
+
+#[tokio::test]
+async fn a_refused_verify_is_paid_only_when_inquiry_says_verified() {
+    for (status, paid) in [("VERIFIED", true), ("PAID", false), ("FAILED", false)] {
+        let server = MockServer::start().await;
+        mount_json(&server, VERIFY, 200, refusal(-51, "not paid")).await;
+        mount_once(&server, INQUIRY, json_answer(200, inquiry_answer(status))).await;
+        let (payments, request) = started(&server).await;
+
+        let result = payments.handle_callback(GW, &request).await;
+
+        match result.outcome {
+            Ok(receipt) => assert!(paid, "{status}: {receipt:?}"),
+            Err(payment_core::NotPaid::Failed(failed)) => {
+                assert!(!paid, "{status}");
+                let payment_core::outcome::FailureReason::Declined(refusal) = failed.reason else {
+                    panic!("expected the verify refusal, got {:?}", failed.reason)
+                };
+                assert_eq!(refusal.code, GatewayCode::Zarinpal(ZarinpalCode::NotPaid));
+            }
+            other => panic!("{status}: {other:?}"),
+        }
+    }
+}

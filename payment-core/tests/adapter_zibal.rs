@@ -11,7 +11,7 @@ mod common;
 use common::{
     assert_500_then_timeout, assert_callbacks_refused, assert_debug_hides, assert_malformed,
     assert_order_refused, callback_url, created_get, gateway_error, get, http, json_answer,
-    json_answers, mount_json, order, paid_callback, raw_json, silent_server,
+    json_answers, mount_json, mount_once, order, paid_callback, raw_json, silent_server,
 };
 use payment_core::{
     CallbackRequest, CardNumber, Error, GatewayId, Rial, Zibal,
@@ -607,4 +607,70 @@ fn codes_have_both_meanings_and_the_two_tables_do_not_overlap() {
     }
     assert!(Zibal::new(MERCHANT).with_base_url("ftp://x").is_err());
     assert!(Zibal::new(MERCHANT).with_base_url("not a url").is_err());
+}
+
+// ---------------------------------------------------------------- through the pipeline
+
+/// `Payments` with this adapter at `server`; order 2211 of 1,600 rial started, and the
+/// buyer's paid return with its state cookie.
+async fn started(server: &MockServer) -> (payment_core::Payments, CallbackRequest) {
+    use payment_core::{KeyRing, Payments, SigningKey};
+    mount_json(server, REQUEST, 200, doc_created()).await;
+    let keys = KeyRing::new(SigningKey::new(1, vec![9; 32]).unwrap());
+    let payments = Payments::builder("https://shop.example", keys)
+        .gateway(adapter(server))
+        .build()
+        .unwrap();
+    let started = payments.start(GW, &order("2211", 1_600)).await.unwrap();
+    let request = get(&format!(
+        "trackId={TRACK_ID}&success=1&status=2&orderId=2211"
+    ))
+    .with_cookie(&started.cookie().name, &started.cookie().value);
+    (payments, request)
+}
+
+#[tokio::test]
+async fn a_paid_return_becomes_a_receipt() {
+    let server = MockServer::start().await;
+    mount_once(&server, VERIFY, json_answer(200, doc_verified(100))).await;
+    let (payments, request) = started(&server).await;
+
+    let result = payments.handle_callback(GW, &request).await;
+
+    let Ok(receipt) = result.outcome else {
+        panic!("expected paid, got {:?}", result.outcome)
+    };
+    assert_eq!(receipt.order_id().as_str(), "2211");
+    assert_eq!(receipt.amount(), Rial::new(1_600));
+    assert_eq!(receipt.gateway_ref(), TRACK_ID.to_string());
+    assert_eq!(receipt.bank_reference(), Some("12312"));
+}
+
+#[tokio::test]
+async fn a_verify_that_reports_another_amount_or_order_is_refused() {
+    for (field, value, rejection) in [
+        (
+            "amount",
+            json!(1_000),
+            payment_core::Rejection::AmountMismatch,
+        ),
+        (
+            "orderId",
+            json!("9999"),
+            payment_core::Rejection::VerifiedOrderMismatch,
+        ),
+    ] {
+        let server = MockServer::start().await;
+        let mut body = doc_verified(100);
+        body[field] = value;
+        mount_once(&server, VERIFY, json_answer(200, body)).await;
+        let (payments, request) = started(&server).await;
+
+        let result = payments.handle_callback(GW, &request).await;
+
+        match result.outcome {
+            Err(payment_core::NotPaid::Rejected(r)) => assert_eq!(r, rejection, "{field}"),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
 }
