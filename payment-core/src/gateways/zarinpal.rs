@@ -103,6 +103,25 @@ const MAX_DESCRIPTION_CHARS: usize = 500;
 /// assert_eq!(callback.reference.as_deref(), Some("A0000000000000000000000000000wwOGYpd"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Creating a payment (the [`Payments`](crate::Payments) pipeline normally does this), and
+/// listing the paid payments still to verify:
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), payment_core::Error> {
+/// use payment_core::{HttpClient, Order, Rial, Zarinpal, adapter::Gateway, url::Url};
+///
+/// let zarinpal = Zarinpal::new(std::env::var("ZARINPAL_MERCHANT_ID").unwrap_or_default())
+///     .with_http(HttpClient::with_defaults()?);
+/// let order = Order::new("A-1001".parse().unwrap(), Rial::new(120_000));
+/// let callback = Url::parse("https://shop.example/pay/callback/zarinpal").unwrap();
+/// let created = zarinpal.create(&order, &callback).await?;
+/// // Keep `created.gateway_ref` (the authority) and send the buyer to `created.redirect`.
+/// for payment in zarinpal.unverified().await? {
+///     println!("{} paid {} and is not verified yet", payment.authority, payment.amount);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Zarinpal(Api);
 

@@ -89,6 +89,21 @@ const MIN_AMOUNT: u64 = 1_000;
 /// assert_eq!(callback.reference.as_deref(), Some("9900"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Creating a payment (the [`Payments`](crate::Payments) pipeline normally does this):
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), payment_core::Error> {
+/// use payment_core::{HttpClient, Order, Rial, Zibal, adapter::Gateway, url::Url};
+///
+/// let zibal = Zibal::new(std::env::var("ZIBAL_MERCHANT").unwrap_or_default())
+///     .with_http(HttpClient::with_defaults()?);
+/// let order = Order::new("A-1001".parse().unwrap(), Rial::new(120_000));
+/// let callback = Url::parse("https://shop.example/pay/callback/zibal").unwrap();
+/// let created = zibal.create(&order, &callback).await?;
+/// // Keep `created.gateway_ref` (the trackId) and send the buyer to `created.redirect`.
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Zibal(Api);
 
