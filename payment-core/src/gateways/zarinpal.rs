@@ -143,8 +143,9 @@ impl Zarinpal {
     }
 
     /// Checks that the merchant_id has a UUID's shape: 36 characters, hex digits in
-    /// groups of 8, 4, 4, 4 and 12 joined by `-`. Every call checks it first; an app can
-    /// check it at startup.
+    /// groups of 8, 4, 4, 4 and 12 joined by `-` (either case: Zarinpal's SDK checks
+    /// lower case, which is what its panel issues). Every call checks it first, so a
+    /// wrong one never reaches Zarinpal; an app can check it at startup.
     pub fn check_merchant_id(&self) -> Result<(), ConfigError> {
         let id = self.0.credential().unwrap_or_default();
         let uuid = id.len() == 36
