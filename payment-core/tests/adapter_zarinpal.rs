@@ -664,7 +664,7 @@ async fn reverse_refusals_are_refusals_of_reverse() {
         let server = MockServer::start().await;
         let body = json!({
             "data": {},
-            "errors": { "message": "Session can not be reversed with bank.", "code": code }
+            "errors": { "message": "can not be reversed with bank.", "code": code }
         });
         mount_json(&server, REVERSE, 200, body).await;
         let e = gateway_error(

@@ -33,15 +33,15 @@ code_table! {
         InvalidExtraParams = -40, false, "invalid extra parameters (expire_in)", "پارامترهای اضافی نامعتبر است (expire_in)";
         AmountAboveMaximum = -41, false, "the maximum amount is 100,000,000 toman", "حداکثر مبلغ پرداختی ۱۰۰ میلیون تومان است";
         AmountMismatch = -50, false, "the amount paid differs from the amount sent to verify", "مبلغ پرداخت شده با مقدار مبلغ ارسالی در متد وریفای متفاوت است.";
-        NotPaid = -51, false, "session is not a paid attempt (payment failed)", "پرداخت ناموفق";
+        NotPaid = -51, false, "not a paid attempt (payment failed)", "پرداخت ناموفق";
         Unexpected = -52, true, "unexpected error, contact Zarinpal's support", "خطای غیر منتظره‌ای رخ داده است.";
-        OtherMerchant = -53, false, "the session is not this merchant_id's", "پرداخت متعلق به این مرچنت کد نیست.";
+        OtherMerchant = -53, false, "the payment is not this merchant_id's", "پرداخت متعلق به این مرچنت کد نیست.";
         InvalidAuthority = -54, false, "invalid authority", "اتوریتی نامعتبر است.";
         NotFound = -55, false, "payment request not found", "تراکنش مورد نظر یافت نشد";
-        ReverseRefusedByBank = -60, false, "the session cannot be reversed with the bank", "امکان ریورس کردن تراکنش با بانک وجود ندارد";
-        NotSuccessful = -61, false, "the session is not successful, or was reversed before", "تراکنش موفق نیست یا قبلا ریورس شده است";
+        ReverseRefusedByBank = -60, false, "the payment cannot be reversed with the bank", "امکان ریورس کردن تراکنش با بانک وجود ندارد";
+        NotSuccessful = -61, false, "the payment is not successful, or was reversed before", "تراکنش موفق نیست یا قبلا ریورس شده است";
         IpLimitNotActive = -62, false, "the terminal's IP limit must be set (reverse needs it)", "آی پی درگاه ست نشده است";
-        ReverseWindowExpired = -63, false, "the 30 minutes to reverse this session have passed", "حداکثر زمان (۳۰ دقیقه) برای ریورس کردن این تراکنش منقضی شده است";
+        ReverseWindowExpired = -63, false, "the 30 minutes to reverse this payment have passed", "حداکثر زمان (۳۰ دقیقه) برای ریورس کردن این تراکنش منقضی شده است";
         Verified = 101, false, "verified before", "تراکنش وریفای شده است.";
     }
 }
