@@ -70,6 +70,8 @@ fake!(FakeNovinPal, NovinPal);
 fake!(FakeInopal, Inopal);
 fake!(FakeCanPay, CanPay);
 fake!(FakeGardeshPay, GardeshPay);
+fake!(FakeZarinpal, Zarinpal);
+fake!(FakeZibal, Zibal);
 
 /// What verify answers: any HTTP status and body, or the gateway's documented success
 /// for the state, with the order id or amount it reports changed if given.
@@ -126,6 +128,15 @@ impl Answer {
                 "success": true, "amount": amount, "verifiedBefore": before,
                 "data": {"invoiceNumber": order_id, "refNumber": "111"},
             }),
+            GatewayId::Zarinpal => json!({
+                "data": {"code": if before { 101 } else { 100 }, "message": "Paid",
+                    "ref_id": 201, "card_pan": "502229******5995", "order_id": order_id},
+                "errors": [],
+            }),
+            GatewayId::Zibal => json!({
+                "result": if before { 201 } else { 100 }, "status": 1, "amount": amount,
+                "orderId": order_id, "refNumber": 12312, "cardNumber": "62741****44",
+            }),
             _ => json!({}),
         };
         (200, serde_json::to_vec(&body).unwrap())
@@ -172,6 +183,8 @@ fuzz_target!(|input: Input| {
         .gateway(FakeInopal)
         .gateway(FakeCanPay)
         .gateway(FakeGardeshPay)
+        .gateway(FakeZarinpal)
+        .gateway(FakeZibal)
         .build()
         .unwrap();
 
@@ -259,9 +272,19 @@ fuzz_target!(|input: Input| {
             {
                 let reports_order = matches!(
                     gateway,
-                    GatewayId::IdPay | GatewayId::NovinPal | GatewayId::GardeshPay
+                    GatewayId::IdPay
+                        | GatewayId::NovinPal
+                        | GatewayId::GardeshPay
+                        | GatewayId::Zarinpal
+                        | GatewayId::Zibal
                 );
-                let reports_amount = reports_order || (gateway == GatewayId::Inopal && !before);
+                let reports_amount = matches!(
+                    gateway,
+                    GatewayId::IdPay
+                        | GatewayId::NovinPal
+                        | GatewayId::GardeshPay
+                        | GatewayId::Zibal
+                ) || (gateway == GatewayId::Inopal && !before);
                 if reports_order && let Some(id) = order_id {
                     assert_eq!(id.as_str(), receipt.order_id().as_str());
                 }

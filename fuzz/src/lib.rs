@@ -137,6 +137,8 @@ pub fn callback_names(gateway: GatewayId) -> &'static [&'static str] {
         ],
         GatewayId::CanPay => &["success", "token", "amount", "invoice_id"],
         GatewayId::GardeshPay => &["trackingNumber", "invoiceNumber", "token"],
+        GatewayId::Zarinpal => &["Authority", "Status"],
+        GatewayId::Zibal => &["success", "trackId", "orderId", "status"],
         _ => &[],
     }
 }
@@ -194,6 +196,8 @@ pub fn state_ref(gateway: GatewayId) -> &'static str {
         GatewayId::Inopal => "REF123",
         GatewayId::CanPay => "tok-canpay-1",
         GatewayId::GardeshPay => "tok-gardeshpay-1",
+        GatewayId::Zarinpal => "A0000000000000000000000000000wwOGYpd",
+        GatewayId::Zibal => "15966442233311",
         other => panic!("no fixed state for {other}"),
     }
 }

@@ -31,7 +31,8 @@ use std::{
 use criterion::{Criterion, criterion_group, criterion_main};
 use payment_core::{
     CallbackRequest, CanPay, Error, GardeshPay, GatewayId, IdPay, Inopal, KeyRing,
-    MemoryReplayGuard, NovinPal, Order, OrderId, Payments, ReplayGuard, Rial, SigningKey,
+    MemoryReplayGuard, NovinPal, Order, OrderId, Payments, ReplayGuard, Rial, SigningKey, Zarinpal,
+    Zibal,
     adapter::{CallbackData, Created, Gateway, Redirect, Verified},
     fuzzing,
     replay::Claim,
@@ -41,7 +42,7 @@ use payment_core::{
 };
 
 /// A documented paid callback per gateway: (gateway, GET query, POST body).
-const CALLBACKS: [(GatewayId, &str, &str); 5] = [
+const CALLBACKS: [(GatewayId, &str, &str); 7] = [
     (
         GatewayId::IdPay,
         "",
@@ -67,6 +68,16 @@ const CALLBACKS: [(GatewayId, &str, &str); 5] = [
     (
         GatewayId::GardeshPay,
         "trackingNumber=738495012345&invoiceNumber=INV-1001",
+        "",
+    ),
+    (
+        GatewayId::Zarinpal,
+        "Authority=A0000000000000000000000000000wwOGYpd&Status=OK",
+        "",
+    ),
+    (
+        GatewayId::Zibal,
+        "trackId=15966442233311&success=1&status=2&orderId=2211",
         "",
     ),
 ];
@@ -133,6 +144,25 @@ fn verify_answers() -> Vec<(GatewayId, OrderState, &'static str)> {
                 "invoiceDate":"2024-03-21T00:15:00"},"amount":120000,"verifiedBefore":false,
                 "message":"عملیات با موفقیت انجام شد."}"#,
         ),
+        (
+            GatewayId::Zarinpal,
+            state(
+                GatewayId::Zarinpal,
+                "A-1001",
+                120_000,
+                "A0000000000000000000000000000wwOGYpd",
+            ),
+            r#"{"data":{"code":100,"message":"Paid","card_hash":"1EBE3EBEBE35C7EC0F8D6EE4F2F8",
+                "card_pan":"502229******5995","ref_id":201,"fee_type":"Merchant","fee":0},
+                "errors":[]}"#,
+        ),
+        (
+            GatewayId::Zibal,
+            state(GatewayId::Zibal, "2211", 1_600, "15966442233311"),
+            r#"{"paidAt":"2018-03-25T23:43:01.053000","amount":1600,"result":100,"status":1,
+                "refNumber":12312,"description":"Hello World!","cardNumber":"62741****44",
+                "orderId":"2211","message":"success"}"#,
+        ),
     ]
 }
 
@@ -161,6 +191,8 @@ fn adapter(gateway: GatewayId) -> Parser {
         GatewayId::Inopal => parser(Inopal::new("k")),
         GatewayId::CanPay => parser(CanPay::new("k")),
         GatewayId::GardeshPay => parser(GardeshPay::new()),
+        GatewayId::Zarinpal => parser(Zarinpal::new("k")),
+        GatewayId::Zibal => parser(Zibal::new("k")),
         other => panic!("no documented callback for {other}"),
     }
 }
@@ -216,6 +248,8 @@ fn verify_decode(c: &mut Criterion) {
     group.bench_function("gardeshpay", |b| {
         b.iter(|| GardeshPay::new().with_merchant_token(black_box("k")))
     });
+    group.bench_function("zarinpal", |b| b.iter(|| Zarinpal::new(black_box("k"))));
+    group.bench_function("zibal", |b| b.iter(|| Zibal::new(black_box("k"))));
     group.finish();
 }
 

@@ -236,7 +236,8 @@ pub struct CallbackData {
     /// The order id the callback names, if it names one.
     pub order_id: Option<String>,
     /// The gateway reference from create that the callback echoes (NovinPal `refId`,
-    /// IDPay `id`, Inopal `ref_num`, CanPay `token`); `None` where the callback carries
+    /// IDPay `id`, Inopal `ref_num`, CanPay `token`, Zarinpal `Authority`, Zibal
+    /// `trackId`); `None` where the callback carries
     /// none (GardeshPay).
     pub reference: Option<String>,
     /// A reference that exists only from the callback on and that verify needs

@@ -5,7 +5,13 @@ use std::fmt;
 
 use crate::{
     GatewayId,
-    gateways::{idpay::IdPayCode, inopal::InopalCode, novinpal::NovinPalCode},
+    gateways::{
+        idpay::IdPayCode,
+        inopal::InopalCode,
+        novinpal::NovinPalCode,
+        zarinpal::ZarinpalCode,
+        zibal::{ZibalCode, ZibalStatus},
+    },
 };
 
 /// Defines a gateway's code table: an enum whose variants are the documented codes.
@@ -74,6 +80,13 @@ pub enum GatewayCode {
     NovinPal(NovinPalCode),
     /// A code from Inopal's table.
     Inopal(InopalCode),
+    /// A code from Zarinpal's table.
+    Zarinpal(ZarinpalCode),
+    /// A `result` code from Zibal's tables.
+    Zibal(ZibalCode),
+    /// A payment status from Zibal's table of statuses (a callback's `status`, or a
+    /// verify or inquiry answer's).
+    ZibalStatus(ZibalStatus),
     /// A code the gateway's document does not list (CanPay and GardeshPay publish no
     /// table at all).
     Undocumented(i64),
@@ -86,6 +99,9 @@ impl GatewayCode {
             GatewayCode::IdPay(c) => c.code(),
             GatewayCode::NovinPal(c) => c.code(),
             GatewayCode::Inopal(c) => c.code(),
+            GatewayCode::Zarinpal(c) => c.code(),
+            GatewayCode::Zibal(c) => c.code(),
+            GatewayCode::ZibalStatus(c) => c.code(),
             GatewayCode::Undocumented(c) => c,
         }
     }
@@ -96,6 +112,9 @@ impl GatewayCode {
             GatewayCode::IdPay(c) => c.english(),
             GatewayCode::NovinPal(c) => c.english(),
             GatewayCode::Inopal(c) => c.english(),
+            GatewayCode::Zarinpal(c) => c.english(),
+            GatewayCode::Zibal(c) => c.english(),
+            GatewayCode::ZibalStatus(c) => c.english(),
             GatewayCode::Undocumented(_) => "undocumented code",
         }
     }
@@ -106,6 +125,9 @@ impl GatewayCode {
             GatewayCode::IdPay(c) => c.persian(),
             GatewayCode::NovinPal(c) => c.persian(),
             GatewayCode::Inopal(c) => c.persian(),
+            GatewayCode::Zarinpal(c) => c.persian(),
+            GatewayCode::Zibal(c) => c.persian(),
+            GatewayCode::ZibalStatus(c) => c.persian(),
             GatewayCode::Undocumented(_) => "کد مستند نشده",
         }
     }
@@ -116,16 +138,24 @@ impl GatewayCode {
             GatewayCode::IdPay(c) => c.is_transient(),
             GatewayCode::NovinPal(c) => c.is_transient(),
             GatewayCode::Inopal(c) => c.is_transient(),
+            GatewayCode::Zarinpal(c) => c.is_transient(),
+            GatewayCode::Zibal(c) => c.is_transient(),
+            GatewayCode::ZibalStatus(c) => c.is_transient(),
             GatewayCode::Undocumented(_) => false,
         }
     }
 
-    /// Looks a number up in the table of the given gateway.
+    /// Looks a number up in the table of the given gateway. Zibal's `result` codes and
+    /// payment statuses do not overlap, so a Zibal number is looked up in both.
     pub fn lookup(gateway: GatewayId, code: i64) -> Self {
         let typed = match gateway {
             GatewayId::IdPay => IdPayCode::from_code(code).map(GatewayCode::IdPay),
             GatewayId::NovinPal => NovinPalCode::from_code(code).map(GatewayCode::NovinPal),
             GatewayId::Inopal => InopalCode::from_code(code).map(GatewayCode::Inopal),
+            GatewayId::Zarinpal => ZarinpalCode::from_code(code).map(GatewayCode::Zarinpal),
+            GatewayId::Zibal => ZibalCode::from_code(code)
+                .map(GatewayCode::Zibal)
+                .or_else(|| ZibalStatus::from_code(code).map(GatewayCode::ZibalStatus)),
             GatewayId::CanPay | GatewayId::GardeshPay => None,
         };
         typed.unwrap_or(GatewayCode::Undocumented(code))

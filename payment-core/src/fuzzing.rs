@@ -5,10 +5,10 @@
 //! any release.
 
 use crate::{
-    AccountId, CanPay, Error, GardeshPay, GatewayId, IdPay, Inopal, NovinPal,
+    AccountId, CanPay, Error, GardeshPay, GatewayId, IdPay, Inopal, NovinPal, Zarinpal, Zibal,
     adapter::{CallbackData, Created, Verified},
     error::Operation,
-    gateways::idpay::IdPayVersion,
+    gateways::{idpay::IdPayVersion, zarinpal::UnverifiedPayment},
     http::RawResponse,
     state::OrderState,
 };
@@ -43,6 +43,8 @@ pub fn parse_callback(
         GatewayId::GardeshPay => GardeshPay::new()
             .with_merchant_token(SECRET)
             .parse_callback(request),
+        GatewayId::Zarinpal => Zarinpal::new(SECRET).parse_callback(request),
+        GatewayId::Zibal => Zibal::new(SECRET).parse_callback(request),
     }
 }
 
@@ -55,6 +57,8 @@ pub fn decode_create(gateway: GatewayId, status: u16, body: &[u8]) -> Result<Cre
         GatewayId::Inopal => Inopal::new(SECRET).created(&raw),
         GatewayId::CanPay => CanPay::new(SECRET).created(&raw),
         GatewayId::GardeshPay => GardeshPay::new().with_merchant_token(SECRET).created(&raw),
+        GatewayId::Zarinpal => Zarinpal::new(SECRET).created(&raw),
+        GatewayId::Zibal => Zibal::new(SECRET).created(&raw),
     }
 }
 
@@ -74,6 +78,8 @@ pub fn decode_verify(
         GatewayId::Inopal => Inopal::new(SECRET).verified(state, callback, &raw),
         GatewayId::CanPay => CanPay::new(SECRET).verified(&raw),
         GatewayId::GardeshPay => GardeshPay::new().with_merchant_token(SECRET).verified(&raw),
+        GatewayId::Zarinpal => Zarinpal::new(SECRET).verified(&raw),
+        GatewayId::Zibal => Zibal::new(SECRET).verified(&raw),
     }
 }
 
@@ -108,6 +114,29 @@ pub fn decode_novinpal_reverse(
     body: &[u8],
 ) -> Result<Verified, Error> {
     NovinPal::new(SECRET).verified(Operation::Reverse, state, &raw(status, body))
+}
+
+/// Zarinpal's answer to an inquiry.
+pub fn decode_zarinpal_inquiry(status: u16, body: &[u8]) -> Result<Verified, Error> {
+    Zarinpal::new(SECRET).inquiry_answer(&raw(status, body))
+}
+
+/// Zarinpal's answer to reverse.
+pub fn decode_zarinpal_reverse(status: u16, body: &[u8]) -> Result<Verified, Error> {
+    Zarinpal::new(SECRET).reversed(&raw(status, body))
+}
+
+/// Zarinpal's answer to `unVerified.json`.
+pub fn decode_zarinpal_unverified(
+    status: u16,
+    body: &[u8],
+) -> Result<Vec<UnverifiedPayment>, Error> {
+    Zarinpal::new(SECRET).unverified_list(&raw(status, body))
+}
+
+/// Zibal's answer to an inquiry.
+pub fn decode_zibal_inquiry(status: u16, body: &[u8]) -> Result<Verified, Error> {
+    Zibal::new(SECRET).inquiry_answer(&raw(status, body))
 }
 
 /// A state with every field given, nonce and times included (`OrderState::new` draws a

@@ -12,7 +12,7 @@ use crate::{
 /// Where to send the buyer after a payment was created.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Redirect {
-    /// A plain `GET` link (IDPay, NovinPal, CanPay, GardeshPay).
+    /// A plain `GET` link (IDPay, NovinPal, CanPay, GardeshPay, Zarinpal, Zibal).
     Get(Url),
     /// A form the browser must `POST` (Inopal): answer with an auto-submitting page.
     PostForm {
@@ -53,7 +53,7 @@ impl fmt::Debug for Redirect {
 pub struct Created {
     /// The gateway's reference for the payment, kept in the order state and needed by
     /// verify (IDPay `id`, NovinPal `refId`, Inopal `ref_num`, CanPay and GardeshPay
-    /// `token`).
+    /// `token`, Zarinpal `authority`, Zibal `trackId`).
     pub gateway_ref: String,
     /// Where to send the buyer.
     pub redirect: Redirect,
@@ -83,8 +83,9 @@ impl fmt::Debug for Created {
 }
 
 /// A gateway adapter: [`IdPay`](crate::IdPay), [`NovinPal`](crate::NovinPal),
-/// [`Inopal`](crate::Inopal), [`CanPay`](crate::CanPay) and
-/// [`GardeshPay`](crate::GardeshPay), or a stand-in for one of them in an app's tests.
+/// [`Inopal`](crate::Inopal), [`CanPay`](crate::CanPay),
+/// [`GardeshPay`](crate::GardeshPay), [`Zarinpal`](crate::Zarinpal) and
+/// [`Zibal`](crate::Zibal), or a stand-in for one of them in an app's tests.
 ///
 /// Adapters speak the wire protocol only; the rules about which callback to trust live
 /// once in [`Payments`](crate::Payments). Its methods can be called directly, to create or
@@ -116,7 +117,8 @@ pub trait Gateway: Send + Sync + 'static {
         callback: &CallbackData,
     ) -> impl Future<Output = Result<Verified, Error>> + Send;
 
-    /// Where the gateway can tell without confirming (IDPay's inquiry): whether this
+    /// Where the gateway can tell without confirming (IDPay's, Zarinpal's and Zibal's
+    /// inquiry): whether this
     /// payment is confirmed already. `Ok` only for a confirmed payment.
     ///
     /// The pipeline asks only after verify gave a final "no" to a callback that said
@@ -148,13 +150,15 @@ impl<G: Gateway> GatewayReceipt for G {
     type Receipt = crate::Receipt;
 }
 
-/// A gateway that can report a payment's status without confirming it (IDPay).
+/// A gateway that can report a payment's status without confirming it (IDPay, Zarinpal,
+/// Zibal).
 pub trait Inquiry: Gateway {
     /// The gateway's view of the payment; `Ok` only if it is confirmed as paid.
     fn inquiry(&self, state: &OrderState) -> impl Future<Output = Result<Verified, Error>> + Send;
 }
 
-/// A gateway that can refund a verified payment (NovinPal, within 120 minutes).
+/// A gateway that can refund a verified payment (NovinPal, within 120 minutes; Zarinpal,
+/// within 30 minutes).
 pub trait Reverse: Gateway {
     /// Refunds the payment to the buyer.
     fn reverse(&self, state: &OrderState) -> impl Future<Output = Result<Verified, Error>> + Send;

@@ -31,6 +31,10 @@ pub enum GatewayId {
     CanPay,
     /// GardeshPay (gardeshpay.ir).
     GardeshPay,
+    /// Zarinpal (zarinpal.com).
+    Zarinpal,
+    /// Zibal (zibal.ir).
+    Zibal,
 }
 
 impl GatewayId {
@@ -41,6 +45,8 @@ impl GatewayId {
         GatewayId::Inopal,
         GatewayId::CanPay,
         GatewayId::GardeshPay,
+        GatewayId::Zarinpal,
+        GatewayId::Zibal,
     ];
 
     /// The lowercase name used in URLs, cookies and logs.
@@ -51,6 +57,8 @@ impl GatewayId {
             GatewayId::Inopal => "inopal",
             GatewayId::CanPay => "canpay",
             GatewayId::GardeshPay => "gardeshpay",
+            GatewayId::Zarinpal => "zarinpal",
+            GatewayId::Zibal => "zibal",
         }
     }
 
@@ -62,6 +70,8 @@ impl GatewayId {
             GatewayId::Inopal => "Inopal",
             GatewayId::CanPay => "CanPay",
             GatewayId::GardeshPay => "GardeshPay",
+            GatewayId::Zarinpal => "Zarinpal",
+            GatewayId::Zibal => "Zibal",
         }
     }
 
@@ -73,6 +83,8 @@ impl GatewayId {
             GatewayId::Inopal => "اینوپال",
             GatewayId::CanPay => "کن پی",
             GatewayId::GardeshPay => "گردش پی",
+            GatewayId::Zarinpal => "زرین‌پال",
+            GatewayId::Zibal => "زیبال",
         }
     }
 }
@@ -214,10 +226,12 @@ mod tests {
             assert_eq!(named.to_string(), format!("{id}-shop-2"));
             assert_eq!(named.to_string().parse::<AccountId>(), Ok(named));
         }
-        assert_eq!("zarinpal".parse::<GatewayId>(), Err(UnknownGateway));
+        assert_eq!("zarinpal".parse::<GatewayId>(), Ok(GatewayId::Zarinpal));
+        assert_eq!("zibal".parse::<GatewayId>(), Ok(GatewayId::Zibal));
+        assert_eq!("sep".parse::<GatewayId>(), Err(UnknownGateway));
         // Names are lowercase: a callback at `/callback/NovinPal` is not NovinPal's.
         assert_eq!("NovinPal".parse::<GatewayId>(), Err(UnknownGateway));
-        assert_eq!("zarinpal-a".parse::<AccountId>(), Err(UnknownGateway));
+        assert_eq!("sep-a".parse::<AccountId>(), Err(UnknownGateway));
         assert_eq!("novinpal-".parse::<AccountId>(), Err(UnknownGateway));
         assert_eq!("novinpal-A".parse::<AccountId>(), Err(UnknownGateway));
         assert!(AccountId::named(GatewayId::IdPay, &"a".repeat(33)).is_err());

@@ -1,7 +1,8 @@
 //! # payment-core
 //!
 //! Take payments through Iranian internet payment gateways — IDPay, NovinPal, Inopal,
-//! CanPay and GardeshPay — without losing a payment and without fulfilling one twice.
+//! CanPay, GardeshPay, Zarinpal and Zibal — without losing a payment and without
+//! fulfilling one twice.
 //!
 //! - [`Payments`] is the service an app configures once ([`Payments::builder`]) and
 //!   shares: it starts payments ([`Payments::start`]) and turns the returning buyer's
@@ -60,7 +61,7 @@ pub use callback::CallbackRequest;
 pub use codec::{KeyRing, SigningKey};
 pub use error::{ConfigError, Error};
 pub use gateway_id::{AccountId, GatewayId};
-pub use gateways::{CanPay, GardeshPay, IdPay, Inopal, NovinPal};
+pub use gateways::{CanPay, GardeshPay, IdPay, Inopal, NovinPal, Zarinpal, Zibal};
 pub use http::{HttpClient, HttpConfig};
 pub use money::{Rial, Toman};
 pub use order::{CardNumber, Order, OrderId};

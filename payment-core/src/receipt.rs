@@ -20,14 +20,14 @@ pub struct Verified {
     pub amount: Option<Rial>,
     /// The bank's or gateway's reference for the money movement (NovinPal `refNumber`,
     /// IDPay `track_id`, CanPay `reference`, GardeshPay `refNumber`, Inopal's
-    /// `tracking_code` from the callback).
+    /// `tracking_code` from the callback, Zarinpal `ref_id`, Zibal `refNumber`).
     pub bank_reference: Option<String>,
     /// The masked card number, as the gateway shows it.
     pub card_mask: Option<String>,
     /// When the gateway says the buyer paid, as it formats it.
     pub paid_at: Option<String>,
     /// The gateway said this payment had been verified before (NovinPal and GardeshPay
-    /// `verifiedBefore`, IDPay 101, Inopal -16). Fulfilment is still decided by the
+    /// `verifiedBefore`, IDPay 101, Inopal -16, Zarinpal 101, Zibal 201). Fulfilment is still decided by the
     /// replay guard: a verify whose first answer was lost to a timeout comes back this way.
     pub already_verified: bool,
 }

@@ -28,8 +28,11 @@ type ExpiredHook = Arc<dyn Fn(PaymentRecord) -> BoxFuture<'static, ()> + Send + 
 /// A payment's window closes at its start plus the state's life (the time the buyer has to
 /// pay and return) plus the gateway's verify window: IDPay 10 minutes (its document:
 /// verify within 10 minutes of the return, or the payment is refunded), CanPay 15 minutes
-/// (refunded after 15 minutes unverified). The other gateways document none; 15 minutes is
-/// assumed. Set another with [`verify_window`](Reconciler::verify_window).
+/// (refunded after 15 minutes unverified), Zibal 20 minutes (its documentation refunds a
+/// lazy payment not verified within 20 minutes of being paid, and names no other window).
+/// The other gateways document none (Zarinpal refunds an unverified payment "within the
+/// set time" without naming it); 15 minutes is assumed. Set another with
+/// [`verify_window`](Reconciler::verify_window).
 ///
 /// A GardeshPay payment can be verified only with the tracking number its return carries:
 /// one whose buyer never returned cannot be checked, and expires.
@@ -94,6 +97,8 @@ impl Reconciler {
         let windows = BTreeMap::from([
             (GatewayId::IdPay, Duration::minutes(10)),
             (GatewayId::CanPay, Duration::minutes(15)),
+            (GatewayId::Zarinpal, Duration::minutes(15)),
+            (GatewayId::Zibal, Duration::minutes(20)),
         ]);
         Ok(Self {
             payments: payments.clone(),

@@ -25,12 +25,15 @@ pub fn order_id(tag: &str) -> String {
     format!("{tag}{}n{nanos}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// The callback field that names the shop's order.
+/// The callback field that names the shop's order (Zarinpal's callback names none: its
+/// `Authority` is all that ties it to an order).
 pub fn order_field(gateway: GatewayId) -> &'static str {
     match gateway {
         GatewayId::IdPay | GatewayId::Inopal => "order_id",
         GatewayId::NovinPal | GatewayId::GardeshPay => "invoiceNumber",
         GatewayId::CanPay => "invoice_id",
+        GatewayId::Zarinpal => "Authority",
+        GatewayId::Zibal => "orderId",
         other => panic!("no callback fields known for {other}"),
     }
 }
@@ -43,6 +46,8 @@ pub fn reference_field(gateway: GatewayId) -> &'static str {
         GatewayId::Inopal => "ref_num",
         GatewayId::CanPay => "token",
         GatewayId::GardeshPay => "trackingNumber",
+        GatewayId::Zarinpal => "Authority",
+        GatewayId::Zibal => "trackId",
         other => panic!("no callback fields known for {other}"),
     }
 }

@@ -102,6 +102,11 @@ impl Api {
         Ok(())
     }
 
+    /// Points the API back at one of its gateway's own base URLs (always a valid URL).
+    pub(crate) fn set_default_base_url(&mut self, url: &str) {
+        self.base = base_url(url, self.what);
+    }
+
     /// Uses this HTTP client.
     pub(crate) fn set_http(&mut self, http: HttpClient) {
         self.http = LazyHttp::given(http);

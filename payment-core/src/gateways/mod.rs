@@ -35,6 +35,8 @@ pub mod gardeshpay;
 pub mod idpay;
 pub mod inopal;
 pub mod novinpal;
+pub mod zarinpal;
+pub mod zibal;
 
 mod api;
 mod checks;
@@ -43,9 +45,13 @@ mod inopal_codes;
 mod novinpal_codes;
 mod scalar;
 mod wire;
+mod zarinpal_codes;
+mod zibal_codes;
 
 pub use canpay::CanPay;
 pub use gardeshpay::GardeshPay;
 pub use idpay::IdPay;
 pub use inopal::Inopal;
 pub use novinpal::NovinPal;
+pub use zarinpal::Zarinpal;
+pub use zibal::Zibal;
