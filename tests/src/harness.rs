@@ -1,4 +1,4 @@
-//! One test environment: a gateway sandbox, a `Payments` configured for all five gateways
+//! One test environment: a gateway sandbox, a `Payments` configured for all seven gateways
 //! against it, and an app (axum or actix, router or extractor) serving on loopback.
 
 use std::{
@@ -10,7 +10,7 @@ use std::{
 use payment_core::{
     CanPay, FailedPayment, GardeshPay, GatewayId, HttpClient, HttpConfig, IdPay, Inopal, KeyRing,
     NovinPal, Payments, PaymentsBuilder, PendingPayment, Receipt, Rejection, ReplayGuard,
-    SigningKey, clock::ManualClock, ledger::PaymentStore,
+    SigningKey, Zarinpal, Zibal, clock::ManualClock, ledger::PaymentStore,
 };
 use payment_sandbox::{RunningSandbox, Sandbox, SandboxConfig, SandboxGateway};
 
@@ -197,7 +197,7 @@ pub struct Instance {
     _app: AppGuard,
 }
 
-/// All five adapters pointed at the sandbox, with a short timeout so that delay faults
+/// All seven adapters pointed at the sandbox, with a short timeout so that delay faults
 /// turn into pending outcomes quickly.
 pub fn payments_for(
     sandbox: &RunningSandbox,
@@ -258,6 +258,18 @@ pub fn payments_builder(
             GardeshPay::new()
                 .with_base_urls(&base(GatewayId::GardeshPay), &base(GatewayId::GardeshPay))
                 .expect("gardeshpay urls")
+                .with_http(http.clone()),
+        )
+        .gateway(
+            Zarinpal::new(payment_sandbox::ZARINPAL_MERCHANT_ID)
+                .with_base_url(&base(GatewayId::Zarinpal))
+                .expect("zarinpal url")
+                .with_http(http.clone()),
+        )
+        .gateway(
+            Zibal::new(payment_sandbox::ZIBAL_MERCHANT)
+                .with_base_url(&base(GatewayId::Zibal))
+                .expect("zibal url")
                 .with_http(http),
         )
 }

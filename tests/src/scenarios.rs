@@ -489,6 +489,10 @@ macro_rules! scenario_tests {
                 async fn canpay() { $crate::scenarios::$scenario::<$flavor>(payment_core::GatewayId::CanPay).await }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn gardeshpay() { $crate::scenarios::$scenario::<$flavor>(payment_core::GatewayId::GardeshPay).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn zarinpal() { $crate::scenarios::$scenario::<$flavor>(payment_core::GatewayId::Zarinpal).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn zibal() { $crate::scenarios::$scenario::<$flavor>(payment_core::GatewayId::Zibal).await }
             }
         )+
     };

@@ -27,9 +27,13 @@ browser_tests! {
     axum_inopal_post_redirect_and_return: AxumRouter, Inopal;
     axum_novinpal_get_return: AxumRouter, NovinPal;
     axum_gardeshpay_get_return: AxumRouter, GardeshPay;
+    axum_zarinpal_get_return: AxumRouter, Zarinpal;
+    axum_zibal_get_return: AxumRouter, Zibal;
     actix_idpay_cross_site_post: ActixScope, IdPay;
     actix_canpay_cross_site_post: ActixScope, CanPay;
     actix_inopal_post_redirect_and_return: ActixScope, Inopal;
     actix_novinpal_get_return: ActixScope, NovinPal;
     actix_gardeshpay_get_return: ActixScope, GardeshPay;
+    actix_zarinpal_get_return: ActixScope, Zarinpal;
+    actix_zibal_get_return: ActixScope, Zibal;
 }

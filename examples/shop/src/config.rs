@@ -1,7 +1,7 @@
 //! The shop's configuration, from environment variables (see the README for each one).
 //!
 //! With nothing set the shop runs in **sandbox mode**: the payment sandbox is started
-//! in-process and all five gateways point at it, and the signing key is made once and kept
+//! in-process and all seven gateways point at it, and the signing key is made once and kept
 //! in the database. `SHOP_MODE=live` uses the gateways configured below and requires a
 //! signing key of at least 32 bytes in `SHOP_SIGNING_KEY`.
 
@@ -43,7 +43,7 @@ pub enum GuardStore {
 /// Sandbox (the built-in simulator) or live (real gateways).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// All five gateways against the payment sandbox; no real money moves.
+    /// All seven gateways against the payment sandbox; no real money moves.
     Sandbox,
     /// The gateways configured through environment variables.
     Live,
@@ -113,6 +113,17 @@ pub struct GardeshPaySettings {
     pub verify_url: Option<String>,
 }
 
+/// Zarinpal: `ZARINPAL_MERCHANT_ID`, `ZARINPAL_BASE_URL`, `ZARINPAL_SANDBOX`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZarinpalSettings {
+    /// The merchant id (a UUID).
+    pub merchant_id: Secret,
+    /// The API base URL (default: Zarinpal's own, or its sandbox host).
+    pub base_url: Option<String>,
+    /// Use Zarinpal's own sandbox host (`sandbox.zarinpal.com`).
+    pub sandbox: bool,
+}
+
 /// The real gateways configured for live mode; a gateway is on when its credential is set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GatewaySettings {
@@ -126,6 +137,10 @@ pub struct GatewaySettings {
     pub canpay: Option<KeyedSettings>,
     /// GardeshPay (on when any `GARDESHPAY_*` variable is set).
     pub gardeshpay: Option<GardeshPaySettings>,
+    /// Zarinpal (`ZARINPAL_MERCHANT_ID`, `ZARINPAL_BASE_URL`, `ZARINPAL_SANDBOX`).
+    pub zarinpal: Option<ZarinpalSettings>,
+    /// Zibal (`ZIBAL_MERCHANT`, `ZIBAL_BASE_URL`; the merchant `zibal` is Zibal's test mode).
+    pub zibal: Option<KeyedSettings>,
 }
 
 impl GatewaySettings {
@@ -136,6 +151,8 @@ impl GatewaySettings {
             && self.inopal.is_none()
             && self.canpay.is_none()
             && self.gardeshpay.is_none()
+            && self.zarinpal.is_none()
+            && self.zibal.is_none()
     }
 }
 
@@ -366,6 +383,15 @@ impl Config {
             novinpal: keyed(var("NOVINPAL_API_KEY"), url("NOVINPAL_BASE_URL")?),
             inopal: keyed(var("INOPAL_GATEWAY_ID"), url("INOPAL_BASE_URL")?),
             canpay: keyed(var("CANPAY_MERCHANT"), url("CANPAY_BASE_URL")?),
+            zarinpal: match var("ZARINPAL_MERCHANT_ID") {
+                Some(id) => Some(ZarinpalSettings {
+                    merchant_id: Secret::new(id),
+                    base_url: url("ZARINPAL_BASE_URL")?,
+                    sandbox: parse_bool("ZARINPAL_SANDBOX", var("ZARINPAL_SANDBOX").as_deref())?,
+                }),
+                None => None,
+            },
+            zibal: keyed(var("ZIBAL_MERCHANT"), url("ZIBAL_BASE_URL")?),
             gardeshpay: {
                 let token = var("GARDESHPAY_TOKEN").map(Secret::new);
                 let create_url = url("GARDESHPAY_CREATE_URL")?;

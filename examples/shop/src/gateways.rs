@@ -2,7 +2,7 @@
 
 use payment_axum::payment_core::{
     CanPay, ConfigError, GardeshPay, GatewayId, HttpClient, IdPay, Inopal, KeyRing, NovinPal,
-    Payments, PaymentsBuilder, SigningKey,
+    Payments, PaymentsBuilder, SigningKey, Zarinpal, Zibal,
 };
 
 use crate::{
@@ -58,6 +58,16 @@ pub fn builder(
                 .gateway(
                     GardeshPay::new()
                         .with_base_urls(&base(GatewayId::GardeshPay), &base(GatewayId::GardeshPay))?
+                        .with_http(http.clone()),
+                )
+                .gateway(
+                    Zarinpal::new(payment_sandbox::ZARINPAL_MERCHANT_ID)
+                        .with_base_url(&base(GatewayId::Zarinpal))?
+                        .with_http(http.clone()),
+                )
+                .gateway(
+                    Zibal::new(payment_sandbox::ZIBAL_MERCHANT)
+                        .with_base_url(&base(GatewayId::Zibal))?
                         .with_http(http),
                 );
         }
@@ -92,6 +102,22 @@ pub fn builder(
                     canpay = canpay.with_base_url(url)?;
                 }
                 builder = builder.gateway(canpay);
+            }
+            if let Some(s) = &g.zarinpal {
+                let mut zarinpal = Zarinpal::new(s.merchant_id.expose())
+                    .with_sandbox(s.sandbox)
+                    .with_http(http.clone());
+                if let Some(url) = &s.base_url {
+                    zarinpal = zarinpal.with_base_url(url)?;
+                }
+                builder = builder.gateway(zarinpal);
+            }
+            if let Some(s) = &g.zibal {
+                let mut zibal = Zibal::new(s.credential.expose()).with_http(http.clone());
+                if let Some(url) = &s.base_url {
+                    zibal = zibal.with_base_url(url)?;
+                }
+                builder = builder.gateway(zibal);
             }
             if let Some(s) = &g.gardeshpay {
                 let mut gardeshpay = GardeshPay::new().with_http(http);

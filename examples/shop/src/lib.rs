@@ -1,8 +1,8 @@
 //! # shop
 //!
 //! A small demo shop on axum and SQLite (or PostgreSQL) that takes payments through
-//! IDPay, NovinPal, Inopal, CanPay and GardeshPay with `payment-axum`. With no
-//! configuration it starts the payment sandbox in-process and configures all five
+//! IDPay, NovinPal, Inopal, CanPay, GardeshPay, Zarinpal and Zibal with `payment-axum`. With no
+//! configuration it starts the payment sandbox in-process and configures all seven
 //! gateways against it, so `cargo run -p shop` gives a shop you can buy from in a browser.
 //!
 //! [`build_app`] builds the whole shop from a [`Config`]; `main.rs` only reads the

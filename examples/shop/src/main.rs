@@ -34,7 +34,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("  Shop      {}", shop.public_url);
     match (&shop.state.mode, &shop.sandbox_url) {
         (Mode::Sandbox, Some(sandbox)) => {
-            println!("  Sandbox   {sandbox}/_admin  (all five gateways simulated; no real money)");
+            println!("  Sandbox   {sandbox}/_admin  (all seven gateways simulated; no real money)");
         }
         _ => println!("  Mode      live"),
     }

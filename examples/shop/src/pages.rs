@@ -223,8 +223,8 @@ pub fn layout(title: &str, mode: Mode, sandbox_admin: Option<&str>, body: &str) 
          <nav><a href=\"/\">محصولات <span class=\"en\">Products</span></a>\
          <a href=\"/orders\" id=\"nav-orders\">سفارش‌ها <span class=\"en\">Orders</span></a></nav></div></header>\
          {banner}<main>{body}</main>\
-         <footer>نمونهٔ فروشگاه با payment-rs: axum، SQLite و پنج درگاه پرداخت ایرانی. \
-         <span class=\"en\">A payment-rs example: axum, SQLite and five Iranian payment gateways.</span></footer>\
+         <footer>نمونهٔ فروشگاه با payment-rs: axum، SQLite و هفت درگاه پرداخت ایرانی. \
+         <span class=\"en\">A payment-rs example: axum, SQLite and seven Iranian payment gateways.</span></footer>\
          </body></html>\n"
     )
 }

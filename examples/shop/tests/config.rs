@@ -119,6 +119,10 @@ fn live_mode_reads_every_gateway() {
         ("GARDESHPAY_TOKEN", "gardeshpay-secret"),
         ("GARDESHPAY_CREATE_URL", "http://127.0.0.1:9999/gardeshpay"),
         ("GARDESHPAY_VERIFY_URL", "http://127.0.0.1:9999/gardeshpay"),
+        ("ZARINPAL_MERCHANT_ID", "zarinpal-secret"),
+        ("ZARINPAL_SANDBOX", "true"),
+        ("ZIBAL_MERCHANT", "zibal-secret"),
+        ("ZIBAL_BASE_URL", "http://127.0.0.1:9999/zibal"),
         ("SHOP_GATEWAY_TIMEOUT_SECS", "7.5"),
         ("SHOP_ADMIN_PASSWORD", "admin-secret-pass"),
         ("SHOP_HEADER_TIMEOUT_SECS", "3"),
@@ -157,6 +161,15 @@ fn live_mode_reads_every_gateway() {
         "canpay-secret"
     );
     assert!(g.gardeshpay.as_ref().unwrap().token.is_some());
+    let zarinpal = g.zarinpal.as_ref().expect("zarinpal");
+    assert_eq!(zarinpal.merchant_id.expose(), "zarinpal-secret");
+    assert!(zarinpal.sandbox && zarinpal.base_url.is_none());
+    let zibal = g.zibal.as_ref().expect("zibal");
+    assert_eq!(zibal.credential.expose(), "zibal-secret");
+    assert_eq!(
+        zibal.base_url.as_deref(),
+        Some("http://127.0.0.1:9999/zibal")
+    );
     // No credential ever shows in Debug (logs, panics).
     let debug = format!("{c:?}");
     for secret in ["secret", &strong] {
@@ -188,6 +201,7 @@ fn bad_values_name_their_variable() {
         ("SHOP_GATEWAY_TIMEOUT_SECS", "soon"),
         ("SHOP_SANDBOX_URL", "ftp://127.0.0.1"),
         ("IDPAY_SANDBOX_HEADER", "maybe"),
+        ("ZIBAL_BASE_URL", "not a url"),
         ("SHOP_HEADER_TIMEOUT_SECS", "forever"),
         ("SHOP_REQUEST_TIMEOUT_SECS", "0"),
         ("SHOP_MAX_CONNECTIONS", "many"),

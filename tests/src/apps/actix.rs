@@ -8,7 +8,7 @@ use payment_actix::{
     CallbackCookies, PaymentCallback, PaymentRejection, PaymentScope,
     payment_core::{
         CanPay, GardeshPay, GatewayId, IdPay, Inopal, NotPaid, NovinPal, Order, OrderId, Payments,
-        Rial, adapter::Gateway,
+        Rial, Zarinpal, Zibal, adapter::Gateway,
     },
     start,
 };
@@ -158,6 +158,8 @@ impl Flavor for ActixExtractor {
                     callback_route::<Inopal>(c, &routes);
                     callback_route::<CanPay>(c, &routes);
                     callback_route::<GardeshPay>(c, &routes);
+                    callback_route::<Zarinpal>(c, &routes);
+                    callback_route::<Zibal>(c, &routes);
                 })
         })
     }

@@ -13,7 +13,7 @@ use payment_axum::{
     CallbackCookies, PaymentCallback, PaymentRejection, PaymentRouter,
     payment_core::{
         CanPay, GardeshPay, GatewayId, IdPay, Inopal, NotPaid, NovinPal, Order, OrderId, Payments,
-        Rial, adapter::Gateway,
+        Rial, Zarinpal, Zibal, adapter::Gateway,
     },
     start,
 };
@@ -156,6 +156,8 @@ impl Flavor for AxumExtractor {
         app = callback_route::<Inopal>(app, &payments);
         app = callback_route::<CanPay>(app, &payments);
         app = callback_route::<GardeshPay>(app, &payments);
+        app = callback_route::<Zarinpal>(app, &payments);
+        app = callback_route::<Zibal>(app, &payments);
         serve_router(listener, app.with_state(ExtractorState { payments, log }))
     }
 }
