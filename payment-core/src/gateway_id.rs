@@ -15,7 +15,7 @@ use crate::error::UnknownGateway;
 /// use payment_core::GatewayId;
 /// assert_eq!("novinpal".parse::<GatewayId>(), Ok(GatewayId::NovinPal));
 /// assert_eq!(GatewayId::Inopal.as_str(), "inopal");
-/// assert_eq!(GatewayId::CanPay.persian_name(), "کن پی");
+/// assert_eq!(GatewayId::CanPay.persian_name(), "پرداخت یاری");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,13 +75,14 @@ impl GatewayId {
         }
     }
 
-    /// The name a buyer recognises, in Persian.
+    /// The name a buyer recognises, in Persian: the one the gateway's own document uses
+    /// (CanPay calls itself «پرداخت یاری»).
     pub const fn persian_name(self) -> &'static str {
         match self {
             GatewayId::IdPay => "آیدی پی",
             GatewayId::NovinPal => "نوین پال",
             GatewayId::Inopal => "اینوپال",
-            GatewayId::CanPay => "کن پی",
+            GatewayId::CanPay => "پرداخت یاری",
             GatewayId::GardeshPay => "گردش پی",
             GatewayId::Zarinpal => "زرین‌پال",
             GatewayId::Zibal => "زیبال",

@@ -15,7 +15,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::http::{App, esc, page};
+use crate::http::{App, esc, group_digits, iran_time, wide_page};
 use crate::model::{Call, Fault, FaultSpec, SandboxGateway};
 
 pub(crate) fn routes() -> Router<App> {
@@ -177,28 +177,32 @@ async fn advance_clock(State(app): State<App>, _: LocalWrite, body: Bytes) -> Re
 
 async fn html(State(app): State<App>) -> Response {
     let txns = app.lock().txns.clone();
+    let time = |t: Option<i64>| t.map(iran_time).unwrap_or_default();
     let mut rows = String::new();
     for t in txns.iter().rev() {
         rows.push_str(&format!(
-            "<tr><td>{}</td><td dir=\"ltr\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td dir=\"ltr\">{}</td><td dir=\"ltr\">{}</td><td dir=\"ltr\">{}</td>\
+             <td dir=\"ltr\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td dir=\"ltr\">{}</td><td dir=\"ltr\">{}</td></tr>",
             t.gateway,
             esc(&t.key),
+            esc(t.reference.as_deref().unwrap_or("")),
             esc(&t.order_id),
-            t.amount,
+            group_digits(t.amount),
             t.state.name(),
             t.verify_calls,
             t.successful_verifies,
             t.repeat_verifies,
-            t.created_at,
+            time(Some(t.created_at)),
+            time(t.paid_at),
         ));
     }
     let body = format!(
         "<p class=\"warn\">A development tool for loopback: never expose the sandbox to a \
          network. / ابزار توسعه روی همین رایانه؛ هرگز آن را در شبکه در دسترس نگذارید.</p>\
-         <p><a href=\"/_admin/transactions\">JSON</a></p>\
-         <table><thead><tr><th>gateway</th><th>key</th><th>order id</th><th>amount (rial)</th>\
-         <th>state</th><th>verify calls</th><th>successful verifies</th><th>repeat verifies</th>\
-         <th>created at</th></tr></thead><tbody>{rows}</tbody></table>"
+         <p><a href=\"/_admin/transactions\">JSON</a> · times in Iran time (UTC+03:30)</p>\
+         <div class=\"scroll\"><table><thead><tr><th>gateway</th><th>key</th><th>reference</th><th>order id</th>\
+         <th>amount (rial)</th><th>state</th><th>verify calls</th><th>successful verifies</th>\
+         <th>repeat verifies</th><th>created</th><th>paid</th></tr></thead><tbody>{rows}</tbody></table></div>"
     );
-    Html(page("تراکنش‌ها / Transactions", &body)).into_response()
+    Html(wide_page("تراکنش‌ها / Transactions", &body)).into_response()
 }

@@ -271,6 +271,9 @@ pub(crate) fn group_digits(n: u64) -> String {
 
 const STYLE: &str = "body{font-family:Vazirmatn,Tahoma,sans-serif;background:#f4f6f8;margin:0;padding:2rem}\
 main{max-width:32rem;margin:auto;background:#fff;border-radius:8px;padding:1.5rem;box-shadow:0 1px 4px #0002}\
+main.wide{max-width:none}.scroll{overflow-x:auto}\
+.banner{background:#ea580c;color:#fff;border-radius:6px;padding:.5rem .8rem;margin:0 0 1rem;font-weight:bold}\
+@media (max-width:640px){body{padding:.6rem}main{padding:1rem}}\
 h1{font-size:1.3rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.4rem 1rem}dt{color:#555}\
 dd{margin:0;font-weight:bold}form.actions{display:grid;gap:.5rem;margin-top:1rem}\
 button{font:inherit;padding:.6rem;border-radius:6px;border:1px solid #888;cursor:pointer}\
@@ -296,17 +299,16 @@ pub(crate) fn payment_page(app: &App, gateway: SandboxGateway, key: &str) -> Res
     let mut rows = format!(
         "<dt>درگاه / Gateway</dt><dd>{}</dd>\
          <dt>شماره سفارش / Order id</dt><dd id=\"order-id\">{}</dd>\
-         <dt>مبلغ / Amount</dt><dd id=\"amount\" data-rial=\"{}\">{} ریال / rial ({})</dd>",
+         <dt>مبلغ / Amount</dt><dd id=\"amount\" data-rial=\"{}\">{} ریال / rial</dd>",
         esc(gateway.display_name()),
         esc(&txn.order_id),
         txn.payment_amount,
         group_digits(txn.payment_amount),
-        txn.payment_amount,
     );
     if txn.payment_amount != txn.amount {
         rows.push_str(&format!(
-            "<dt>مبلغ سفارش / Order amount</dt><dd>{}</dd>",
-            txn.amount
+            "<dt>مبلغ سفارش / Order amount</dt><dd>{} ریال / rial</dd>",
+            group_digits(txn.amount)
         ));
     }
     if let Some(card) = &txn.required_card {
@@ -343,13 +345,23 @@ fn urlencode_path(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// A complete HTML page.
+/// A complete HTML page, with the banner that says no real money moves.
 pub(crate) fn page(title: &str, body: &str) -> String {
+    page_in("", title, body)
+}
+
+/// The same with the whole window's width, for tables.
+pub(crate) fn wide_page(title: &str, body: &str) -> String {
+    page_in(" class=\"wide\"", title, body)
+}
+
+fn page_in(main_attributes: &str, title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>{title}</title><style>{STYLE}</style></head>\
-         <body><main><h1>{title}</h1>{body}</main></body></html>\n",
+         <body><main{main_attributes}><p class=\"banner\" id=\"sandbox-banner\">درگاه آزمایشی: پولی جابه‌جا نمی‌شود. \
+         / Sandbox: no real money moves.</p><h1>{title}</h1>{body}</main></body></html>\n",
         title = esc(title),
     )
 }

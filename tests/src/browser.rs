@@ -26,8 +26,23 @@ fn free_port() -> u16 {
 
 impl Browser {
     /// Starts chromedriver on a free loopback port and opens a fresh headless session
-    /// with an empty profile.
+    /// with an empty profile, on a desktop-sized window.
     pub async fn launch() -> Browser {
+        Self::launch_with(None).await
+    }
+
+    /// The same on a phone's screen: 390 × 844 CSS pixels at twice the density, with a
+    /// phone's user agent and touch (Chromium's device emulation).
+    pub async fn launch_phone() -> Browser {
+        Self::launch_with(Some(json!({
+            "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0, "touch": true },
+            "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
+                (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"
+        })))
+        .await
+    }
+
+    async fn launch_with(mobile_emulation: Option<serde_json::Value>) -> Browser {
         let chromedriver =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
@@ -56,10 +71,15 @@ impl Browser {
                 ]
             }
         });
-        let caps = match caps {
+        let mut caps = match caps {
             serde_json::Value::Object(map) => map,
             _ => unreachable!(),
         };
+        if let (Some(emulation), Some(serde_json::Value::Object(options))) =
+            (mobile_emulation, caps.get_mut("goog:chromeOptions"))
+        {
+            options.insert("mobileEmulation".to_owned(), emulation);
+        }
         let url = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
         let client = loop {
@@ -137,6 +157,38 @@ impl Browser {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// How wide the page is and how wide the screen: `(scrollWidth, clientWidth)` of the
+    /// document. A page that fits has the first no larger than the second. (On a phone,
+    /// `innerWidth` is no measure: the browser zooms out to show a page that is too wide,
+    /// and `innerWidth` grows with it.)
+    pub async fn widths(&self) -> (u64, u64) {
+        let value = self
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+                Vec::new(),
+            )
+            .await
+            .expect("script");
+        let width = |i: usize| {
+            value
+                .get(i)
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0)
+        };
+        (width(0), width(1))
+    }
+
+    /// Asserts that the page has no horizontal scroll, then saves a screenshot `name`.
+    pub async fn assert_fits(&self, name: &str) {
+        let (page, screen) = self.widths().await;
+        assert!(
+            page <= screen && screen > 0,
+            "{name}: the page is {page} px wide on a {screen} px screen"
+        );
+        self.screenshot(name).await;
     }
 
     /// Saves a PNG screenshot under `artifacts/` at the workspace root.

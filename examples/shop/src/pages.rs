@@ -44,7 +44,7 @@ h2.en{margin:0 0 1rem;font-weight:400;font-size:1rem}
 color:#fff;font-size:3rem;font-weight:700;margin-bottom:.8rem}
 .card h3{margin:0;font-size:1.1rem}
 .price{margin:.6rem 0 .2rem;font-size:1.2rem;font-weight:700}
-.price .en{font-weight:400;font-size:.82rem;display:block}
+.price .en{font-weight:400;font-size:.82rem;display:block;text-align:right}
 .card .btn{margin-top:auto}
 .btn{display:inline-block;text-align:center;background:var(--brand);color:#fff;border:0;border-radius:.7rem;
 padding:.65rem 1.2rem;font:inherit;font-weight:700;text-decoration:none;cursor:pointer}
@@ -80,6 +80,21 @@ td.ltr,span.ltr{direction:ltr;unicode-bidi:isolate;font-family:ui-monospace,"Dej
 .panel>table th{width:35%}
 #orders th{width:auto}
 footer{max-width:60rem;margin:0 auto;padding:0 1.2rem 2rem;color:var(--muted);font-size:.85rem}
+td{overflow-wrap:anywhere}
+@media (max-width:640px){
+.bar{flex-wrap:wrap;gap:.4rem 1rem;padding:.7rem 1rem}
+main{padding:1rem .8rem 2.5rem}
+.panel,.status{padding:1rem}
+.panel>table th{width:auto}
+.panel>table tr{display:flex;flex-direction:column;border-bottom:1px solid var(--line);padding:.4rem 0}
+.panel>table th,.panel>table td{border:0;padding:.1rem 0}
+#orders thead{display:none}
+#orders,#orders tbody,#orders tr,#orders td{display:block;width:100%}
+#orders tr{border-bottom:1px solid var(--line);padding:.6rem 0}
+#orders td{border:0;padding:.15rem 0;display:flex;justify-content:space-between;gap:1rem;text-align:end}
+#orders td::before{content:attr(data-label);color:var(--muted);text-align:start;white-space:nowrap}
+.nowrap{white-space:normal}
+}
 "#;
 
 /// Whose view of the orders a page is: a buyer's own, or the admin's of every order.
@@ -622,9 +637,9 @@ pub fn orders(list: &[OrderRow], view: View, mode: Mode, sandbox_admin: Option<&
         .map(|o| {
             let (fa, en) = product_names(&o.product);
             format!(
-                "<tr data-order=\"{id}\" data-status=\"{s}\"><td class=\"ltr\"><a href=\"{path}/{id}\">{id}</a></td>\
-                 <td>{fa}<br><span class=\"en\">{en}</span></td><td class=\"nowrap\">{toman}<br><span class=\"en\">{rial} rial</span></td>\
-                 <td>{gfa}<br><span class=\"en\">{gen}</span></td><td>{badge}</td><td class=\"nowrap\">{when}</td></tr>",
+                "<tr data-order=\"{id}\" data-status=\"{s}\"><td class=\"ltr\" data-label=\"سفارش · Order\"><a href=\"{path}/{id}\">{id}</a></td>\
+                 <td data-label=\"کالا · Product\">{fa}<br><span class=\"en\">{en}</span></td><td class=\"nowrap\" data-label=\"مبلغ · Amount\">{toman}<br><span class=\"en\">{rial} rial</span></td>\
+                 <td data-label=\"درگاه · Gateway\">{gfa}<br><span class=\"en\">{gen}</span></td><td data-label=\"وضعیت · Status\">{badge}</td><td class=\"nowrap\" data-label=\"زمان · Time\">{when}</td></tr>",
                 id = escape(&o.id),
                 path = view.orders_path(),
                 s = o.status.as_str(),

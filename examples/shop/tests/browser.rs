@@ -141,3 +141,78 @@ async fn a_verify_timeout_ends_pending_and_check_again_completes_it_in_a_real_br
     assert_eq!(orders_page_rows(&list, &id, "paid"), 1);
     browser.close().await;
 }
+
+/// Every page a buyer, an operator or the sandbox shows, on a 390 px phone screen: no
+/// horizontal scroll anywhere. A screenshot of each is saved as `artifacts/phone-*.png`.
+#[tokio::test]
+async fn every_page_fits_a_phone_screen() {
+    let file = TempDb::new("browser-phone");
+    let shop = TestShop::start(&file).await;
+    let browser = Browser::launch_phone().await;
+    let base = shop.base.clone();
+
+    browser.goto(&format!("{base}/")).await;
+    browser.wait_for_text("/products/").await;
+    browser.assert_fits("phone-home").await;
+    browser.goto(&format!("{base}/products/saffron")).await;
+    browser.wait_for_text("id=\"pay\"").await;
+    browser.assert_fits("phone-checkout").await;
+
+    // Each gateway's payment page at the sandbox, and the paid page after it.
+    for &gateway in GatewayId::ALL {
+        to_gateway(&browser, &shop, "saffron", gateway).await;
+        browser
+            .assert_fits(&format!("phone-sandbox-{}", gateway.as_str()))
+            .await;
+        browser.click("button.pay").await;
+        order_in_url(&browser).await;
+        browser.wait_for_text("data-status=\"paid\"").await;
+        browser
+            .assert_fits(&format!("phone-paid-{}", gateway.as_str()))
+            .await;
+    }
+
+    // A cancelled payment, and a pending one.
+    to_gateway(&browser, &shop, "tea", GatewayId::NovinPal).await;
+    browser.click("button.cancel").await;
+    order_in_url(&browser).await;
+    browser.wait_for_text("data-status=\"failed\"").await;
+    browser.assert_fits("phone-failed").await;
+    to_gateway(&browser, &shop, "notebook", GatewayId::NovinPal).await;
+    let ms = u64::try_from(common::GATEWAY_TIMEOUT.as_millis()).unwrap() + 1500;
+    shop.sandbox.set_fault(
+        simulated(GatewayId::NovinPal),
+        Call::Verify,
+        FaultSpec::new(Fault::Delay { ms }).times(1),
+    );
+    browser.click("button.pay").await;
+    let pending = order_in_url(&browser).await;
+    browser.wait_for_text("data-status=\"pending\"").await;
+    browser.assert_fits("phone-pending").await;
+
+    browser.goto(&format!("{base}/orders")).await;
+    browser.wait_for_text(&pending).await;
+    browser.assert_fits("phone-orders").await;
+    let origin = base.trim_start_matches("http://");
+    let admin = format!("http://admin:{}@{origin}", shop.admin_password);
+    browser.goto(&format!("{admin}/admin")).await;
+    browser.wait_for_text("data-view=\"admin\"").await;
+    browser.assert_fits("phone-admin").await;
+    browser
+        .goto(&format!("{admin}/admin/orders/{pending}"))
+        .await;
+    browser.wait_for_text("data-status=\"pending\"").await;
+    browser.assert_fits("phone-admin-order").await;
+    browser.goto(&format!("{base}/nowhere")).await;
+    browser.wait_for_text("Not found").await;
+    browser.assert_fits("phone-not-found").await;
+    browser
+        .goto(&format!("{base}/pay/callback/novinpal?refId=1&success=1"))
+        .await;
+    browser.wait_for_text("</html>").await;
+    browser.assert_fits("phone-refused-callback").await;
+    browser.goto(&format!("{}/_admin", shop.sandbox_url)).await;
+    browser.wait_for_text("<table").await;
+    browser.assert_fits("phone-sandbox-admin").await;
+    browser.close().await;
+}
