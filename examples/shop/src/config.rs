@@ -144,6 +144,22 @@ pub struct GatewaySettings {
 }
 
 impl GatewaySettings {
+    /// The variable that turned each configured gateway on, e.g. `NOVINPAL_API_KEY`.
+    pub fn variables(&self) -> Vec<&'static str> {
+        [
+            (self.idpay.is_some(), "IDPAY_API_KEY"),
+            (self.novinpal.is_some(), "NOVINPAL_API_KEY"),
+            (self.inopal.is_some(), "INOPAL_GATEWAY_ID"),
+            (self.canpay.is_some(), "CANPAY_MERCHANT"),
+            (self.gardeshpay.is_some(), "GARDESHPAY_*"),
+            (self.zarinpal.is_some(), "ZARINPAL_MERCHANT_ID"),
+            (self.zibal.is_some(), "ZIBAL_MERCHANT"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
+
     /// Whether no gateway is configured.
     pub fn is_empty(&self) -> bool {
         self.idpay.is_none()

@@ -90,8 +90,8 @@ pub enum DbError {
 /// How long opening the database may take before the shop gives up.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// `url` with its password, if any, replaced by `***`.
-fn without_password(url: &str) -> String {
+/// `url` with its password, if any, replaced by `***`: what may be printed or logged.
+pub fn without_password(url: &str) -> String {
     match payment_axum::payment_core::url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("***"));

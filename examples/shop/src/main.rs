@@ -9,6 +9,8 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
+        // Colours only on a terminal: a log file or journal gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
         )
@@ -28,16 +30,27 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .await
         .map_err(|e| format!("cannot listen on {} (SHOP_ADDR): {e}", config.addr))?;
     config.addr = listener.local_addr()?;
-    let database = config.database_url.clone();
+    let addr = config.addr;
+    let database = shop::db::without_password(&config.database_url);
+    let ignored = match config.mode {
+        Mode::Sandbox => config.gateways.variables(),
+        Mode::Live => Vec::new(),
+    };
     let shop = build_app(config).await?;
+    let gateways: Vec<String> = shop
+        .payments()
+        .accounts()
+        .map(|account| account.gateway().display_name().to_owned())
+        .collect();
     println!();
-    println!("  Shop      {}", shop.public_url);
+    println!("  Shop      {}  (listening on {addr})", shop.public_url);
     match (&shop.state.mode, &shop.sandbox_url) {
-        (Mode::Sandbox, Some(sandbox)) => {
-            println!("  Sandbox   {sandbox}/_admin  (all seven gateways simulated; no real money)");
-        }
-        _ => println!("  Mode      live"),
+        (Mode::Sandbox, Some(sandbox)) => println!(
+            "  Mode      sandbox: the gateways are simulated at {sandbox} (admin: {sandbox}/_admin); no real money moves"
+        ),
+        _ => println!("  Mode      live: real gateways, real money"),
     }
+    println!("  Gateways  {}", gateways.join(", "));
     println!("  Database  {database}");
     match &shop.generated_admin_password {
         Some(password) => println!(
@@ -45,6 +58,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             shop.public_url
         ),
         None => println!("  Admin     {}/admin", shop.public_url),
+    }
+    if !ignored.is_empty() {
+        println!();
+        println!(
+            "  Warning   {} set, but SHOP_MODE is sandbox: the sandbox's own credentials are used and these are ignored; set SHOP_MODE=live to use them",
+            ignored.join(", ")
+        );
     }
     println!();
     shop.serve_until(listener, stop_signal()).await?;

@@ -18,7 +18,12 @@ use hyper_util::{
     service::TowerToHyperService,
 };
 use tokio::{net::TcpListener, sync::Semaphore};
-use tower_http::{set_header::SetResponseHeaderLayer, timeout::TimeoutLayer};
+use tower_http::{
+    LatencyUnit,
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
 
 /// The policy of every page: no scripts, no plugins, no frames, styles only inline (each
 /// page carries its one stylesheet), images only from the shop. Forms may post to the
@@ -55,8 +60,10 @@ impl Default for ServerLimits {
     }
 }
 
-/// `router` with the request timeout and the security headers on every answer (HSTS too
-/// when the shop is served over https). Headers a handler set itself are kept.
+/// `router` with the request timeout, the security headers on every answer (HSTS too
+/// when the shop is served over https; headers a handler set itself are kept) and an
+/// access log: one INFO line per request with its method, its path (never the query,
+/// which carries gateway references), the status and the time taken.
 pub fn harden(router: Router, limits: &ServerLimits, https: bool) -> Router {
     let mut headers = vec![
         (
@@ -92,6 +99,21 @@ pub fn harden(router: Router, limits: &ServerLimits, https: bool) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::extract::Request| {
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = request.uri().path()
+                    )
+                })
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                ),
+        )
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and

@@ -235,3 +235,93 @@ fn the_binary_refuses_to_start_live_without_a_strong_key() {
         assert!(stderr.contains("SHOP_SIGNING_KEY"), "{stderr}");
     }
 }
+
+/// A database that cannot be reached stops the shop within seconds, naming DATABASE_URL
+/// and never printing the password.
+#[test]
+fn the_binary_names_an_unreachable_database_quickly() {
+    for url in [
+        "postgres://shop:hunter2-secret@127.0.0.1:1/shop",
+        "shop.db",
+        "sqlite:///nonexistent-directory/shop.db",
+    ] {
+        let started = std::time::Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_shop"))
+            .env_clear()
+            .env("DATABASE_URL", url)
+            .env("SHOP_ADDR", "127.0.0.1:0")
+            .env("SHOP_SANDBOX_ADDR", "127.0.0.1:0")
+            .output()
+            .expect("the shop binary runs");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{url}"
+        );
+        assert!(!out.status.success(), "{url}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("DATABASE_URL"), "{url}: {stderr}");
+        assert!(!stderr.contains("hunter2"), "{url}: {stderr}");
+        assert!(!stderr.contains("pool timed out"), "{url}: {stderr}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_shop"))
+        .env_clear()
+        .env("DATABASE_URL", "sqlite:///nonexistent-directory/shop.db")
+        .env("SHOP_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("?mode=rwc"));
+}
+
+/// What the shop prints at start: where it listens, its public URL, its mode, the gateways
+/// it takes, and a warning for gateway credentials that sandbox mode ignores.
+#[test]
+fn the_banner_tells_the_truth() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("shop-banner-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}/shop.db?mode=rwc", dir.display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shop"))
+        .env_clear()
+        .env("DATABASE_URL", &db)
+        .env("SHOP_ADDR", "127.0.0.1:0")
+        .env("SHOP_SANDBOX_ADDR", "127.0.0.1:0")
+        .env("NOVINPAL_API_KEY", "a-real-key")
+        .env("ZIBAL_MERCHANT", "a-real-merchant")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the shop binary runs");
+    let stdout = child.stdout.take().unwrap();
+    let mut banner = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let done = line.trim_start().starts_with("Warning");
+        banner.push_str(&line);
+        banner.push('\n');
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(banner.contains("listening on 127.0.0.1:"), "{banner}");
+    assert!(banner.contains("Shop      http://localhost:"), "{banner}");
+    assert!(banner.contains("Mode      sandbox"), "{banner}");
+    let gateways = banner
+        .lines()
+        .find(|l| l.trim_start().starts_with("Gateways"))
+        .unwrap_or_else(|| panic!("no gateways line: {banner}"));
+    for gateway in payment_axum::payment_core::GatewayId::ALL {
+        assert!(gateways.contains(gateway.display_name()), "{banner}");
+    }
+    assert!(banner.contains("password for this run"), "{banner}");
+    let warning = banner.lines().last().unwrap();
+    assert!(
+        warning.contains("NOVINPAL_API_KEY")
+            && warning.contains("ZIBAL_MERCHANT")
+            && warning.contains("ignored"),
+        "{banner}"
+    );
+    assert!(!banner.contains("a-real-key"), "{banner}");
+}
