@@ -23,6 +23,9 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://shop.db?mode=rwc";
 /// The default address of the in-process sandbox.
 pub const DEFAULT_SANDBOX_ADDR: &str = "127.0.0.1:8085";
+/// Verify and inquiry are sent twice at most, by default: one retry after a dropped
+/// connection or a 502/503/504.
+pub const DEFAULT_GATEWAY_ATTEMPTS: u32 = 2;
 /// The default time the shop waits for a gateway's answer.
 pub const DEFAULT_GATEWAY_TIMEOUT: Duration = Duration::from_secs(20);
 /// How often the reconciler looks at open payments, by default.
@@ -193,6 +196,9 @@ pub struct Config {
     pub sandbox: SandboxSetup,
     /// How long to wait for a gateway's answer (`SHOP_GATEWAY_TIMEOUT_SECS`, default 20).
     pub gateway_timeout: Duration,
+    /// How many times verify and inquiry are sent when the connection fails or the
+    /// gateway answers 502/503/504 (`SHOP_GATEWAY_ATTEMPTS`, 1 to 5, default 2: one retry).
+    pub gateway_attempts: u32,
     /// How often the reconciler runs (`SHOP_RECONCILE_EVERY_SECS`, default 60).
     pub reconcile_every: Duration,
     /// How long a payment is left to its buyer before the reconciler checks it
@@ -263,6 +269,7 @@ impl Config {
             gateways: GatewaySettings::default(),
             sandbox: SandboxSetup::InProcess(SocketAddr::from(([127, 0, 0, 1], 8085))),
             gateway_timeout: DEFAULT_GATEWAY_TIMEOUT,
+            gateway_attempts: DEFAULT_GATEWAY_ATTEMPTS,
             reconcile_every: DEFAULT_RECONCILE_EVERY,
             reconcile_grace: DEFAULT_RECONCILE_GRACE,
             replay_guard: GuardStore::Database,
@@ -321,6 +328,17 @@ impl Config {
                 }),
         };
         let gateway_timeout = seconds("SHOP_GATEWAY_TIMEOUT_SECS", DEFAULT_GATEWAY_TIMEOUT, 300.0)?;
+        let gateway_attempts = match var("SHOP_GATEWAY_ATTEMPTS") {
+            None => DEFAULT_GATEWAY_ATTEMPTS,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=5).contains(n))
+                .ok_or_else(|| ConfigError::Invalid {
+                    var: "SHOP_GATEWAY_ATTEMPTS",
+                    reason: format!("{v:?} is not a whole number from 1 to 5"),
+                })?,
+        };
         let reconcile_every =
             seconds("SHOP_RECONCILE_EVERY_SECS", DEFAULT_RECONCILE_EVERY, 3600.0)?;
         let reconcile_grace =
@@ -441,6 +459,7 @@ impl Config {
             gateways,
             sandbox,
             gateway_timeout,
+            gateway_attempts,
             reconcile_every,
             reconcile_grace,
             replay_guard,

@@ -172,7 +172,8 @@ pub async fn build_app(config: Config) -> Result<Shop, StartupError> {
     };
     let http_config = HttpConfig::default()
         .timeout(config.gateway_timeout)
-        .connect_timeout(config.gateway_timeout.min(Duration::from_secs(5)));
+        .connect_timeout(config.gateway_timeout.min(Duration::from_secs(5)))
+        .repeat_attempts(config.gateway_attempts);
     // A claim outlives its verify (and the inquiry after a refusal), and lapses soon after:
     // a process that died holding one leaves the payment to the reconciler that quickly.
     let verify_lease = http_config.worst_case() * 2 + Duration::from_secs(5);

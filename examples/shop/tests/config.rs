@@ -128,6 +128,7 @@ fn live_mode_reads_every_gateway() {
         ("SHOP_HEADER_TIMEOUT_SECS", "3"),
         ("SHOP_REQUEST_TIMEOUT_SECS", "20"),
         ("SHOP_MAX_CONNECTIONS", "64"),
+        ("SHOP_GATEWAY_ATTEMPTS", "1"),
     ])
     .expect("a full live configuration");
     assert_eq!(c.mode, Mode::Live);
@@ -143,6 +144,7 @@ fn live_mode_reads_every_gateway() {
     assert_eq!(c.server.header_read_timeout.as_secs(), 3);
     assert_eq!(c.server.request_timeout.as_secs(), 20);
     assert_eq!(c.server.max_connections, 64);
+    assert_eq!(c.gateway_attempts, 1);
     let g = &c.gateways;
     let idpay = g.idpay.as_ref().expect("idpay");
     assert_eq!(idpay.api_key.expose(), "idpay-secret");
@@ -205,6 +207,7 @@ fn bad_values_name_their_variable() {
         ("SHOP_HEADER_TIMEOUT_SECS", "forever"),
         ("SHOP_REQUEST_TIMEOUT_SECS", "0"),
         ("SHOP_MAX_CONNECTIONS", "many"),
+        ("SHOP_GATEWAY_ATTEMPTS", "0"),
     ] {
         let mut vars = vec![(var, value)];
         if var == "IDPAY_SANDBOX_HEADER" {
