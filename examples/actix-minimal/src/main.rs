@@ -28,7 +28,18 @@ async fn paid(
 }
 
 #[actix_web::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // `?` in main would print an error's Debug form; a sentence reads better.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("actix-minimal: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::spawn_on_loopback(SandboxConfig::default()).await?;
     let novinpal = NovinPal::new(NOVINPAL_API_KEY)
         .with_base_url(&sandbox.base_url_for(SandboxGateway::NovinPal))?;

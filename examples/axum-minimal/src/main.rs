@@ -14,7 +14,18 @@ use tower_http::timeout::TimeoutLayer;
 const HOME: &str = r#"<form method="post"><button>Buy a mug (120,000 rial)</button></form>"#;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // `?` in main would print an error's Debug form; a sentence reads better.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("axum-minimal: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // NovinPal's stand-in on 127.0.0.1: another site than localhost, as a real gateway is.
     let sandbox = Sandbox::spawn_on_loopback(SandboxConfig::default()).await?;
     let novinpal = NovinPal::new(NOVINPAL_API_KEY)
