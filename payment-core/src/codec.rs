@@ -3,9 +3,12 @@
 //! Layout of a value before base64url (big-endian integers):
 //!
 //! ```text
-//! version(1)=2 key_id(1) issued_at(8) expires_at(8) amount(8) nonce(16)
+//! version(1)=3 key_id(1) issued_at(8) expires_at(8) amount(8) nonce(16) attempt(1)
 //! account_len(1) account order_id_len(1) order_id gateway_ref_len(2) gateway_ref  mac(32)
 //! ```
+//!
+//! Version 2, the same without `attempt`, is still read (as a first attempt), so states
+//! signed before an upgrade finish their payments.
 //!
 //! `account` is the gateway account's name as [`AccountId`] writes it (`novinpal`,
 //! `novinpal-brand2`).
@@ -28,7 +31,9 @@ use crate::{
 
 type HmacSha256 = Hmac<Sha256>;
 
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
+/// The layout before `attempt`.
+const VERSION_WITHOUT_ATTEMPT: u8 = 2;
 const PURPOSE: &[u8] = b"payment-core/order-state";
 const MAC_LEN: usize = 32;
 const HEADER_LEN: usize = 1 + 1 + 8 + 8 + 8 + NONCE_LEN;
@@ -237,7 +242,13 @@ impl StateCodec {
             .get(..usize::from(u16::MAX))
             .unwrap_or(gateway_ref);
         let mut buf = Vec::with_capacity(
-            HEADER_LEN + LENGTHS_LEN + account.len() + order_id.len() + gateway_ref.len() + MAC_LEN,
+            HEADER_LEN
+                + 1
+                + LENGTHS_LEN
+                + account.len()
+                + order_id.len()
+                + gateway_ref.len()
+                + MAC_LEN,
         );
         buf.push(VERSION);
         buf.push(key.id);
@@ -245,6 +256,7 @@ impl StateCodec {
         buf.extend_from_slice(&state.expires_at.to_be_bytes());
         buf.extend_from_slice(&state.amount.get().to_be_bytes());
         buf.extend_from_slice(&state.nonce);
+        buf.push(state.attempt);
         buf.push(account.len() as u8);
         buf.extend_from_slice(account.as_bytes());
         buf.push(order_id.len() as u8);
@@ -293,7 +305,8 @@ impl StateCodec {
         }
         let (body, tag) = raw.split_at(raw.len() - MAC_LEN);
         let mut r = Reader(body);
-        if r.u8()? != VERSION {
+        let version = r.u8()?;
+        if version != VERSION && version != VERSION_WITHOUT_ATTEMPT {
             return Err(StateError::Malformed);
         }
         let key = self.keys.find(r.u8()?).ok_or(StateError::UnknownKey)?;
@@ -306,6 +319,10 @@ impl StateCodec {
         let expires_at = i64::from_be_bytes(r.array()?);
         let amount = Rial::new(u64::from_be_bytes(r.array()?));
         let nonce: [u8; NONCE_LEN] = r.array()?;
+        let attempt = match version {
+            VERSION => r.u8()?.max(1),
+            _ => 1,
+        };
         let account_len = usize::from(r.u8()?);
         let account = std::str::from_utf8(r.take(account_len)?)
             .ok()
@@ -328,6 +345,7 @@ impl StateCodec {
             order_id,
             amount,
             gateway_ref,
+            attempt,
             nonce,
             issued_at,
             expires_at,

@@ -155,6 +155,7 @@ pub fn state(
         order_id,
         amount,
         gateway_ref: gateway_ref.into(),
+        attempt: 1,
         nonce,
         issued_at,
         expires_at,

@@ -154,6 +154,7 @@ pub struct Order {
     email: Option<String>,
     payer_name: Option<String>,
     card_number: Option<CardNumber>,
+    attempt: u8,
 }
 
 impl Order {
@@ -167,6 +168,7 @@ impl Order {
             email: None,
             payer_name: None,
             card_number: None,
+            attempt: 1,
         }
     }
 
@@ -198,6 +200,34 @@ impl Order {
     pub fn with_card_number(mut self, card: CardNumber) -> Self {
         self.card_number = Some(card);
         self
+    }
+
+    /// Marks this as the `attempt`-th payment of the order (1, the default, for the
+    /// first; 0 is taken as 1). A later attempt is sent to the gateway under its own id
+    /// (see [`OrderState::invoice_id`](crate::state::OrderState::invoice_id)), since
+    /// several gateways refuse an order id they have seen. With a ledger
+    /// ([`PaymentsBuilder::ledger`](crate::PaymentsBuilder::ledger)) the attempt is counted
+    /// from the order's payments there and this is a lower bound; without one, the app
+    /// says which attempt this is.
+    ///
+    /// ```
+    /// use payment_core::{Order, Rial};
+    /// let again = Order::new("A-1001".parse().unwrap(), Rial::new(120_000)).with_attempt(2);
+    /// assert_eq!(again.attempt(), 2);
+    /// ```
+    pub fn with_attempt(mut self, attempt: u8) -> Self {
+        self.attempt = attempt.max(1);
+        self
+    }
+
+    /// Which payment of the order this is (1 for the first).
+    pub fn attempt(&self) -> u8 {
+        self.attempt
+    }
+
+    /// The same order under another id: what is sent to the gateway for a later attempt.
+    pub(crate) fn with_id(&self, id: OrderId) -> Self {
+        Self { id, ..self.clone() }
     }
 
     /// The order id.

@@ -30,6 +30,7 @@ pub struct OrderState {
     pub(crate) order_id: OrderId,
     pub(crate) amount: Rial,
     pub(crate) gateway_ref: String,
+    pub(crate) attempt: u8,
     pub(crate) nonce: [u8; NONCE_LEN],
     pub(crate) issued_at: i64,
     pub(crate) expires_at: i64,
@@ -51,10 +52,33 @@ impl OrderState {
             order_id,
             amount,
             gateway_ref: gateway_ref.into(),
+            attempt: 1,
             nonce: crate::random::nonce(),
             issued_at,
             expires_at: issued_at.saturating_add(ttl.whole_seconds()),
         }
+    }
+
+    /// The same state for the `attempt`-th payment of its order (1 for the first; 0 is
+    /// taken as 1). See [`OrderState::invoice_id`].
+    pub fn with_attempt(mut self, attempt: u8) -> Self {
+        self.attempt = attempt.max(1);
+        self
+    }
+
+    /// Which payment of its order this is: 1 for the first, 2 after one that did not end
+    /// paid, and so on.
+    pub fn attempt(&self) -> u8 {
+        self.attempt
+    }
+
+    /// The order id the gateway knows this payment by. The first attempt sends the shop's
+    /// order id as it is; a later one adds the attempt's number (`A-1001-2`; `A1001R2` at
+    /// Inopal, which takes letters and digits only), because CanPay, NovinPal and
+    /// GardeshPay require a new id for every transaction. A callback and a verify answer
+    /// name this id; receipts name the shop's [`order_id`](Self::order_id).
+    pub fn invoice_id(&self) -> std::borrow::Cow<'_, str> {
+        invoice_id(self.gateway(), &self.order_id, self.attempt)
     }
 
     /// The gateway the payment was created at.
@@ -113,8 +137,26 @@ impl fmt::Debug for OrderState {
             .field("order_id", &self.order_id)
             .field("amount", &self.amount)
             .field("gateway_ref", &crate::redact::partial(&self.gateway_ref))
+            .field("attempt", &self.attempt)
             .field("issued_at", &self.issued_at)
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
+}
+
+/// The order id `gateway` is sent for the `attempt`-th payment of `order_id`.
+pub(crate) fn invoice_id(
+    gateway: GatewayId,
+    order_id: &OrderId,
+    attempt: u8,
+) -> std::borrow::Cow<'_, str> {
+    if attempt <= 1 {
+        return std::borrow::Cow::Borrowed(order_id.as_str());
+    }
+    let separator = if gateway == GatewayId::Inopal {
+        "R"
+    } else {
+        "-"
+    };
+    std::borrow::Cow::Owned(format!("{}{separator}{attempt}", order_id.as_str()))
 }

@@ -53,6 +53,69 @@ fn round_trip_keeps_every_field() {
 }
 
 #[test]
+fn a_later_attempt_keeps_its_number_and_names_its_own_invoice_id() {
+    let first = state();
+    assert_eq!(
+        (first.attempt(), first.invoice_id().as_ref()),
+        (1, "INV-1001")
+    );
+    let again = state().with_attempt(3);
+    let back = codec()
+        .open(&codec().seal(&again, NAME), NAME, None, now())
+        .unwrap();
+    assert_eq!(back, again);
+    assert_eq!(
+        (back.attempt(), back.invoice_id().as_ref()),
+        (3, "INV-1001-3")
+    );
+    // Inopal takes letters and digits only.
+    let inopal = OrderState::new(
+        GatewayId::Inopal,
+        "INV1001".parse().unwrap(),
+        Rial::new(50_000),
+        "r",
+        now(),
+        Duration::minutes(30),
+    )
+    .with_attempt(2);
+    assert_eq!(inopal.invoice_id(), "INV1001R2");
+    assert_eq!(state().with_attempt(0).attempt(), 1);
+}
+
+/// A value signed in the layout before attempts (version 2), as a shop upgraded while a
+/// payment was in flight holds it: it opens, as a first attempt.
+#[test]
+fn a_state_signed_before_attempts_opens_as_a_first_attempt() {
+    use hmac::{Hmac, Mac};
+    let state = state();
+    let v3 = URL_SAFE_NO_PAD.decode(codec().seal(&state, NAME)).unwrap();
+    // version(1) key(1) issued(8) expires(8) amount(8) nonce(16), then the attempt byte.
+    let mut body = v3[..v3.len() - 32].to_vec();
+    assert_eq!(body[0], 3);
+    body[0] = 2;
+    body.remove(42);
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&[0x11; 32]).unwrap();
+    mac.update(b"payment-core/order-state");
+    mac.update(&[0]);
+    mac.update(&(NAME.len() as u64).to_be_bytes());
+    mac.update(NAME.as_bytes());
+    mac.update(&body);
+    body.extend_from_slice(&mac.finalize().into_bytes());
+    let back = codec()
+        .open(&URL_SAFE_NO_PAD.encode(&body), NAME, None, now())
+        .unwrap();
+    assert_eq!(back, state);
+    assert_eq!(back.attempt(), 1);
+    // Any other version is refused.
+    let mut wrong = v3.clone();
+    wrong[0] = 4;
+    assert_eq!(
+        codec().open(&URL_SAFE_NO_PAD.encode(&wrong), NAME, None, now()),
+        Err(StateError::Malformed)
+    );
+}
+
+#[test]
 fn nonces_differ_between_states() {
     assert_ne!(state().nonce(), state().nonce());
 }

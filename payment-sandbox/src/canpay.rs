@@ -122,6 +122,17 @@ async fn create(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         };
         let base = public_base(&app, &headers);
         let mut db = app.lock();
+        if db.order_id_used(GW, &invoice_id) {
+            // «invoice_id … باید به صورت یکتا ارسال شود»; the document names no answer for
+            // a reused one, so the sandbox answers as for its other invalid fields.
+            drop(db);
+            return error(
+                422,
+                code::VALIDATION,
+                "validation",
+                "The invoice id has already been taken.",
+            );
+        }
         let now = db.now();
         let token = fresh_key(&db, GW, || random_upper(30));
         let mut txn = new_txn(GW, token.clone(), now);

@@ -121,6 +121,20 @@ async fn create(
         }
         let base = public_base(&app, &headers);
         let mut db = app.lock();
+        if invoice_number
+            .as_deref()
+            .is_some_and(|id| db.order_id_used(GW, id))
+        {
+            // "invoiceNumber: a unique identifier"; the answer to a reused one is the
+            // sandbox's, as for its other invalid fields.
+            drop(db);
+            return error(
+                422,
+                code::VALIDATION,
+                "اطلاعات ارسالی معتبر نیست.",
+                vec!["invoiceNumber has been used before".to_owned()],
+            );
+        }
         let now = db.now();
         let token = fresh_key(&db, GW, || random_hex(32));
         let mut txn = new_txn(GW, token.clone(), now);

@@ -61,6 +61,11 @@ async fn create(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             return rejection(113, "order id is invalid");
         };
         let mut db = app.lock();
+        if db.order_id_used(GW, &order_id) {
+            // The document asks for a unique order id and names no code for a reused
+            // one; the sandbox answers with the order id's code, 113.
+            return rejection(113, "order id was used before: send a new one");
+        }
         let now = db.now();
         let ref_id = fresh_key(&db, GW, || random_digits(9));
         let mut txn = new_txn(GW, ref_id.clone(), now);

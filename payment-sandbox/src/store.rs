@@ -52,6 +52,14 @@ impl Db {
         self.txns.push(txn);
     }
 
+    /// Whether a transaction of `gateway` was created with `order_id` before: CanPay,
+    /// NovinPal and GardeshPay require a new order id for every transaction.
+    pub(crate) fn order_id_used(&self, gateway: SandboxGateway, order_id: &str) -> bool {
+        self.txns
+            .iter()
+            .any(|t| t.gateway == gateway && t.order_id == order_id)
+    }
+
     /// Whether a key is taken.
     pub(crate) fn has_key(&self, gateway: SandboxGateway, key: &str) -> bool {
         self.by_key.contains_key(&(gateway, key.to_owned()))

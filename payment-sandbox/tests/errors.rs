@@ -851,3 +851,75 @@ async fn unknown_payment_pages_and_actions() {
     assert_eq!(status, 404);
     assert_eq!(body["error"], "unknown_payment");
 }
+
+/// CanPay, NovinPal and GardeshPay require a new order id for every transaction; the
+/// sandbox refuses one it has seen (the answers are the sandbox's: the documents name
+/// none), and takes the same id at another gateway.
+#[tokio::test]
+async fn a_reused_order_id_is_refused_where_the_document_says_unique() {
+    let sb = Sandbox::spawn_on_loopback(SandboxConfig::default().gardeshpay_token(Some("mt")))
+        .await
+        .unwrap();
+    let novinpal = || {
+        let url = format!(
+            "{}/invoice/request",
+            sb.base_url_for(SandboxGateway::NovinPal)
+        );
+        async move {
+            let form = [
+                ("api_key", NOVINPAL_API_KEY),
+                ("amount", "10000"),
+                ("return_url", SHOP),
+                ("order_id", "same-1"),
+            ];
+            text(client().post(url).form(&form).send().await.unwrap()).await
+        }
+    };
+    assert_eq!(novinpal().await.0, 200);
+    assert_eq!(
+        novinpal().await,
+        (
+            200,
+            r#"{"status":0,"errorCode":113,"errorDescription":"order id was used before: send a new one"}"#
+                .to_owned()
+        )
+    );
+    let canpay = || {
+        let url = format!("{}/api/ipg/token", sb.base_url_for(SandboxGateway::CanPay));
+        let body = json!({"merchant": CANPAY_MERCHANT, "amount": 10000,
+                          "callback_url": SHOP, "invoice_id": "same-1"});
+        async move { text(client().post(url).json(&body).send().await.unwrap()).await }
+    };
+    assert_eq!(
+        canpay().await.0,
+        200,
+        "the id NovinPal saw is new to CanPay"
+    );
+    assert_eq!(
+        canpay().await,
+        canpay_error(
+            422,
+            "validation",
+            1,
+            "The invoice id has already been taken."
+        )
+    );
+    let gardeshpay = || {
+        let url = format!(
+            "{}/provider/payment/getToken",
+            sb.base_url_for(SandboxGateway::GardeshPay)
+        );
+        let body = json!({"token": "mt", "amount": 1000, "invoiceNumber": "same-1",
+                          "invoiceDate": "2026-01-02T03:04:05", "callback": SHOP});
+        async move { text(client().post(url).json(&body).send().await.unwrap()).await }
+    };
+    assert_eq!(gardeshpay().await.0, 200);
+    assert_eq!(
+        gardeshpay().await,
+        (
+            422,
+            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["invoiceNumber has been used before"]}"#
+                .to_owned()
+        )
+    );
+}

@@ -66,8 +66,21 @@ impl Buyer {
 
     /// Asks the shop to start a payment; keeps the cookies it sets.
     pub async fn start(&mut self, gateway: GatewayId, order_id: &str, amount: u64) -> Answer {
+        self.start_attempt(gateway, order_id, amount, None).await
+    }
+
+    /// Starts a payment of an order that may have had payments before: `attempt` is what
+    /// the app counts (an app without a ledger), `None` leaves the count to the library.
+    pub async fn start_attempt(
+        &mut self,
+        gateway: GatewayId,
+        order_id: &str,
+        amount: u64,
+        attempt: Option<u8>,
+    ) -> Answer {
+        let attempt = attempt.map(|n| format!("&attempt={n}")).unwrap_or_default();
         let url = format!(
-            "{}/shop/buy/{}?order={order_id}&amount={amount}",
+            "{}/shop/buy/{}?order={order_id}&amount={amount}{attempt}",
             self.app_base,
             gateway.as_str()
         );

@@ -8,7 +8,7 @@ use payment_sandbox::{Action, Call, Fault, FaultSpec};
 
 use crate::{
     buyer::{Buyer, act, with_field},
-    harness::{Env, Flavor, sandbox_gateway},
+    harness::{Claims, Env, Flavor, sandbox_gateway},
 };
 
 /// A cheap order and an expensive one, both within every gateway's limits.
@@ -147,6 +147,64 @@ pub async fn cancelled<F: Flavor>(gateway: GatewayId) {
             assert_eq!(failed.len(), 1, "{action:?}");
             assert_eq!(failed[0].order_id.as_str(), order);
         }
+        assert_eq!(env.transaction(gateway, &order).successful_verifies, 0);
+    }
+}
+
+/// The order id the gateway sees for the second payment of `order`.
+pub fn second_invoice_id(gateway: GatewayId, order: &str) -> String {
+    match gateway {
+        GatewayId::Inopal => format!("{order}R2"),
+        _ => format!("{order}-2"),
+    }
+}
+
+/// A cancelled first payment, then a second payment of the same order that pays: the
+/// gateway sees a new order id for it (CanPay, NovinPal and GardeshPay, and the sandbox
+/// with them, refuse one they have seen), the receipt names the shop's order. Once with
+/// the app counting the attempts, once with a ledger that counts them.
+pub async fn second_attempt<F: Flavor>(gateway: GatewayId) {
+    for ledger in [false, true] {
+        let env = if ledger {
+            let store = std::sync::Arc::new(payment_core::ledger::MemoryPaymentStore::new());
+            Env::start_with::<F>("127.0.0.1", Claims::Ledger(store)).await
+        } else {
+            Env::start::<F>().await
+        };
+        let mut buyer = Buyer::new(&env);
+        let order = order_id("again");
+        start(&env, &mut buyer, gateway, &order, CHEAP).await;
+        let cancelled = act(&env, gateway, &order, Action::Cancel);
+        assert_eq!(buyer.return_to_shop(&cancelled).await.status, 402);
+
+        let attempt = if ledger { None } else { Some(2) };
+        let again = buyer.start_attempt(gateway, &order, CHEAP, attempt).await;
+        assert!(
+            matches!(again.status, 200 | 302),
+            "ledger {ledger}: {} {}",
+            again.status,
+            again.body
+        );
+        let invoice = second_invoice_id(gateway, &order);
+        let txn = env.transaction(gateway, &invoice);
+        assert_eq!(txn.amount, CHEAP);
+        let paid = act(&env, gateway, &invoice, Action::Pay);
+        let answer = buyer.return_to_shop(&paid).await;
+        assert_eq!(answer.status, 200, "ledger {ledger}: {}", answer.body);
+        let receipts = env.log.paid();
+        assert_eq!(receipts.len(), 1, "ledger {ledger}");
+        assert_eq!(receipts[0].order_id().as_str(), order);
+        assert_eq!(
+            receipts[0].gateway_ref(),
+            match gateway {
+                GatewayId::Inopal => env
+                    .transaction(gateway, &invoice)
+                    .reference
+                    .expect("ref_num"),
+                _ => txn.key.clone(),
+            }
+        );
+        assert_eq!(env.transaction(gateway, &invoice).successful_verifies, 1);
         assert_eq!(env.transaction(gateway, &order).successful_verifies, 0);
     }
 }
@@ -473,7 +531,7 @@ macro_rules! scenario_tests {
         $crate::scenario_tests!(@gateways $flavor;
             paid, cancelled, forged_failure, tampered_cookie, missing_cookie, foreign_cookie, order_swapped,
             reference_swapped, amount_swapped, replayed, concurrent_duplicates, expired,
-            verify_timeout_then_reload, verify_5xx_then_retry);
+            verify_timeout_then_reload, verify_5xx_then_retry, second_attempt);
     };
     (@gateways $flavor:ty; $($scenario:ident),+) => {
         $(

@@ -271,7 +271,7 @@ impl IdPay {
 
     /// Verify or inquiry about the state's payment: both send its `id` and order id.
     async fn ask(&self, operation: Operation, state: &OrderState) -> Result<Verified, Error> {
-        let body = json!({ "id": state.gateway_ref(), "order_id": state.order_id().as_str() });
+        let body = json!({ "id": state.gateway_ref(), "order_id": state.invoice_id() });
         let path = match operation {
             Operation::Inquiry => self.version.inquiry_path(),
             _ => self.version.verify_path(),

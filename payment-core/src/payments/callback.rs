@@ -138,7 +138,7 @@ impl Payments {
         if callback
             .order_id
             .as_deref()
-            .is_some_and(|id| id != state.order_id().as_str())
+            .is_some_and(|id| *id != state.invoice_id())
         {
             return reject(Rejection::OrderMismatch, cookies);
         }
@@ -222,7 +222,7 @@ impl Payments {
 pub(super) fn belongs(state: &OrderState, callback: &CallbackData) -> bool {
     match (&callback.reference, &callback.order_id) {
         (Some(reference), _) => reference == state.gateway_ref(),
-        (None, Some(order_id)) => order_id == state.order_id().as_str(),
+        (None, Some(order_id)) => *order_id == state.invoice_id(),
         (None, None) => false,
     }
 }

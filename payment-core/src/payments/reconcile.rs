@@ -48,7 +48,7 @@ impl Payments {
         // reference from create, and the one only a return carries (GardeshPay).
         let mut callback = CallbackData::new(state.gateway(), CallbackStatus::Unknown);
         callback.reference = Some(record.gateway_ref.clone());
-        callback.order_id = Some(record.order_id.as_str().to_owned());
+        callback.order_id = Some(state.invoice_id().into_owned());
         callback.verify_reference = record.verify_reference.clone();
         let outcome = self
             .claim_and_verify(

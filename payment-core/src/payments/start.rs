@@ -6,7 +6,7 @@ use tracing::Instrument;
 
 use super::Payments;
 use crate::{
-    AccountId, ConfigError, Error, Order, Rial,
+    AccountId, ConfigError, Error, Order, OrderId, Rial,
     adapter::{Created, Redirect},
     error::{Operation, TransportError, TransportErrorKind},
     ledger::{PaymentRecord, PaymentStatus},
@@ -116,13 +116,32 @@ impl Payments {
         let adapter = self
             .adapter(account)
             .ok_or_else(|| ConfigError::GatewayNotConfigured(account.clone()))?;
-        adapter.check_order(order)?;
+        let attempt = self.attempt(account, order).await?;
+        // A later attempt goes to the gateway under its own id; the state keeps the
+        // shop's id and the attempt, which give that id back.
+        let invoice_id = crate::state::invoice_id(account.gateway(), order.id(), attempt);
+        let sent = match invoice_id {
+            std::borrow::Cow::Borrowed(_) => std::borrow::Cow::Borrowed(order),
+            std::borrow::Cow::Owned(id) => {
+                let id = OrderId::new(&id).map_err(|_| {
+                    Error::InvalidOrder(crate::error::InvalidOrder {
+                        gateway: account.gateway(),
+                        reason: crate::error::OrderProblem::OrderIdTooLong {
+                            len: id.len(),
+                            max: crate::order::MAX_ORDER_ID_LEN,
+                        },
+                    })
+                })?;
+                std::borrow::Cow::Owned(order.with_id(id))
+            }
+        };
+        adapter.check_order(&sent)?;
         let callback_url = self.callback_url(account.clone());
         let Created {
             gateway_ref,
             redirect,
             payable_amount,
-        } = adapter.create(order, &callback_url).await?;
+        } = adapter.create(&sent, &callback_url).await?;
         let inner = &self.inner;
         let now = self.now();
         let state = OrderState::new(
@@ -132,7 +151,8 @@ impl Payments {
             gateway_ref.clone(),
             now,
             inner.state_ttl,
-        );
+        )
+        .with_attempt(attempt);
         let name = self.cookie_name(account, &state);
         let value = inner.codec.seal(&state, &name);
         if value.len() > MAX_STATE_LEN {
@@ -172,6 +192,22 @@ impl Payments {
             gateway_ref,
             payable_amount,
         })
+    }
+
+    /// Which payment of the order this is: the app's count, or one more than the
+    /// payments of the order that the ledger has at this account, whichever is more.
+    async fn attempt(&self, account: &AccountId, order: &Order) -> Result<u8, Error> {
+        let Some(ledger) = &self.inner.ledger else {
+            return Ok(order.attempt());
+        };
+        let earlier = ledger
+            .for_order(order.id())
+            .await?
+            .iter()
+            .filter(|record| record.account == *account)
+            .count();
+        let counted = u8::try_from(earlier.saturating_add(1)).unwrap_or(u8::MAX);
+        Ok(counted.max(order.attempt()))
     }
 
     /// The prefix of `account`'s state cookie names.

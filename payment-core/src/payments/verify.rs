@@ -148,7 +148,7 @@ impl Payments {
                 if verified
                     .order_id
                     .as_deref()
-                    .is_some_and(|id| id != state.order_id().as_str()) =>
+                    .is_some_and(|id| *id != state.invoice_id()) =>
             {
                 Err(rejected(Rejection::VerifiedOrderMismatch))
             }

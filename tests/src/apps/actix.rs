@@ -19,6 +19,9 @@ use crate::harness::{AppGuard, Flavor, Log};
 struct Buy {
     order: String,
     amount: u64,
+    /// Which payment of the order this is, when the app counts them (no ledger).
+    #[serde(default)]
+    attempt: Option<u8>,
 }
 
 async fn buy(
@@ -29,7 +32,13 @@ async fn buy(
     let (Ok(gateway), Ok(id)) = (gateway.parse::<GatewayId>(), q.order.parse::<OrderId>()) else {
         return HttpResponse::BadRequest().body("bad request");
     };
-    match start(&payments, gateway, &Order::new(id, Rial::new(q.amount))).await {
+    match start(
+        &payments,
+        gateway,
+        &Order::new(id, Rial::new(q.amount)).with_attempt(q.attempt.unwrap_or(1)),
+    )
+    .await
+    {
         Ok(redirect) => redirect.into_response(),
         Err(e) => actix_web::ResponseError::error_response(&e),
     }

@@ -24,6 +24,9 @@ use crate::harness::{AppGuard, Flavor, Log};
 struct Buy {
     order: String,
     amount: u64,
+    /// Which payment of the order this is, when the app counts them (no ledger).
+    #[serde(default)]
+    attempt: Option<u8>,
 }
 
 /// `GET /shop/buy/{gateway}?order=…&amount=…` (the amount would come from the shop's
@@ -36,7 +39,13 @@ async fn buy(
     let (Ok(gateway), Ok(id)) = (gateway.parse::<GatewayId>(), q.order.parse::<OrderId>()) else {
         return (axum::http::StatusCode::BAD_REQUEST, "bad request").into_response();
     };
-    match start(&payments, gateway, &Order::new(id, Rial::new(q.amount))).await {
+    match start(
+        &payments,
+        gateway,
+        &Order::new(id, Rial::new(q.amount)).with_attempt(q.attempt.unwrap_or(1)),
+    )
+    .await
+    {
         Ok(redirect) => redirect.into_response(),
         Err(e) => e.into_response(),
     }
