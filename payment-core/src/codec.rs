@@ -4,11 +4,13 @@
 //!
 //! ```text
 //! version(1)=3 key_id(1) issued_at(8) expires_at(8) amount(8) nonce(16) attempt(1)
-//! account_len(1) account order_id_len(1) order_id gateway_ref_len(2) gateway_ref  mac(32)
+//! payable(8) account_len(1) account order_id_len(1) order_id gateway_ref_len(2)
+//! gateway_ref  mac(32)
 //! ```
 //!
-//! Version 2, the same without `attempt`, is still read (as a first attempt), so states
-//! signed before an upgrade finish their payments.
+//! `payable` is what the buyer pays where the gateway adds a fee, 0 where it is the
+//! amount. Version 2, the same without `attempt` and `payable`, is still read (as a first
+//! attempt without a fee), so states signed before an upgrade finish their payments.
 //!
 //! `account` is the gateway account's name as [`AccountId`] writes it (`novinpal`,
 //! `novinpal-brand2`).
@@ -257,6 +259,8 @@ impl StateCodec {
         buf.extend_from_slice(&state.amount.get().to_be_bytes());
         buf.extend_from_slice(&state.nonce);
         buf.push(state.attempt);
+        let payable = state.payable_amount.map_or(0, Rial::get);
+        buf.extend_from_slice(&payable.to_be_bytes());
         buf.push(account.len() as u8);
         buf.extend_from_slice(account.as_bytes());
         buf.push(order_id.len() as u8);
@@ -319,9 +323,13 @@ impl StateCodec {
         let expires_at = i64::from_be_bytes(r.array()?);
         let amount = Rial::new(u64::from_be_bytes(r.array()?));
         let nonce: [u8; NONCE_LEN] = r.array()?;
-        let attempt = match version {
-            VERSION => r.u8()?.max(1),
-            _ => 1,
+        let (attempt, payable_amount) = match version {
+            VERSION => {
+                let attempt = r.u8()?.max(1);
+                let payable = u64::from_be_bytes(r.array()?);
+                (attempt, (payable != 0).then(|| Rial::new(payable)))
+            }
+            _ => (1, None),
         };
         let account_len = usize::from(r.u8()?);
         let account = std::str::from_utf8(r.take(account_len)?)
@@ -344,6 +352,7 @@ impl StateCodec {
             account,
             order_id,
             amount,
+            payable_amount,
             gateway_ref,
             attempt,
             nonce,

@@ -154,6 +154,7 @@ pub fn state(
         account: account.into(),
         order_id,
         amount,
+        payable_amount: None,
         gateway_ref: gateway_ref.into(),
         attempt: 1,
         nonce,

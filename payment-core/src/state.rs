@@ -29,6 +29,7 @@ pub struct OrderState {
     pub(crate) account: AccountId,
     pub(crate) order_id: OrderId,
     pub(crate) amount: Rial,
+    pub(crate) payable_amount: Option<Rial>,
     pub(crate) gateway_ref: String,
     pub(crate) attempt: u8,
     pub(crate) nonce: [u8; NONCE_LEN],
@@ -51,6 +52,7 @@ impl OrderState {
             account: account.into(),
             order_id,
             amount,
+            payable_amount: None,
             gateway_ref: gateway_ref.into(),
             attempt: 1,
             nonce: crate::random::nonce(),
@@ -64,6 +66,19 @@ impl OrderState {
     pub fn with_attempt(mut self, attempt: u8) -> Self {
         self.attempt = attempt.max(1);
         self
+    }
+
+    /// The same state with what the buyer pays where the gateway adds its fee to the
+    /// amount (Inopal's `payment_amount`). Equal to the amount, it is not kept.
+    pub fn with_payable_amount(mut self, payable: Rial) -> Self {
+        self.payable_amount = (payable != self.amount).then_some(payable);
+        self
+    }
+
+    /// What the buyer pays: the amount, plus the fee where the gateway reported one at
+    /// create.
+    pub fn payable_amount(&self) -> Rial {
+        self.payable_amount.unwrap_or(self.amount)
     }
 
     /// Which payment of its order this is: 1 for the first, 2 after one that did not end
@@ -136,6 +151,7 @@ impl fmt::Debug for OrderState {
             .field("account", &self.account)
             .field("order_id", &self.order_id)
             .field("amount", &self.amount)
+            .field("payable_amount", &self.payable_amount)
             .field("gateway_ref", &crate::redact::partial(&self.gateway_ref))
             .field("attempt", &self.attempt)
             .field("issued_at", &self.issued_at)

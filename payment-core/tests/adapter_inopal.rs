@@ -361,6 +361,43 @@ async fn verify_sends_ref_num_and_the_states_original_amount() {
     assert_eq!(verified, expected);
 }
 
+/// The document does not say whether `price` holds the buyer's fee: the amount, or the
+/// amount with the fee create reported, confirm the payment (reported as the amount);
+/// any other price is reported as it is, and the pipeline refuses it.
+#[tokio::test]
+async fn verify_accepts_a_price_with_the_buyers_fee_and_reports_any_other_as_it_is() {
+    let with_fee = state(50_000).with_payable_amount(Rial::new(50_500));
+    for (price, reported) in [
+        (50_000, 50_000),
+        (50_500, 50_000),
+        (50_250, 50_250),
+        (51_000, 51_000),
+    ] {
+        let server = MockServer::start().await;
+        mount_verify(
+            &server,
+            200,
+            json!({"status": 1, "message": "Ok", "data": {"ref_num": "eroxr", "price": price}}),
+        )
+        .await;
+        let verified = adapter(&server)
+            .verify(&with_fee, &paid_callback())
+            .await
+            .unwrap();
+        assert_eq!(verified.amount, Some(Rial::new(reported)), "price {price}");
+    }
+    // Without a fee in the state, the amount with a fee is just another amount.
+    let server = MockServer::start().await;
+    mount_verify(
+        &server,
+        200,
+        json!({"status": 1, "message": "Ok", "data": {"ref_num": "eroxr", "price": 50_500}}),
+    )
+    .await;
+    let verified = verify(&adapter(&server)).await.unwrap();
+    assert_eq!(verified.amount, Some(Rial::new(50_500)));
+}
+
 #[tokio::test]
 async fn verify_retry_verification_minus_16_is_already_verified() {
     let server = MockServer::start().await;

@@ -82,6 +82,21 @@ fn a_later_attempt_keeps_its_number_and_names_its_own_invoice_id() {
     assert_eq!(state().with_attempt(0).attempt(), 1);
 }
 
+#[test]
+fn a_payable_amount_with_a_fee_is_kept_and_one_without_is_the_amount() {
+    let plain = state();
+    assert_eq!(plain.payable_amount(), Rial::new(1_250_000));
+    let with_fee = state().with_payable_amount(Rial::new(1_262_500));
+    let back = codec()
+        .open(&codec().seal(&with_fee, NAME), NAME, None, now())
+        .unwrap();
+    assert_eq!(back.payable_amount(), Rial::new(1_262_500));
+    assert_eq!(back.amount(), Rial::new(1_250_000));
+    assert_eq!(back, with_fee);
+    // A payable amount equal to the amount is no fee: the state is unchanged.
+    assert_eq!(plain.clone().with_payable_amount(plain.amount()), plain);
+}
+
 /// A value signed in the layout before attempts (version 2), as a shop upgraded while a
 /// payment was in flight holds it: it opens, as a first attempt.
 #[test]
@@ -89,11 +104,12 @@ fn a_state_signed_before_attempts_opens_as_a_first_attempt() {
     use hmac::{Hmac, Mac};
     let state = state();
     let v3 = URL_SAFE_NO_PAD.decode(codec().seal(&state, NAME)).unwrap();
-    // version(1) key(1) issued(8) expires(8) amount(8) nonce(16), then the attempt byte.
+    // version(1) key(1) issued(8) expires(8) amount(8) nonce(16), then the attempt byte
+    // and the payable amount (8), which version 2 does not have.
     let mut body = v3[..v3.len() - 32].to_vec();
     assert_eq!(body[0], 3);
     body[0] = 2;
-    body.remove(42);
+    body.drain(42..51);
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&[0x11; 32]).unwrap();
     mac.update(b"payment-core/order-state");
     mac.update(&[0]);

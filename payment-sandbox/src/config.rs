@@ -45,6 +45,10 @@ pub struct SandboxConfig {
     pub zibal_merchant: String,
     /// Inopal's buyer fee share in rial, added to `payment_amount`.
     pub inopal_buyer_fee: u64,
+    /// Whether Inopal's verify answers `price` with the buyer's fee in it. The document
+    /// calls `price` "the transaction amount" and does not say; `false` (the default)
+    /// answers the order's amount.
+    pub inopal_price_includes_fee: bool,
     /// The base URL used in links the sandbox hands out (payment pages), without a
     /// trailing slash. `None` = taken from each request's `Host` header.
     pub public_url: Option<String>,
@@ -61,6 +65,7 @@ impl Default for SandboxConfig {
             zarinpal_merchant_id: ZARINPAL_MERCHANT_ID.to_owned(),
             zibal_merchant: ZIBAL_MERCHANT.to_owned(),
             inopal_buyer_fee: 0,
+            inopal_price_includes_fee: false,
             public_url: None,
         }
     }
@@ -117,6 +122,13 @@ impl SandboxConfig {
     /// Sets Inopal's buyer fee in rial.
     pub fn inopal_fee(mut self, fee: u64) -> Self {
         self.inopal_buyer_fee = fee;
+        self
+    }
+
+    /// Makes Inopal's verify answer `price` with the buyer's fee in it (`payment_amount`),
+    /// the other reading of the document.
+    pub fn inopal_price_includes_fee(mut self, includes: bool) -> Self {
+        self.inopal_price_includes_fee = includes;
         self
     }
 

@@ -158,15 +158,17 @@ async fn verify(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
                 txn.state = TxnState::Verified;
                 txn.verified_at = Some(now);
                 txn.successful_verifies += 1;
+                let price = if app.config.inopal_price_includes_fee {
+                    txn.payment_amount
+                } else {
+                    txn.amount
+                };
                 json(
                     200,
                     o([
                         ("status", J::I(1)),
                         ("message", s("Ok")),
-                        (
-                            "data",
-                            o([("ref_num", s(ref_num)), ("price", J::U(txn.amount))]),
-                        ),
+                        ("data", o([("ref_num", s(ref_num)), ("price", J::U(price))])),
                     ]),
                 )
             }

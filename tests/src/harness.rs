@@ -135,7 +135,16 @@ impl Env {
 
     /// Like [`Env::start_on`], with the given replay guard instead of an in-memory one.
     pub async fn start_with<F: Flavor>(host: &str, claims: Claims) -> Env {
-        let sandbox = Sandbox::spawn_on_loopback(SandboxConfig::default())
+        Self::start_with_sandbox::<F>(host, claims, SandboxConfig::default()).await
+    }
+
+    /// Like [`Env::start_with`], against a sandbox configured with `config`.
+    pub async fn start_with_sandbox<F: Flavor>(
+        host: &str,
+        claims: Claims,
+        config: SandboxConfig,
+    ) -> Env {
+        let sandbox = Sandbox::spawn_on_loopback(config)
             .await
             .expect("sandbox starts");
         let listener = TcpListener::bind("127.0.0.1:0").expect("app port");

@@ -37,7 +37,10 @@ pub use super::inopal_codes::InopalCode;
 ///   `ref_num`, and on success `card_number` and `tracking_code`.
 /// - verify: `POST api/pardakht/verify` with `ref_num` and the original `amount` (from the
 ///   order state, never `payment_amount`, never the callback). `-16 retryVerification`
-///   is a payment verified before: [`Verified::already_verified`].
+///   is a payment verified before: [`Verified::already_verified`]. The answer's `price`
+///   must be the amount or the amount with the buyer's fee that create reported (kept in
+///   the state, [`OrderState::payable_amount`]); the document does not say which it is,
+///   and any other price is refused as an amount mismatch.
 ///
 /// Quirks handled: the `401` answer for a bad gateway id or IP has `"status":
 /// "unauthenticated"` (a string where every other answer has a number); it becomes a
@@ -176,9 +179,20 @@ impl Inopal {
                 {
                     return Err(malformed());
                 }
+                // The document calls `price` "the transaction amount" without saying
+                // whether the buyer's fee is in it: the amount, or the amount with the fee
+                // create reported, both confirm this payment; anything else is reported
+                // as it is, for the pipeline to refuse.
                 verified.amount = match data.price {
                     None => None,
-                    Some(price) => Some(Rial::new(price.as_u64().ok_or_else(malformed)?)),
+                    Some(price) => {
+                        let price = Rial::new(price.as_u64().ok_or_else(malformed)?);
+                        Some(if price == state.payable_amount() {
+                            state.amount()
+                        } else {
+                            price
+                        })
+                    }
                 };
                 Ok(verified)
             }

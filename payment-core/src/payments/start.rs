@@ -153,6 +153,10 @@ impl Payments {
             inner.state_ttl,
         )
         .with_attempt(attempt);
+        let state = match payable_amount {
+            Some(payable) => state.with_payable_amount(payable),
+            None => state,
+        };
         let name = self.cookie_name(account, &state);
         let value = inner.codec.seal(&state, &name);
         if value.len() > MAX_STATE_LEN {
