@@ -135,6 +135,17 @@ pub trait Gateway: Send + Sync + 'static {
             operation: crate::error::Operation::Inquiry,
         }))
     }
+
+    /// Where the gateway can refund a verified payment ([`Reverse`]: NovinPal, Zarinpal),
+    /// refunds it; what [`Payments::refund`](crate::Payments::refund) calls. The default
+    /// answers [`Error::Unsupported`].
+    fn refund(&self, state: &OrderState) -> impl Future<Output = Result<Verified, Error>> + Send {
+        let _ = state;
+        std::future::ready(Err(Error::Unsupported {
+            gateway: Self::ID,
+            operation: crate::error::Operation::Reverse,
+        }))
+    }
 }
 
 /// Names the receipt of a gateway type: always [`Receipt`](crate::Receipt). It lets the
@@ -185,6 +196,7 @@ pub(crate) trait AnyGateway: Send + Sync + 'static {
         &'a self,
         state: &'a OrderState,
     ) -> BoxFuture<'a, Result<Verified, Error>>;
+    fn refund<'a>(&'a self, state: &'a OrderState) -> BoxFuture<'a, Result<Verified, Error>>;
 }
 
 impl<G: Gateway> AnyGateway for G {
@@ -217,5 +229,9 @@ impl<G: Gateway> AnyGateway for G {
         state: &'a OrderState,
     ) -> BoxFuture<'a, Result<Verified, Error>> {
         Box::pin(Gateway::confirmed_status(self, state))
+    }
+
+    fn refund<'a>(&'a self, state: &'a OrderState) -> BoxFuture<'a, Result<Verified, Error>> {
+        Box::pin(Gateway::refund(self, state))
     }
 }

@@ -66,7 +66,7 @@ pub use http::{HttpClient, HttpConfig};
 pub use money::{Rial, Toman};
 pub use order::{CardNumber, Order, OrderId};
 pub use outcome::{FailedPayment, NotPaid, PendingPayment, Rejection};
-pub use payments::{Payments, PaymentsBuilder, StartedPayment};
+pub use payments::{Payments, PaymentsBuilder, RefundError, StartedPayment};
 pub use receipt::Receipt;
 pub use reconciler::{ReconcileReport, Reconciler};
 pub use replay::{MemoryReplayGuard, ReplayGuard};

@@ -273,6 +273,11 @@ impl Gateway for NovinPal {
             .await?;
         self.verified(Operation::Verify, state, &raw)
     }
+
+    /// NovinPal's reverse: see [`Reverse::reverse`].
+    fn refund(&self, state: &OrderState) -> impl Future<Output = Result<Verified, Error>> + Send {
+        Reverse::reverse(self, state)
+    }
 }
 
 impl Reverse for NovinPal {

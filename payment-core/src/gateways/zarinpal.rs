@@ -475,6 +475,11 @@ impl Gateway for Zarinpal {
     ) -> impl Future<Output = Result<Verified, Error>> + Send {
         Inquiry::inquiry(self, state)
     }
+
+    /// Zarinpal's reverse: see [`Reverse::reverse`].
+    fn refund(&self, state: &OrderState) -> impl Future<Output = Result<Verified, Error>> + Send {
+        Reverse::reverse(self, state)
+    }
 }
 
 impl Inquiry for Zarinpal {

@@ -7,6 +7,7 @@ mod callback;
 mod claims;
 mod fulfil;
 mod reconcile;
+mod refund;
 mod start;
 mod verify;
 
@@ -23,6 +24,7 @@ use std::{
 pub use builder::PaymentsBuilder;
 pub(crate) use fulfil::FulfilHook;
 pub(crate) use reconcile::Checked;
+pub use refund::RefundError;
 pub use start::StartedPayment;
 use time::Duration;
 use url::Url;
