@@ -435,6 +435,28 @@ impl Db {
         Ok(row.map(|r| r.try_get("value")).transpose()?)
     }
 
+    /// Records that the paid order `id` was refunded at the gateway; `false` if it was
+    /// recorded before.
+    pub async fn record_refund(&self, id: &str) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "INSERT INTO refunds (order_id, refunded_at) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// When the order `id` was refunded (Unix milliseconds), if it was.
+    pub async fn refunded_at(&self, id: &str) -> Result<Option<i64>, DbError> {
+        let row = sqlx::query("SELECT refunded_at FROM refunds WHERE order_id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get::<i64, _>("refunded_at")))
+    }
+
     /// The setting `key`, storing `value` first if it has none; the value in force is
     /// returned (two processes racing agree on the first one stored).
     pub async fn setting_or_insert(&self, key: &str, value: &str) -> Result<String, DbError> {

@@ -367,6 +367,10 @@ pub enum Note {
     TooLate,
     /// The check could not be done.
     CheckFailed,
+    /// The gateway refunded the payment.
+    Refunded,
+    /// The gateway refused the refund (too late, or already refunded) or did not answer.
+    RefundRefused,
 }
 
 impl Note {
@@ -377,6 +381,8 @@ impl Note {
             Note::InProgress => "in_progress",
             Note::TooLate => "too_late",
             Note::CheckFailed => "check_failed",
+            Note::Refunded => "refunded",
+            Note::RefundRefused => "refund_refused",
         }
     }
 
@@ -387,6 +393,8 @@ impl Note {
             Note::InProgress,
             Note::TooLate,
             Note::CheckFailed,
+            Note::Refunded,
+            Note::RefundRefused,
         ]
         .into_iter()
         .find(|n| n.as_str() == s)
@@ -410,6 +418,14 @@ impl Note {
                 "بررسی انجام نشد؛ لطفا کمی بعد دوباره تلاش کنید.",
                 "The check could not be done; please try again later.",
             ),
+            Note::Refunded => (
+                "مبلغ این پرداخت به خریدار بازگردانده شد.",
+                "The payment was refunded to the buyer.",
+            ),
+            Note::RefundRefused => (
+                "درگاه بازگرداندن مبلغ را نپذیرفت یا پاسخ نداد (مهلت آن گذشته، یا پیش‌تر بازگردانده شده است).",
+                "The gateway refused the refund or did not answer (its window has passed, or it was refunded before).",
+            ),
         }
     }
 }
@@ -421,6 +437,7 @@ impl Note {
 pub fn order(
     o: &OrderRow,
     payments: &[PaymentRecord],
+    refunded_at: Option<i64>,
     note: Option<Note>,
     view: View,
     mode: Mode,
@@ -525,6 +542,13 @@ pub fn order(
         if let Some(t) = o.paid_at {
             rows.push(("زمان پرداخت", "Paid at", jalali_datetime(t)));
         }
+        if let Some(t) = refunded_at {
+            rows.push((
+                "بازگردانده شد",
+                "Refunded",
+                format!("<span id=\"refunded\">{}</span>", jalali_datetime(t)),
+            ));
+        }
     }
     if o.status == Status::Failed
         && let Some(reason) = &o.failure_reason
@@ -559,6 +583,21 @@ pub fn order(
     } else {
         String::new()
     };
+    // The admin may refund a paid order at a gateway that has refunds, once.
+    let refund = if view == View::Admin
+        && o.status == Status::Paid
+        && refunded_at.is_none()
+        && matches!(o.gateway, GatewayId::NovinPal | GatewayId::Zarinpal)
+    {
+        format!(
+            "<form method=\"post\" action=\"{}/{}/refund\"><button class=\"btn ghost\" id=\"refund\" type=\"submit\">\
+             بازگرداندن مبلغ <span lang=\"en\">· Refund</span></button></form>",
+            view.orders_path(),
+            escape(&o.id)
+        )
+    } else {
+        String::new()
+    };
     let again = if o.status == Status::Failed {
         format!(
             "<a class=\"btn\" href=\"/products/{}\">تلاش دوباره <span lang=\"en\">· Try again</span></a>",
@@ -572,7 +611,7 @@ pub fn order(
          <h1><span aria-hidden=\"true\">{icon}</span> {title_fa}</h1><h2 class=\"en\">{title_en}</h2>\
          <p>{text_fa}<br><span class=\"en\">{text_en}</span></p>{note}</section>\
          <section class=\"panel\"><table>{table}</table>{ledger}\
-         <div class=\"actions\">{check}{again}<a class=\"btn ghost\" href=\"{list}\">همهٔ سفارش‌ها <span lang=\"en\">· All orders</span></a>\
+         <div class=\"actions\">{check}{refund}{again}<a class=\"btn ghost\" href=\"{list}\">همهٔ سفارش‌ها <span lang=\"en\">· All orders</span></a>\
          <a class=\"btn ghost\" href=\"/\">ادامهٔ خرید <span lang=\"en\">· Keep shopping</span></a></div></section>",
         s = o.status.as_str(),
         id = escape(&o.id),

@@ -17,7 +17,8 @@ use payment_axum::{
     PaymentRouter,
     payment_core::{
         AccountId, FailedPayment, GatewayId, NotPaid, Order, OrderId, Payments, PendingPayment,
-        Receipt, Rejection, ledger::PaymentRecord,
+        Receipt, Rejection,
+        ledger::{PaymentRecord, PaymentStatus},
     },
     start,
 };
@@ -114,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin", get(admin_orders))
         .route("/admin/orders/{id}", get(admin_order_page))
         .route("/admin/orders/{id}/check", post(admin_check_again))
+        .route("/admin/orders/{id}/refund", post(admin_refund))
         .fallback(not_found)
         .with_state(state.clone());
     let (paid, failed, pending, rejected) =
@@ -454,15 +456,69 @@ async fn admin_order_page(
 }
 
 async fn show_order(state: &AppState, order: OrderRow, note: Option<&str>, view: View) -> Response {
-    // A note only makes sense while the order is still pending.
-    let note = note
-        .and_then(Note::parse)
-        .filter(|_| order.status == Status::Pending);
+    // A check's note only makes sense while the order is still pending, a refund's on a
+    // paid order in the admin's view.
+    let note = note.and_then(Note::parse).filter(|note| match note {
+        Note::Refunded | Note::RefundRefused => order.status == Status::Paid && view == View::Admin,
+        _ => order.status == Status::Pending,
+    });
     let payments = state.payment_history(&order.id).await;
+    let refunded_at = match state.db.refunded_at(&order.id).await {
+        Ok(at) => at,
+        Err(e) => return state.db_error(&e),
+    };
     state.page(
         StatusCode::OK,
-        pages::order(&order, &payments, note, view, state.mode, state.admin()),
+        pages::order(
+            &order,
+            &payments,
+            refunded_at,
+            note,
+            view,
+            state.mode,
+            state.admin(),
+        ),
     )
+}
+
+/// The admin refunds a paid order at its gateway (NovinPal, Zarinpal), once.
+async fn admin_refund(
+    State(state): State<AppState>,
+    _: SameOrigin,
+    _: Admin,
+    Path(id): Path<String>,
+) -> Response {
+    let order = match state.db.order(&id).await {
+        Ok(Some(order)) => order,
+        Ok(None) => return state.not_found(),
+        Err(e) => return state.db_error(&e),
+    };
+    match state.db.refunded_at(&id).await {
+        Ok(None) => {}
+        Ok(Some(_)) => return with_note(View::Admin, &id, Note::Refunded),
+        Err(e) => return state.db_error(&e),
+    }
+    let paid = state
+        .payment_history(&id)
+        .await
+        .into_iter()
+        .find(|record| record.status == PaymentStatus::Paid);
+    let Some(record) = paid.filter(|_| order.status == Status::Paid) else {
+        return with_note(View::Admin, &id, Note::RefundRefused);
+    };
+    match state.payments.refund(&record).await {
+        Ok(()) => match state.db.record_refund(&id).await {
+            Ok(_) => with_note(View::Admin, &id, Note::Refunded),
+            Err(e) => {
+                tracing::error!(order = %id, error = %e, "refunded at the gateway, but not recorded");
+                state.db_error(&e)
+            }
+        },
+        Err(e) => {
+            tracing::warn!(order = %id, error = %e, "refund refused");
+            with_note(View::Admin, &id, Note::RefundRefused)
+        }
+    }
 }
 
 /// "Check again" on the buyer's own order.

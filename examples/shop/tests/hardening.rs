@@ -360,3 +360,81 @@ async fn a_buyer_sees_only_their_own_orders_and_the_admin_view_needs_the_passwor
         .unwrap();
     assert_eq!(txn.successful_verifies, 1);
 }
+
+#[tokio::test]
+async fn the_admin_refunds_a_paid_order_once_where_the_gateway_can() {
+    let db = TempDb::new("hardening-refund");
+    let shop = TestShop::start(&db).await;
+    let password = shop.admin_password.clone();
+    let mut buyer = Buyer::new(&shop);
+    let (id, _) = buy(&shop, &mut buyer, "tea", GatewayId::NovinPal, Action::Pay).await;
+    assert_eq!(shop.order(&id).await.status, Status::Paid);
+    let page = format!("/admin/orders/{id}");
+    let refund = format!("{page}/refund");
+
+    // Only the admin sees the button, and only the admin's same-origin post refunds.
+    assert!(
+        !buyer
+            .get(&format!("/orders/{id}"))
+            .await
+            .body
+            .contains("id=\"refund\"")
+    );
+    assert!(
+        buyer
+            .get_as_admin(&page, &password)
+            .await
+            .body
+            .contains("id=\"refund\"")
+    );
+    assert_eq!(buyer.post_form(&refund, &[]).await.status, 401);
+    let cross_site = buyer
+        .post_form_with(&refund, &[], &[("origin", "http://evil.example")])
+        .await;
+    assert_eq!(cross_site.status, 403);
+    let txn = || {
+        shop.sandbox
+            .find_by_order_id(simulated(GatewayId::NovinPal), &id)
+            .unwrap()
+    };
+    assert_eq!(txn().reversed_at, None);
+
+    let done = buyer.post_as_admin(&refund, &password).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        done.location(),
+        Some(format!("{page}?note=refunded").as_str())
+    );
+    assert!(txn().reversed_at.is_some(), "reversed at the gateway");
+    let shown = buyer
+        .get_as_admin(&format!("{page}?note=refunded"), &password)
+        .await;
+    assert!(shown.body.contains("id=\"refunded\"") && !shown.body.contains("id=\"refund\""));
+    assert!(shown.body.contains("data-note=\"refunded\""));
+    // Once: a second post changes nothing and sends nothing.
+    let reversed_at = txn().reversed_at;
+    let again = buyer.post_as_admin(&refund, &password).await;
+    assert_eq!(
+        again.location(),
+        Some(format!("{page}?note=refunded").as_str())
+    );
+    assert_eq!(txn().reversed_at, reversed_at);
+
+    // A gateway without refunds: no button, and a post is refused with a note.
+    let (other, _) = buy(&shop, &mut buyer, "tea", GatewayId::IdPay, Action::Pay).await;
+    let other_page = format!("/admin/orders/{other}");
+    assert!(
+        !buyer
+            .get_as_admin(&other_page, &password)
+            .await
+            .body
+            .contains("id=\"refund\"")
+    );
+    let refused = buyer
+        .post_as_admin(&format!("{other_page}/refund"), &password)
+        .await;
+    assert_eq!(
+        refused.location(),
+        Some(format!("{other_page}?note=refund_refused").as_str())
+    );
+}

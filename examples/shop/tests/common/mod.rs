@@ -300,6 +300,21 @@ impl Buyer {
         self.read(response).await
     }
 
+    /// A form `POST` with the admin password, from the shop's own page.
+    pub async fn post_as_admin(&mut self, path: &str, password: &str) -> Answer {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .basic_auth("admin", Some(password))
+            .header("origin", self.base.as_str())
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("go", "1")])
+            .send()
+            .await
+            .expect("POST");
+        self.read(response).await
+    }
+
     /// A `GET` with the admin password (HTTP Basic).
     pub async fn get_as_admin(&mut self, path: &str, password: &str) -> Answer {
         let response = self
