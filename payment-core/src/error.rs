@@ -181,6 +181,14 @@ pub enum OrderProblem {
         /// The gateway's maximum in rial.
         max: u64,
     },
+    /// The amount is not a whole number of toman, and the gateway is set to take amounts
+    /// in toman (GardeshPay with
+    /// [`GardeshPayAmountUnit::Toman`](crate::gateways::gardeshpay::GardeshPayAmountUnit::Toman)).
+    #[error("amount {amount} rial is not a whole number of toman (a multiple of 10 rial)")]
+    AmountNotWholeToman {
+        /// The order's amount in rial.
+        amount: u64,
+    },
     /// The order id is longer than the gateway allows.
     #[error("order id is {len} characters; at most {max} are allowed")]
     OrderIdTooLong {

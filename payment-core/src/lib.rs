@@ -61,7 +61,10 @@ pub use callback::CallbackRequest;
 pub use codec::{KeyRing, SigningKey};
 pub use error::{ConfigError, Error};
 pub use gateway_id::{AccountId, GatewayId};
-pub use gateways::{CanPay, GardeshPay, IdPay, Inopal, NovinPal, Zarinpal, Zibal};
+pub use gateways::{
+    CanPay, GardeshPay, GardeshPayAmountUnit, GardeshPayEncoding, GardeshPayTokenPlacement, IdPay,
+    Inopal, NovinPal, Zarinpal, Zibal,
+};
 pub use http::{HttpClient, HttpConfig};
 pub use money::{Rial, Toman};
 pub use order::{CardNumber, Order, OrderId};

@@ -227,6 +227,9 @@ fn order_problem_fa(problem: &OrderProblem) -> String {
                 Rial::new(*max).grouped()
             )
         }
+        OrderProblem::AmountNotWholeToman { .. } => {
+            "مبلغ باید مضربی از ۱۰ ریال (تومان کامل) باشد".to_owned()
+        }
         OrderProblem::OrderIdTooLong { max, .. } => format!("شماره سفارش بیش از {max} نویسه است"),
         OrderProblem::OrderIdCharacters { .. } => "شماره سفارش نویسه‌های غیرمجاز دارد".to_owned(),
         OrderProblem::CallbackUrl(_) => "آدرس بازگشت فروشگاه نامعتبر است".to_owned(),

@@ -1,5 +1,6 @@
 //! The GardeshPay adapter against mock servers: the exact requests it sends (two origins,
-//! an optional path prefix and merchant token, `invoiceDate` from an injected clock), and
+//! an optional path prefix and merchant token, `invoiceDate` from an injected clock, JSON
+//! or form bodies, the token in the body or a header, amounts in rial or toman), and
 //! every answer shape in `gardeshpay-api-fa.txt` decoded to the right typed result.
 
 // Tests fail by panicking: unwrapping, expecting and indexing say what broke.
@@ -14,7 +15,8 @@ use common::{
     json_answer, json_answers, mount_json, order, silent_server,
 };
 use payment_core::{
-    Error, GardeshPay, GatewayId, Rial,
+    Error, GardeshPay, GardeshPayAmountUnit, GardeshPayEncoding, GardeshPayTokenPlacement,
+    GatewayId, Rial,
     adapter::{CallbackData, CallbackStatus, Created, Gateway, Verified},
     clock::ManualClock,
     error::{CallbackError, GatewayCode, GatewayError, Operation, OrderProblem},
@@ -24,7 +26,7 @@ use payment_core::{
 use serde_json::{Value, json};
 use wiremock::{
     Mock, MockServer,
-    matchers::{body_json, header, method, path},
+    matchers::{body_json, body_string, header, method, path},
 };
 
 const MERCHANT_TOKEN: &str = "gp-provider-token-51e7";
@@ -431,6 +433,289 @@ async fn verify_5xx_and_timeout_are_transport_errors() {
 }
 
 // ---------------------------------------------------------------------------------------
+// the guessed parts of the request: encoding, token placement, amount unit
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A getToken answer with a token and a payment page.
+fn token_answer() -> Value {
+    json!({"success": true, "data": {"url": "https://ipg.gardeshpay.ir/r", "token": TOKEN}})
+}
+
+/// Whether any request `server` received carries an `Authorization` header.
+async fn any_authorization(server: &MockServer) -> bool {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.headers.contains_key("authorization"))
+}
+
+#[tokio::test]
+async fn form_encoding_sends_every_field_as_form_data_in_the_documents_order() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(GET_TOKEN))
+        .and(header("content-type", FORM))
+        .and(body_string(
+            "amount=120000&invoiceNumber=INV-1001&invoiceDate=2024-03-21T00%3A15%3A00\
+             &mobile=09121234567&email=buyer%40example.com\
+             &callback=https%3A%2F%2Fshop.example%2Fpay%2Fcallback%2Fgardeshpay",
+        ))
+        .respond_with(json_answer(200, token_answer()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(VERIFY))
+        .and(header("content-type", FORM))
+        .and(body_string(format!("trackingNumber={TRACKING}")))
+        .respond_with(json_answer(200, verify_success(false)))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let gardeshpay = adapter(&server).with_encoding(GardeshPayEncoding::Form);
+    let order = order("INV-1001", 120_000)
+        .with_mobile("09121234567")
+        .with_email("buyer@example.com");
+    let created = gardeshpay.create(&order, &callback_url(GW)).await.unwrap();
+    assert_eq!(created.gateway_ref, TOKEN);
+    let verified = verify(&gardeshpay).await.unwrap();
+    assert_eq!(verified.amount, Some(Rial::new(120_000)));
+    assert!(!any_authorization(&server).await);
+}
+
+#[tokio::test]
+async fn form_encoding_puts_the_merchant_token_last_in_the_body() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(GET_TOKEN))
+        .and(header("content-type", FORM))
+        .and(body_string(format!(
+            "amount=1&invoiceNumber=A1&invoiceDate=2024-03-21T00%3A15%3A00\
+             &callback=https%3A%2F%2Fshop.example%2Fpay%2Fcallback%2Fgardeshpay\
+             &token={MERCHANT_TOKEN}"
+        )))
+        .respond_with(json_answer(200, token_answer()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(VERIFY))
+        .and(header("content-type", FORM))
+        .and(body_string(format!(
+            "trackingNumber={TRACKING}&token={MERCHANT_TOKEN}"
+        )))
+        .respond_with(json_answer(200, verify_success(false)))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let gardeshpay = adapter(&server)
+        .with_encoding(GardeshPayEncoding::Form)
+        .with_merchant_token(MERCHANT_TOKEN);
+    create_a1(&gardeshpay).await.unwrap();
+    verify(&gardeshpay).await.unwrap();
+    assert!(!any_authorization(&server).await);
+}
+
+#[tokio::test]
+async fn the_token_in_the_body_is_the_default_and_sends_no_authorization_header() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(VERIFY))
+        .and(header("content-type", "application/json"))
+        .and(body_json(
+            json!({"trackingNumber": TRACKING, "token": MERCHANT_TOKEN}),
+        ))
+        .respond_with(json_answer(200, verify_success(false)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let gardeshpay = adapter(&server)
+        .with_merchant_token(MERCHANT_TOKEN)
+        .with_token_placement(GardeshPayTokenPlacement::Body);
+    verify(&gardeshpay).await.unwrap();
+    assert!(!any_authorization(&server).await);
+}
+
+#[tokio::test]
+async fn header_placement_sends_a_bearer_header_and_only_the_documented_fields() {
+    let server = MockServer::start().await;
+    let bearer = format!("Bearer {MERCHANT_TOKEN}");
+    Mock::given(method("POST"))
+        .and(path(GET_TOKEN))
+        .and(header("content-type", "application/json"))
+        .and(header("authorization", bearer.as_str()))
+        .and(body_json(json!({
+            "amount": 120000,
+            "invoiceNumber": "INV-1001",
+            "invoiceDate": "2024-03-21T00:15:00",
+            "callback": "https://shop.example/pay/callback/gardeshpay"
+        })))
+        .respond_with(json_answer(200, token_answer()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(VERIFY))
+        .and(header("content-type", "application/json"))
+        .and(header("authorization", bearer.as_str()))
+        .and(body_json(json!({"trackingNumber": TRACKING})))
+        .respond_with(json_answer(200, verify_success(false)))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let gardeshpay = adapter(&server)
+        .with_token_placement(GardeshPayTokenPlacement::Header)
+        .with_merchant_token(MERCHANT_TOKEN);
+    create(&gardeshpay).await.unwrap();
+    verify(&gardeshpay).await.unwrap();
+}
+
+#[tokio::test]
+async fn header_placement_with_form_data_and_without_a_token() {
+    let server = MockServer::start().await;
+    let bearer = format!("Bearer {MERCHANT_TOKEN}");
+    Mock::given(method("POST"))
+        .and(path(VERIFY))
+        .and(header("content-type", FORM))
+        .and(header("authorization", bearer.as_str()))
+        .and(body_string(format!("trackingNumber={TRACKING}")))
+        .respond_with(json_answer(200, verify_success(false)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let gardeshpay = adapter(&server)
+        .with_encoding(GardeshPayEncoding::Form)
+        .with_token_placement(GardeshPayTokenPlacement::Header);
+    verify(&gardeshpay.clone().with_merchant_token(MERCHANT_TOKEN))
+        .await
+        .unwrap();
+
+    // Without a merchant token there is no header to send, in either placement.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path(VERIFY))
+        .and(header("content-type", FORM))
+        .and(body_string(format!("trackingNumber={TRACKING}")))
+        .respond_with(json_answer(200, verify_success(false)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    verify(&gardeshpay).await.unwrap();
+    assert!(!any_authorization(&server).await);
+}
+
+#[tokio::test]
+async fn toman_sends_a_tenth_of_the_amount_and_reads_verifys_amount_as_toman() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(GET_TOKEN))
+        .and(body_json(json!({
+            "amount": 12000,
+            "invoiceNumber": "INV-1001",
+            "invoiceDate": "2024-03-21T00:15:00",
+            "callback": "https://shop.example/pay/callback/gardeshpay"
+        })))
+        .respond_with(json_answer(200, token_answer()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut in_toman = verify_success(false);
+    in_toman["amount"] = json!(12000);
+    Mock::given(method("POST"))
+        .and(path(VERIFY))
+        .and(body_json(json!({"trackingNumber": TRACKING})))
+        .respond_with(json_answer(200, in_toman))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let gardeshpay = adapter(&server).with_amount_unit(GardeshPayAmountUnit::Toman);
+    create(&gardeshpay).await.unwrap();
+    let verified = verify(&gardeshpay).await.unwrap();
+    // 12,000 toman is the order's 120,000 rial, which the pipeline compares with the state.
+    assert_eq!(verified.amount, Some(Rial::new(120_000)));
+}
+
+#[tokio::test]
+async fn toman_as_form_data_sends_the_toman_amount_as_text() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(GET_TOKEN))
+        .and(header("content-type", FORM))
+        .and(body_string(
+            "amount=12000&invoiceNumber=INV-1001&invoiceDate=2024-03-21T00%3A15%3A00\
+             &callback=https%3A%2F%2Fshop.example%2Fpay%2Fcallback%2Fgardeshpay",
+        ))
+        .respond_with(json_answer(200, token_answer()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let gardeshpay = adapter(&server)
+        .with_encoding(GardeshPayEncoding::Form)
+        .with_amount_unit(GardeshPayAmountUnit::Toman);
+    create(&gardeshpay).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_rial_default_reads_verifys_amount_as_rial() {
+    let server = MockServer::start().await;
+    mount_json(&server, VERIFY, 200, verify_success(false)).await;
+    let rial = adapter(&server).with_amount_unit(GardeshPayAmountUnit::Rial);
+    assert_eq!(
+        verify(&rial).await.unwrap().amount,
+        Some(Rial::new(120_000))
+    );
+    // The same answer read as toman is ten times as much, which the pipeline would refuse
+    // as not the state's amount.
+    let toman = adapter(&server).with_amount_unit(GardeshPayAmountUnit::Toman);
+    assert_eq!(
+        verify(&toman).await.unwrap().amount,
+        Some(Rial::new(1_200_000))
+    );
+}
+
+#[tokio::test]
+async fn toman_refuses_an_amount_that_is_no_whole_number_of_toman_before_any_request() {
+    let server = silent_server().await;
+    let gardeshpay = adapter(&server).with_amount_unit(GardeshPayAmountUnit::Toman);
+    for amount in [120_005, 1, 9, 11] {
+        let reason = OrderProblem::AmountNotWholeToman { amount };
+        assert_order_refused(&gardeshpay, &callback_url(GW), &order("A1", amount), reason).await;
+    }
+    // Zero is below the minimum, whatever the unit.
+    let reason = OrderProblem::AmountTooLow { amount: 0, min: 1 };
+    assert_order_refused(&gardeshpay, &callback_url(GW), &order("A1", 0), reason).await;
+    assert!(gardeshpay.check_order(&order("A1", 10)).is_ok());
+    assert!(gardeshpay.check_order(&order("A1", 120_000)).is_ok());
+    // In rial, the default, any positive amount goes.
+    assert!(adapter(&server).check_order(&order("A1", 120_005)).is_ok());
+    server.verify().await;
+
+    let err = gardeshpay.check_order(&order("A1", 120_005)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("amount 120005 rial is not a whole number of toman"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_toman_amount_too_large_for_rial_is_malformed() {
+    let server = MockServer::start().await;
+    let gardeshpay = adapter(&server).with_amount_unit(GardeshPayAmountUnit::Toman);
+    let mut huge = verify_success(false);
+    huge["amount"] = json!(u64::MAX / 10 + 1);
+    let answers = json_answers([huge]);
+    assert_malformed(&server, GW, VERIFY, answers, || verify(&gardeshpay)).await;
+}
+
+// ---------------------------------------------------------------------------------------
 // callback
 
 #[test]
@@ -470,6 +755,45 @@ fn debug_never_shows_the_merchant_token() {
         &[MERCHANT_TOKEN],
         &["https://ipg.gardeshpay.ir/", "https://ipg.gardeshpay.com/"],
     );
+}
+
+#[test]
+fn debug_never_shows_the_merchant_token_in_any_placement_or_encoding() {
+    for placement in [
+        GardeshPayTokenPlacement::Body,
+        GardeshPayTokenPlacement::Header,
+    ] {
+        for encoding in [GardeshPayEncoding::Json, GardeshPayEncoding::Form] {
+            let gardeshpay = GardeshPay::new()
+                .with_merchant_token(MERCHANT_TOKEN)
+                .with_token_placement(placement)
+                .with_encoding(encoding)
+                .with_amount_unit(GardeshPayAmountUnit::Toman);
+            assert_debug_hides(
+                &gardeshpay,
+                &[MERCHANT_TOKEN],
+                &[&format!("{placement:?}"), &format!("{encoding:?}"), "Toman"],
+            );
+        }
+    }
+}
+
+#[test]
+fn the_defaults_are_json_the_token_in_the_body_and_rial() {
+    assert_eq!(GardeshPayEncoding::default(), GardeshPayEncoding::Json);
+    assert_eq!(
+        GardeshPayTokenPlacement::default(),
+        GardeshPayTokenPlacement::Body
+    );
+    assert_eq!(GardeshPayAmountUnit::default(), GardeshPayAmountUnit::Rial);
+    let debug = format!("{:?}", GardeshPay::new());
+    for part in [
+        "encoding: Json",
+        "token_placement: Body",
+        "amount_unit: Rial",
+    ] {
+        assert!(debug.contains(part), "{part} not in {debug}");
+    }
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! Sandbox configuration.
 
+use std::fmt;
+use std::str::FromStr;
+
 /// IDPay's default `X-API-KEY`: the key printed in IDPay's own document.
 pub const IDPAY_API_KEY: &str = "6a7f99eb-7c20-4412-a972-6dfb7cd253a4";
 /// NovinPal's default `api_key` (the document shows only `xxxxxxxxxxxxxxxxxxxx`).
@@ -16,15 +19,65 @@ pub const ZARINPAL_MERCHANT_ID: &str = "5d8e2c1a-7b34-4f60-9a1e-3c2b8d6f0a47";
 /// Zibal's default `merchant`: `zibal`, the test merchant of Zibal's own document.
 pub const ZIBAL_MERCHANT: &str = "zibal";
 
-/// How the sandbox behaves: credentials, Inopal's buyer fee, the public base URL.
+/// The unit of GardeshPay's amounts (getToken's `amount`, verify's answer). The document
+/// says only "integer", so the sandbox cannot tell from a request: it is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum GardeshPayAmountUnit {
+    /// Rial (the default).
+    #[default]
+    Rial,
+    /// Toman: getToken's `amount` is recorded times ten (transactions and payment pages
+    /// are in rial), and verify answers the amount in toman again.
+    Toman,
+}
+
+impl GardeshPayAmountUnit {
+    /// The lowercase name, as the CLI flag takes it (`"rial"`, `"toman"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            GardeshPayAmountUnit::Rial => "rial",
+            GardeshPayAmountUnit::Toman => "toman",
+        }
+    }
+
+    /// Rial per unit: 1 or 10.
+    pub(crate) fn rial_per_unit(self) -> u64 {
+        match self {
+            GardeshPayAmountUnit::Rial => 1,
+            GardeshPayAmountUnit::Toman => 10,
+        }
+    }
+}
+
+impl fmt::Display for GardeshPayAmountUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for GardeshPayAmountUnit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [GardeshPayAmountUnit::Rial, GardeshPayAmountUnit::Toman]
+            .into_iter()
+            .find(|u| u.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown amount unit `{s}` (rial, toman)"))
+    }
+}
+
+/// How the sandbox behaves: credentials, Inopal's buyer fee, GardeshPay's amount unit, the
+/// public base URL.
 ///
 /// ```
-/// use payment_sandbox::SandboxConfig;
+/// use payment_sandbox::{GardeshPayAmountUnit, SandboxConfig};
 /// let config = SandboxConfig::default()
 ///     .public_url("http://127.0.0.1:8085")
 ///     .inopal_fee(500)
-///     .gardeshpay_token(Some("merchant-token"));
+///     .gardeshpay_token(Some("merchant-token"))
+///     .gardeshpay_amount_unit(GardeshPayAmountUnit::Toman);
 /// assert_eq!(config.inopal_buyer_fee, 500);
+/// assert_eq!(config.gardeshpay_amount_unit, GardeshPayAmountUnit::Toman);
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -37,8 +90,11 @@ pub struct SandboxConfig {
     pub inopal_gateway_id: String,
     /// CanPay's `merchant`.
     pub canpay_merchant: String,
-    /// GardeshPay's merchant token; `None` = not checked.
+    /// GardeshPay's merchant token (a `token` field or an `Authorization: Bearer`
+    /// header); `None` = not checked.
     pub gardeshpay_token: Option<String>,
+    /// The unit of GardeshPay's amounts (default rial).
+    pub gardeshpay_amount_unit: GardeshPayAmountUnit,
     /// Zarinpal's `merchant_id`.
     pub zarinpal_merchant_id: String,
     /// Zibal's `merchant`.
@@ -62,6 +118,7 @@ impl Default for SandboxConfig {
             inopal_gateway_id: INOPAL_GATEWAY_ID.to_owned(),
             canpay_merchant: CANPAY_MERCHANT.to_owned(),
             gardeshpay_token: GARDESHPAY_TOKEN.map(str::to_owned),
+            gardeshpay_amount_unit: GardeshPayAmountUnit::default(),
             zarinpal_merchant_id: ZARINPAL_MERCHANT_ID.to_owned(),
             zibal_merchant: ZIBAL_MERCHANT.to_owned(),
             inopal_buyer_fee: 0,
@@ -104,6 +161,12 @@ impl SandboxConfig {
     /// Sets (or with `None` disables) GardeshPay's merchant token check.
     pub fn gardeshpay_token(mut self, token: Option<impl Into<String>>) -> Self {
         self.gardeshpay_token = token.map(Into::into);
+        self
+    }
+
+    /// Sets the unit GardeshPay's amounts are read and answered in.
+    pub fn gardeshpay_amount_unit(mut self, unit: GardeshPayAmountUnit) -> Self {
+        self.gardeshpay_amount_unit = unit;
         self
     }
 

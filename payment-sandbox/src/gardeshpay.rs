@@ -1,9 +1,13 @@
 //! GardeshPay: `/gardeshpay[/v1]/provider/payment/{getToken,redirect/{token},verify}`.
+//!
+//! The document names no content type, no credential and no amount unit: a JSON or form
+//! body is read alike, the merchant token may come as a `token` field or an
+//! `Authorization: Bearer` header, and amounts are in the configured unit.
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use time::PrimitiveDateTime;
@@ -57,16 +61,32 @@ fn error(http: u16, code: u64, message: &str, errors: Vec<String>) -> Response {
     )
 }
 
-fn check_token(app: &App, p: &Params) -> Result<(), Response> {
-    match &app.config.gardeshpay_token {
-        Some(expected) if p.str("token").as_deref() != Some(expected.as_str()) => Err(error(
+/// The token of an `Authorization: Bearer {token}` header, if there is one.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+/// With a merchant token configured: the request carries it as a `token` field or an
+/// `Authorization: Bearer` header (either is a guess), and every token it carries is that
+/// one.
+fn check_token(app: &App, headers: &HeaderMap, p: &Params) -> Result<(), Response> {
+    let Some(expected) = &app.config.gardeshpay_token else {
+        return Ok(());
+    };
+    let given: Vec<String> = p.str("token").into_iter().chain(bearer(headers)).collect();
+    if given.is_empty() || given.iter().any(|t| t != expected) {
+        return Err(error(
             401,
             code::TOKEN,
             "توکن پذیرنده معتبر نیست.",
             vec!["token is invalid".to_owned()],
-        )),
-        _ => Ok(()),
+        ));
     }
+    Ok(())
 }
 
 async fn create(
@@ -76,13 +96,21 @@ async fn create(
     prefix: &'static str,
 ) -> Response {
     faulted(&app, GW, Call::Create, || {
-        let p = Params::parse(&headers, &body, false);
-        if let Err(res) = check_token(&app, &p) {
+        let p = Params::parse(&headers, &body, true);
+        if let Err(res) = check_token(&app, &headers, &p) {
             return res;
         }
         let mut errors = Vec::new();
+        let per_unit = app.config.gardeshpay_amount_unit.rial_per_unit();
+        // Recorded in rial, whatever the unit it came in.
         let amount = match p.amount("amount") {
-            Amount::Value(a) if a > 0 => a,
+            Amount::Value(a) if a > 0 => match a.checked_mul(per_unit) {
+                Some(rial) => rial,
+                None => {
+                    errors.push("amount is too large".to_owned());
+                    0
+                }
+            },
             Amount::Missing => {
                 errors.push("amount is required".to_owned());
                 0
@@ -168,10 +196,11 @@ async fn create(
 
 async fn verify(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
     faulted(&app, GW, Call::Verify, || {
-        let p = Params::parse(&headers, &body, false);
-        if let Err(res) = check_token(&app, &p) {
+        let p = Params::parse(&headers, &body, true);
+        if let Err(res) = check_token(&app, &headers, &p) {
             return res;
         }
+        let per_unit = app.config.gardeshpay_amount_unit.rial_per_unit();
         let Some(tracking) = p.non_empty("trackingNumber") else {
             return error(
                 422,
@@ -226,7 +255,7 @@ async fn verify(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
                         ),
                     ]),
                 ),
-                ("amount", J::U(txn.amount)),
+                ("amount", J::U(txn.amount / per_unit)),
                 ("verifiedBefore", J::B(verified_before)),
                 ("message", s("عملیات با موفقیت انجام شد.")),
             ]),

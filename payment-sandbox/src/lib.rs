@@ -51,8 +51,8 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 
 pub use config::{
-    CANPAY_MERCHANT, GARDESHPAY_TOKEN, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY,
-    SandboxConfig, ZARINPAL_MERCHANT_ID, ZIBAL_MERCHANT,
+    CANPAY_MERCHANT, GARDESHPAY_TOKEN, GardeshPayAmountUnit, IDPAY_API_KEY, INOPAL_GATEWAY_ID,
+    NOVINPAL_API_KEY, SandboxConfig, ZARINPAL_MERCHANT_ID, ZIBAL_MERCHANT,
 };
 pub use model::{
     ActError, Action, Call, CallbackInstruction, CallbackMethod, Fault, FaultSpec, SandboxGateway,

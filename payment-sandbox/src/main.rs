@@ -5,7 +5,9 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use clap::Parser;
 use hyper_util::rt::TokioTimer;
-use payment_sandbox::{Call, Fault, FaultSpec, Sandbox, SandboxConfig, SandboxGateway};
+use payment_sandbox::{
+    Call, Fault, FaultSpec, GardeshPayAmountUnit, Sandbox, SandboxConfig, SandboxGateway,
+};
 use tower_http::timeout::TimeoutLayer;
 
 /// A local simulator of IDPay, NovinPal, Inopal, CanPay, GardeshPay, Zarinpal and Zibal.
@@ -47,9 +49,14 @@ struct Args {
     /// CanPay `merchant`.
     #[arg(long, default_value = payment_sandbox::CANPAY_MERCHANT)]
     canpay_merchant: String,
-    /// GardeshPay merchant `token` to require (not checked when absent).
+    /// GardeshPay merchant token to require, as a `token` field or an
+    /// `Authorization: Bearer` header (not checked when absent).
     #[arg(long)]
     gardeshpay_token: Option<String>,
+    /// The unit of GardeshPay's amounts, in getToken and in verify's answer: `rial` or
+    /// `toman`.
+    #[arg(long, default_value_t = GardeshPayAmountUnit::Rial, value_name = "rial|toman")]
+    gardeshpay_amount_unit: GardeshPayAmountUnit,
     /// Zarinpal `merchant_id`.
     #[arg(long, default_value = payment_sandbox::ZARINPAL_MERCHANT_ID)]
     zarinpal_merchant_id: String,
@@ -82,6 +89,7 @@ async fn main() {
         .inopal_fee(args.inopal_fee)
         .canpay_merchant(args.canpay_merchant)
         .gardeshpay_token(args.gardeshpay_token)
+        .gardeshpay_amount_unit(args.gardeshpay_amount_unit)
         .zarinpal_merchant_id(args.zarinpal_merchant_id)
         .zibal_merchant(args.zibal_merchant)
         .public_url(public_url.clone());

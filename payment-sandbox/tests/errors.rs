@@ -7,8 +7,8 @@ mod common;
 
 use common::{client, sandbox, text};
 use payment_sandbox::{
-    CANPAY_MERCHANT, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY, Sandbox, SandboxConfig,
-    SandboxGateway, ZARINPAL_MERCHANT_ID, ZIBAL_MERCHANT,
+    CANPAY_MERCHANT, GardeshPayAmountUnit, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY,
+    Sandbox, SandboxConfig, SandboxGateway, ZARINPAL_MERCHANT_ID, ZIBAL_MERCHANT,
 };
 use serde_json::{Value, json};
 
@@ -555,6 +555,139 @@ async fn gardeshpay_errors() {
         (
             422,
             r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["trackingNumber is required"]}"#
+                .to_owned()
+        )
+    );
+}
+
+#[tokio::test]
+async fn gardeshpay_errors_in_form_data_and_with_a_bearer_header() {
+    let sb = Sandbox::spawn_on_loopback(SandboxConfig::default().gardeshpay_token(Some("mt")))
+        .await
+        .unwrap();
+    let base = sb.base_url_for(SandboxGateway::GardeshPay);
+    let url = |path: &str| format!("{base}/provider/payment/{path}");
+    let token_error = (
+        401,
+        r#"{"success":false,"code":2,"message":"توکن پذیرنده معتبر نیست.","errors":["token is invalid"]}"#
+            .to_owned(),
+    );
+    let good = [
+        ("amount", "1000"),
+        ("invoiceNumber", "i1"),
+        ("invoiceDate", "2026-01-02T03:04:05"),
+        ("callback", SHOP),
+    ];
+    let send =
+        |request: reqwest::RequestBuilder| async move { text(request.send().await.unwrap()).await };
+    // Form data without a token, with a wrong bearer, with a scheme that is not Bearer.
+    assert_eq!(
+        send(client().post(url("getToken")).form(&good)).await,
+        token_error
+    );
+    assert_eq!(
+        send(
+            client()
+                .post(url("getToken"))
+                .bearer_auth("nope")
+                .form(&good)
+        )
+        .await,
+        token_error
+    );
+    assert_eq!(
+        send(
+            client()
+                .post(url("verify"))
+                .header("Authorization", "Basic mt")
+                .form(&[("trackingNumber", "1")])
+        )
+        .await,
+        token_error
+    );
+    // A right token in one place and a wrong one in the other is refused too.
+    let mut with_token = good.to_vec();
+    with_token.push(("token", "mt"));
+    assert_eq!(
+        send(
+            client()
+                .post(url("getToken"))
+                .bearer_auth("nope")
+                .form(&with_token)
+        )
+        .await,
+        token_error
+    );
+    assert_eq!(
+        send(
+            client()
+                .post(url("getToken"))
+                .bearer_auth("mt")
+                .form(&with_token)
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        send(
+            client()
+                .post(url("getToken"))
+                .header("authorization", "bearer  mt ")
+                .form(&good)
+        )
+        .await
+        .0,
+        200
+    );
+    // Form data is validated as JSON is.
+    assert_eq!(
+        send(
+            client()
+                .post(url("getToken"))
+                .bearer_auth("mt")
+                .form(&[("amount", "ten"), ("invoiceDate", "2026-01-02 03:04")])
+        )
+        .await,
+        (
+            422,
+            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["amount must be a positive integer","invoiceNumber is required","invoiceDate must be in format YYYY-MM-DDTHH:mm:ss","callback is required"]}"#
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        send(
+            client()
+                .post(url("verify"))
+                .bearer_auth("mt")
+                .form(&[("trackingNumber", "1")])
+        )
+        .await,
+        (
+            404,
+            r#"{"success":false,"code":3,"message":"تراکنش یافت نشد.","errors":[]}"#.to_owned()
+        )
+    );
+}
+
+#[tokio::test]
+async fn gardeshpay_in_toman_refuses_an_amount_too_large_for_rial() {
+    let config = SandboxConfig::default().gardeshpay_amount_unit(GardeshPayAmountUnit::Toman);
+    let sb = Sandbox::spawn_on_loopback(config).await.unwrap();
+    let base = sb.base_url_for(SandboxGateway::GardeshPay);
+    let body = json!({"amount": u64::MAX / 10 + 1, "invoiceNumber": "i1",
+                      "invoiceDate": "2026-01-02T03:04:05", "callback": SHOP});
+    let res = client()
+        .post(format!("{base}/provider/payment/getToken"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        text(res).await,
+        (
+            422,
+            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["amount is too large"]}"#
                 .to_owned()
         )
     );

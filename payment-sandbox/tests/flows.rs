@@ -7,8 +7,8 @@ mod common;
 
 use common::{act, client, counts, field, field_names, sandbox, text};
 use payment_sandbox::{
-    CANPAY_MERCHANT, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY, Sandbox, SandboxConfig,
-    SandboxGateway, ZARINPAL_MERCHANT_ID, ZIBAL_MERCHANT,
+    CANPAY_MERCHANT, GardeshPayAmountUnit, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY,
+    Sandbox, SandboxConfig, SandboxGateway, ZARINPAL_MERCHANT_ID, ZIBAL_MERCHANT,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -824,6 +824,189 @@ async fn gardeshpay_whole_flow_both_prefixes() {
         }
         assert_eq!(counts(&sb, &token).await, (2, 1, 1, "verified".to_owned()));
     }
+}
+
+/// How a GardeshPay request is sent: its body encoding (the document names none) and where
+/// the merchant token goes (the document names no credential).
+#[derive(Clone, Copy, Debug)]
+struct GardeshPayForm {
+    form: bool,
+    token_in_header: bool,
+}
+
+impl GardeshPayForm {
+    const ALL: [GardeshPayForm; 4] = [
+        GardeshPayForm {
+            form: false,
+            token_in_header: false,
+        },
+        GardeshPayForm {
+            form: true,
+            token_in_header: false,
+        },
+        GardeshPayForm {
+            form: false,
+            token_in_header: true,
+        },
+        GardeshPayForm {
+            form: true,
+            token_in_header: true,
+        },
+    ];
+
+    /// POSTs `fields` to `url`, with `token` where this form puts it.
+    async fn post(self, url: String, fields: &[(&str, &str)], token: &str) -> (u16, String) {
+        let mut fields = fields.to_vec();
+        let mut request = client().post(url);
+        if self.token_in_header {
+            request = request.bearer_auth(token);
+        } else {
+            fields.push(("token", token));
+        }
+        request = if self.form {
+            request.form(&fields)
+        } else {
+            let map: serde_json::Map<String, Value> = fields
+                .iter()
+                .map(|(k, v)| {
+                    let v = match *k {
+                        "amount" => json!(v.parse::<u64>().unwrap()),
+                        _ => json!(v),
+                    };
+                    ((*k).to_owned(), v)
+                })
+                .collect();
+            request.json(&map)
+        };
+        text(request.send().await.unwrap()).await
+    }
+}
+
+#[tokio::test]
+async fn gardeshpay_takes_json_or_form_and_the_token_in_the_body_or_a_bearer_header() {
+    let sb = Sandbox::spawn_on_loopback(SandboxConfig::default().gardeshpay_token(Some("mt")))
+        .await
+        .unwrap();
+    let base = sb.base_url_for(SandboxGateway::GardeshPay);
+    for (i, how) in GardeshPayForm::ALL.into_iter().enumerate() {
+        let invoice = format!("inv-f{i}");
+        let (status, body) = how
+            .post(
+                format!("{base}/provider/payment/getToken"),
+                &[
+                    ("amount", "30000"),
+                    ("invoiceNumber", &invoice),
+                    ("invoiceDate", "2026-11-23T10:20:30"),
+                    ("mobile", "09121234567"),
+                    ("callback", SHOP),
+                ],
+                "mt",
+            )
+            .await;
+        assert_eq!(status, 200, "{how:?}: {body}");
+        let token = serde_json::from_str::<Value>(&body).unwrap()["data"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let txn = sb
+            .handle
+            .transaction(SandboxGateway::GardeshPay, &token)
+            .unwrap();
+        assert_eq!(txn.order_id, invoice, "{how:?}");
+        assert_eq!((txn.amount, txn.payment_amount), (30000, 30000), "{how:?}");
+        assert_eq!(txn.mobile.as_deref(), Some("09121234567"), "{how:?}");
+
+        let (_, cb) = act(&sb, SandboxGateway::GardeshPay, &token, "pay").await;
+        let tracking = field(&cb, "trackingNumber");
+        let verify_url = format!("{base}/provider/payment/verify");
+        let (status, body) = how
+            .post(verify_url.clone(), &[("trackingNumber", &tracking)], "mt")
+            .await;
+        assert_eq!(status, 200, "{how:?}: {body}");
+        let answer: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(answer["amount"], 30000, "{how:?}");
+        assert_eq!(answer["verifiedBefore"], false, "{how:?}");
+        assert_eq!(answer["data"]["invoiceNumber"], invoice.as_str(), "{how:?}");
+
+        // The wrong token is refused wherever it is.
+        let (status, _) = how
+            .post(verify_url, &[("trackingNumber", &tracking)], "not-mt")
+            .await;
+        assert_eq!(status, 401, "{how:?}");
+        // A refused call never reaches the payment.
+        assert_eq!(counts(&sb, &token).await, (1, 1, 0, "verified".to_owned()));
+    }
+}
+
+#[tokio::test]
+async fn gardeshpay_in_toman_records_rial_and_answers_toman() {
+    let config = SandboxConfig::default().gardeshpay_amount_unit(GardeshPayAmountUnit::Toman);
+    let sb = Sandbox::spawn_on_loopback(config).await.unwrap();
+    let base = sb.base_url_for(SandboxGateway::GardeshPay);
+    // 30,000 toman, in either encoding.
+    for (i, how) in GardeshPayForm::ALL.into_iter().enumerate() {
+        let invoice = format!("inv-t{i}");
+        let (status, body) = how
+            .post(
+                format!("{base}/provider/payment/getToken"),
+                &[
+                    ("amount", "30000"),
+                    ("invoiceNumber", &invoice),
+                    ("invoiceDate", "2026-11-23T10:20:30"),
+                    ("callback", SHOP),
+                ],
+                "unchecked",
+            )
+            .await;
+        assert_eq!(status, 200, "{how:?}: {body}");
+        let token = serde_json::from_str::<Value>(&body).unwrap()["data"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let txn = sb
+            .handle
+            .transaction(SandboxGateway::GardeshPay, &token)
+            .unwrap();
+        assert_eq!((txn.amount, txn.payment_amount), (300_000, 300_000));
+        let (_, page) = text(
+            client()
+                .get(format!("{base}/provider/payment/redirect/{token}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert!(page.contains("data-rial=\"300000\""), "{page}");
+
+        let (_, cb) = act(&sb, SandboxGateway::GardeshPay, &token, "pay").await;
+        let tracking = field(&cb, "trackingNumber");
+        let (status, body) = how
+            .post(
+                format!("{base}/provider/payment/verify"),
+                &[("trackingNumber", &tracking)],
+                "unchecked",
+            )
+            .await;
+        assert_eq!(status, 200, "{how:?}: {body}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap()["amount"],
+            30000
+        );
+    }
+}
+
+#[test]
+fn gardeshpay_amount_units_parse_by_name() {
+    assert_eq!(GardeshPayAmountUnit::default(), GardeshPayAmountUnit::Rial);
+    assert_eq!(
+        SandboxConfig::default().gardeshpay_amount_unit,
+        GardeshPayAmountUnit::Rial
+    );
+    for unit in [GardeshPayAmountUnit::Rial, GardeshPayAmountUnit::Toman] {
+        assert_eq!(unit.to_string().parse(), Ok(unit));
+    }
+    assert_eq!("Toman".parse(), Ok(GardeshPayAmountUnit::Toman));
+    assert!("dinar".parse::<GardeshPayAmountUnit>().is_err());
 }
 
 #[tokio::test]

@@ -7,7 +7,9 @@
 
 use std::{fmt, net::SocketAddr, time::Duration};
 
-use payment_axum::payment_core::SigningKey;
+use payment_axum::payment_core::{
+    GardeshPayAmountUnit, GardeshPayEncoding, GardeshPayTokenPlacement, SigningKey,
+};
 
 use crate::server::ServerLimits;
 
@@ -105,7 +107,11 @@ pub struct KeyedSettings {
     pub base_url: Option<String>,
 }
 
-/// GardeshPay: `GARDESHPAY_TOKEN`, `GARDESHPAY_CREATE_URL`, `GARDESHPAY_VERIFY_URL`.
+/// GardeshPay: `GARDESHPAY_TOKEN`, `GARDESHPAY_CREATE_URL`, `GARDESHPAY_VERIFY_URL`,
+/// `GARDESHPAY_ENCODING`, `GARDESHPAY_TOKEN_IN`, `GARDESHPAY_AMOUNT_UNIT`.
+///
+/// GardeshPay's document names no content type, no credential and no amount unit: the
+/// last three choose among the guesses (see `payment_core::GardeshPay`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GardeshPaySettings {
     /// The merchant token, where the account has one.
@@ -114,6 +120,15 @@ pub struct GardeshPaySettings {
     pub create_url: Option<String>,
     /// The verify base URL (default: GardeshPay's own).
     pub verify_url: Option<String>,
+    /// How request bodies are encoded (`GARDESHPAY_ENCODING`: `json`, the default, or
+    /// `form`).
+    pub encoding: GardeshPayEncoding,
+    /// Where the token goes (`GARDESHPAY_TOKEN_IN`: `body`, the default, or `header` for
+    /// `Authorization: Bearer`).
+    pub token_placement: GardeshPayTokenPlacement,
+    /// The unit of amounts sent and read (`GARDESHPAY_AMOUNT_UNIT`: `rial`, the default,
+    /// or `toman`).
+    pub amount_unit: GardeshPayAmountUnit,
 }
 
 /// Zarinpal: `ZARINPAL_MERCHANT_ID`, `ZARINPAL_BASE_URL`, `ZARINPAL_SANDBOX`.
@@ -430,13 +445,46 @@ impl Config {
                 let token = var("GARDESHPAY_TOKEN").map(Secret::new);
                 let create_url = url("GARDESHPAY_CREATE_URL")?;
                 let verify_url = url("GARDESHPAY_VERIFY_URL")?;
-                (token.is_some() || create_url.is_some() || verify_url.is_some()).then_some(
-                    GardeshPaySettings {
-                        token,
-                        create_url,
-                        verify_url,
-                    },
-                )
+                let encoding = var("GARDESHPAY_ENCODING");
+                let token_in = var("GARDESHPAY_TOKEN_IN");
+                let amount_unit = var("GARDESHPAY_AMOUNT_UNIT");
+                let settings = GardeshPaySettings {
+                    encoding: parse_either(
+                        "GARDESHPAY_ENCODING",
+                        encoding.as_deref(),
+                        [
+                            ("json", GardeshPayEncoding::Json),
+                            ("form", GardeshPayEncoding::Form),
+                        ],
+                    )?,
+                    token_placement: parse_either(
+                        "GARDESHPAY_TOKEN_IN",
+                        token_in.as_deref(),
+                        [
+                            ("body", GardeshPayTokenPlacement::Body),
+                            ("header", GardeshPayTokenPlacement::Header),
+                        ],
+                    )?,
+                    amount_unit: parse_either(
+                        "GARDESHPAY_AMOUNT_UNIT",
+                        amount_unit.as_deref(),
+                        [
+                            ("rial", GardeshPayAmountUnit::Rial),
+                            ("toman", GardeshPayAmountUnit::Toman),
+                        ],
+                    )?,
+                    token,
+                    create_url,
+                    verify_url,
+                };
+                // GardeshPay has no required credential: any of its variables turns it on.
+                let any = settings.token.is_some()
+                    || settings.create_url.is_some()
+                    || settings.verify_url.is_some()
+                    || encoding.is_some()
+                    || token_in.is_some()
+                    || amount_unit.is_some();
+                any.then_some(settings)
             },
         };
         if mode == Mode::Live {
@@ -490,6 +538,23 @@ fn parse_bool(var: &'static str, value: Option<&str>) -> Result<bool, ConfigErro
         Some(other) => Err(ConfigError::Invalid {
             var,
             reason: format!("{other:?} is not true or false"),
+        }),
+    }
+}
+
+/// One of two named choices, by name in any case; `T`'s default when unset.
+fn parse_either<T: Copy + Default>(
+    var: &'static str,
+    value: Option<&str>,
+    [(a, choice_a), (b, choice_b)]: [(&str, T); 2],
+) -> Result<T, ConfigError> {
+    match value {
+        None => Ok(T::default()),
+        Some(v) if v.eq_ignore_ascii_case(a) => Ok(choice_a),
+        Some(v) if v.eq_ignore_ascii_case(b) => Ok(choice_b),
+        Some(other) => Err(ConfigError::Invalid {
+            var,
+            reason: format!("{other:?} is neither {a:?} nor {b:?}"),
         }),
     }
 }

@@ -120,7 +120,11 @@ pub fn builder(
                 builder = builder.gateway(zibal);
             }
             if let Some(s) = &g.gardeshpay {
-                let mut gardeshpay = GardeshPay::new().with_http(http);
+                let mut gardeshpay = GardeshPay::new()
+                    .with_encoding(s.encoding)
+                    .with_token_placement(s.token_placement)
+                    .with_amount_unit(s.amount_unit)
+                    .with_http(http);
                 if let Some(token) = &s.token {
                     gardeshpay = gardeshpay.with_merchant_token(token.expose());
                 }

@@ -1,9 +1,22 @@
-//! Configuration from the environment: embedded defaults, and clear errors for a live
-//! shop without a proper signing key.
+//! Configuration from the environment: embedded defaults, clear errors for a live shop
+//! without a proper signing key, and GardeshPay's request format reaching its adapter.
 
-use std::{collections::HashMap, process::Command};
+// Tests fail by panicking: unwrapping and indexing say what broke.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use std::{
+    collections::HashMap,
+    process::Command,
+    sync::{Arc, Mutex},
+};
+
+use axum::{Router, http::HeaderMap, routing::post};
 
 use base64::{Engine, engine::general_purpose::STANDARD};
+use payment_axum::payment_core::{
+    Error, GardeshPayAmountUnit, GardeshPayEncoding, GardeshPayTokenPlacement, GatewayId,
+    HttpClient, Order, Rial,
+};
 use shop::{Config, ConfigError, Mode, SandboxSetup};
 
 fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -119,6 +132,9 @@ fn live_mode_reads_every_gateway() {
         ("GARDESHPAY_TOKEN", "gardeshpay-secret"),
         ("GARDESHPAY_CREATE_URL", "http://127.0.0.1:9999/gardeshpay"),
         ("GARDESHPAY_VERIFY_URL", "http://127.0.0.1:9999/gardeshpay"),
+        ("GARDESHPAY_ENCODING", "form"),
+        ("GARDESHPAY_TOKEN_IN", "header"),
+        ("GARDESHPAY_AMOUNT_UNIT", "toman"),
         ("ZARINPAL_MERCHANT_ID", "zarinpal-secret"),
         ("ZARINPAL_SANDBOX", "true"),
         ("ZIBAL_MERCHANT", "zibal-secret"),
@@ -162,7 +178,14 @@ fn live_mode_reads_every_gateway() {
         g.canpay.as_ref().unwrap().credential.expose(),
         "canpay-secret"
     );
-    assert!(g.gardeshpay.as_ref().unwrap().token.is_some());
+    let gardeshpay = g.gardeshpay.as_ref().expect("gardeshpay");
+    assert_eq!(
+        gardeshpay.token.as_ref().map(|t| t.expose()),
+        Some("gardeshpay-secret")
+    );
+    assert_eq!(gardeshpay.encoding, GardeshPayEncoding::Form);
+    assert_eq!(gardeshpay.token_placement, GardeshPayTokenPlacement::Header);
+    assert_eq!(gardeshpay.amount_unit, GardeshPayAmountUnit::Toman);
     let zarinpal = g.zarinpal.as_ref().expect("zarinpal");
     assert_eq!(zarinpal.merchant_id.expose(), "zarinpal-secret");
     assert!(zarinpal.sandbox && zarinpal.base_url.is_none());
@@ -195,6 +218,192 @@ fn live_mode_needs_an_admin_password_of_some_length() {
 }
 
 #[test]
+fn gardeshpay_request_format_defaults_to_json_the_token_in_the_body_and_rial() {
+    let mut vars = LIVE.to_vec();
+    let strong = key(32);
+    vars.push(("SHOP_SIGNING_KEY", &strong));
+    vars.push(("GARDESHPAY_TOKEN", "gardeshpay-secret"));
+    let c = config(&vars).unwrap();
+    let gardeshpay = c.gateways.gardeshpay.expect("gardeshpay");
+    assert_eq!(gardeshpay.encoding, GardeshPayEncoding::Json);
+    assert_eq!(gardeshpay.token_placement, GardeshPayTokenPlacement::Body);
+    assert_eq!(gardeshpay.amount_unit, GardeshPayAmountUnit::Rial);
+
+    // Each value is read in any case, and the defaults' names are taken too.
+    for (encoding, token_in, unit, expected) in [
+        (
+            "JSON",
+            "Body",
+            "RIAL",
+            (
+                GardeshPayEncoding::Json,
+                GardeshPayTokenPlacement::Body,
+                GardeshPayAmountUnit::Rial,
+            ),
+        ),
+        (
+            "Form",
+            "HEADER",
+            "Toman",
+            (
+                GardeshPayEncoding::Form,
+                GardeshPayTokenPlacement::Header,
+                GardeshPayAmountUnit::Toman,
+            ),
+        ),
+    ] {
+        let mut vars = vars.clone();
+        vars.extend([
+            ("GARDESHPAY_ENCODING", encoding),
+            ("GARDESHPAY_TOKEN_IN", token_in),
+            ("GARDESHPAY_AMOUNT_UNIT", unit),
+        ]);
+        let gardeshpay = config(&vars).unwrap().gateways.gardeshpay.unwrap();
+        assert_eq!(
+            (
+                gardeshpay.encoding,
+                gardeshpay.token_placement,
+                gardeshpay.amount_unit
+            ),
+            expected
+        );
+    }
+}
+
+#[test]
+fn a_bad_gardeshpay_request_format_says_what_would_do() {
+    for (var, value, reason) in [
+        (
+            "GARDESHPAY_ENCODING",
+            "xml",
+            r#""xml" is neither "json" nor "form""#,
+        ),
+        (
+            "GARDESHPAY_TOKEN_IN",
+            "query",
+            r#""query" is neither "body" nor "header""#,
+        ),
+        (
+            "GARDESHPAY_AMOUNT_UNIT",
+            "dinar",
+            r#""dinar" is neither "rial" nor "toman""#,
+        ),
+    ] {
+        assert_eq!(
+            config(&[(var, value)]).unwrap_err(),
+            ConfigError::Invalid {
+                var,
+                reason: reason.to_owned()
+            }
+        );
+    }
+}
+
+/// What a stand-in GardeshPay received: each getToken's headers and body.
+type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
+
+/// A stand-in GardeshPay on a loopback port that records each getToken and answers it.
+async fn recording_gardeshpay() -> (String, Received) {
+    let received = Received::default();
+    let record = received.clone();
+    let router = Router::new().route(
+        "/provider/payment/getToken",
+        post(move |headers: HeaderMap, body: String| async move {
+            record.lock().unwrap().push((headers, body));
+            axum::Json(serde_json::json!({
+                "success": true,
+                "data": {"url": "https://ipg.gardeshpay.ir/r", "token": "T-1"}
+            }))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, received)
+}
+
+/// The live shop's GardeshPay set to form data, the token in a header and toman: the
+/// request the gateway gets.
+#[tokio::test]
+async fn the_gardeshpay_variables_reach_the_adapter() {
+    let (url, received) = recording_gardeshpay().await;
+    let strong = key(32);
+    let mut vars: Vec<(&str, &str)> = LIVE[..2].to_vec();
+    vars.extend([
+        ("SHOP_ADMIN_PASSWORD", "admin-secret-pass"),
+        ("SHOP_SIGNING_KEY", &strong),
+        ("GARDESHPAY_CREATE_URL", &url),
+        ("GARDESHPAY_VERIFY_URL", &url),
+        ("GARDESHPAY_TOKEN", "gp-token"),
+        ("GARDESHPAY_ENCODING", "form"),
+        ("GARDESHPAY_TOKEN_IN", "header"),
+        ("GARDESHPAY_AMOUNT_UNIT", "toman"),
+    ]);
+    let config = config(&vars).unwrap();
+    let key = config.signing_key.clone().unwrap();
+    let payments = shop::gateways::builder(
+        &config,
+        key,
+        "https://shop.example",
+        None,
+        HttpClient::with_defaults().unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+
+    let order = Order::new("G-1".parse().unwrap(), Rial::new(120_000));
+    payments.start(GatewayId::GardeshPay, &order).await.unwrap();
+    {
+        let received = received.lock().unwrap();
+        let [(headers, body)] = received.as_slice() else {
+            panic!("one getToken expected, got {}", received.len());
+        };
+        assert_eq!(headers["content-type"], "application/x-www-form-urlencoded");
+        assert_eq!(headers["authorization"], "Bearer gp-token");
+        // 120,000 rial is 12,000 toman; the token is in the header only.
+        let fields: Vec<(String, String)> = serde_urlencoded::from_str(body).unwrap();
+        let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            ["amount", "invoiceNumber", "invoiceDate", "callback"],
+            "{body}"
+        );
+        assert_eq!(fields[0].1, "12000");
+        assert_eq!(fields[1].1, "G-1");
+        assert_eq!(fields[3].1, "https://shop.example/pay/callback/gardeshpay");
+    }
+
+    // A price that is no whole number of toman never leaves the shop.
+    let odd = Order::new("G-2".parse().unwrap(), Rial::new(120_005));
+    assert!(matches!(
+        payments.start(GatewayId::GardeshPay, &odd).await,
+        Err(Error::InvalidOrder(_))
+    ));
+    assert_eq!(received.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn any_gardeshpay_variable_turns_gardeshpay_on() {
+    let strong = key(32);
+    for (var, value) in [
+        ("GARDESHPAY_ENCODING", "form"),
+        ("GARDESHPAY_TOKEN_IN", "header"),
+        ("GARDESHPAY_AMOUNT_UNIT", "toman"),
+    ] {
+        let mut vars: Vec<(&str, &str)> = LIVE
+            .iter()
+            .copied()
+            .filter(|(k, _)| !k.starts_with("NOVINPAL"))
+            .collect();
+        vars.push(("SHOP_SIGNING_KEY", &strong));
+        vars.push((var, value));
+        let c = config(&vars).unwrap_or_else(|e| panic!("{var}: {e}"));
+        assert_eq!(c.gateways.variables(), ["GARDESHPAY_*"], "{var}");
+    }
+}
+
+#[test]
 fn bad_values_name_their_variable() {
     for (var, value) in [
         ("SHOP_MODE", "production"),
@@ -208,6 +417,9 @@ fn bad_values_name_their_variable() {
         ("SHOP_REQUEST_TIMEOUT_SECS", "0"),
         ("SHOP_MAX_CONNECTIONS", "many"),
         ("SHOP_GATEWAY_ATTEMPTS", "0"),
+        ("GARDESHPAY_ENCODING", "xml"),
+        ("GARDESHPAY_TOKEN_IN", "query"),
+        ("GARDESHPAY_AMOUNT_UNIT", "dinar"),
     ] {
         let mut vars = vec![(var, value)];
         if var == "IDPAY_SANDBOX_HEADER" {

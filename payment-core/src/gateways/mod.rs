@@ -49,7 +49,9 @@ mod zarinpal_codes;
 mod zibal_codes;
 
 pub use canpay::CanPay;
-pub use gardeshpay::GardeshPay;
+pub use gardeshpay::{
+    GardeshPay, GardeshPayAmountUnit, GardeshPayEncoding, GardeshPayTokenPlacement,
+};
 pub use idpay::IdPay;
 pub use inopal::Inopal;
 pub use novinpal::NovinPal;
