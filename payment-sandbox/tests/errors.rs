@@ -634,7 +634,13 @@ async fn gardeshpay_errors_in_form_data_and_with_a_bearer_header() {
             client()
                 .post(url("getToken"))
                 .header("authorization", "bearer  mt ")
-                .form(&good)
+                // A new invoice number: GardeshPay takes each one once.
+                .form(&[
+                    ("amount", "1000"),
+                    ("invoiceNumber", "i2"),
+                    ("invoiceDate", "2026-01-02T03:04:05"),
+                    ("callback", SHOP),
+                ])
         )
         .await
         .0,
