@@ -619,7 +619,7 @@ async fn novinpal_whole_flow() {
         novinpal_call(&sb, "reverse", &ref_id).await,
         (
             200,
-            r#"{"status":0,"errorCode":109,"errorDescription":"transaction already reversed"}"#
+            r#"{"status":0,"errorCode":109,"errorDescription":"transaction already reversed","sandbox_note":"invented code: the document gives none for a refused reverse; 109 (transaction failed) is borrowed from its table"}"#
                 .to_owned()
         )
     );
@@ -700,7 +700,7 @@ async fn novinpal_cancel_bank_failure_and_wrong_card() {
             novinpal_call(&sb, "reverse", &ref_id).await,
             (
                 200,
-                r#"{"status":0,"errorCode":109,"errorDescription":"transaction is not verified"}"#
+                r#"{"status":0,"errorCode":109,"errorDescription":"transaction is not verified","sandbox_note":"invented code: the document gives none for a refused reverse; 109 (transaction failed) is borrowed from its table"}"#
                     .to_owned()
             )
         );
@@ -728,7 +728,7 @@ async fn novinpal_reverse_after_120_minutes_fails() {
         novinpal_call(&sb, "reverse", &ref_id).await,
         (
             200,
-            r#"{"status":0,"errorCode":109,"errorDescription":"reverse window has passed"}"#
+            r#"{"status":0,"errorCode":109,"errorDescription":"reverse window has passed","sandbox_note":"invented code: the document gives none for a refused reverse; 109 (transaction failed) is borrowed from its table"}"#
                 .to_owned()
         )
     );
@@ -963,7 +963,7 @@ async fn canpay_cancel_never_verifies() {
         .as_str()
         .unwrap()
         .to_owned();
-    let not_paid = r#"{"status":false,"error":"not_paid","code":4,"message":"Transaction is not paid.","description":""}"#;
+    let not_paid = r#"{"status":false,"error":"not_paid","code":4,"message":"Transaction is not paid.","description":"","sandbox_note":"invented code: the document gives none"}"#;
     assert_eq!(canpay_verify(&sb, &token).await, (400, not_paid.to_owned()));
     let (_, cb) = act(&sb, SandboxGateway::CanPay, &token, "cancel").await;
     assert_eq!(field(&cb, "success"), "0");
@@ -1094,7 +1094,7 @@ async fn gardeshpay_cancel_sends_the_same_callback_and_never_verifies() {
     assert_eq!(status, 400);
     assert_eq!(
         body,
-        r#"{"success":false,"code":4,"message":"پرداخت ناموفق بوده است.","errors":[]}"#
+        r#"{"success":false,"code":4,"message":"پرداخت ناموفق بوده است.","errors":[],"sandbox_note":"invented code: the document gives none"}"#
     );
 }
 
