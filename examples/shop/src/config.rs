@@ -7,7 +7,7 @@
 
 use std::{fmt, net::SocketAddr, time::Duration};
 
-use payment_axum::payment_core::SigningKey;
+use payment_axum::payment_core::{SigningKey, gateways::idpay::IdPayVersion};
 
 use crate::server::ServerLimits;
 
@@ -192,6 +192,9 @@ pub struct Config {
     pub signing_key: Option<SigningKey>,
     /// The real gateways (live mode).
     pub gateways: GatewaySettings,
+    /// The IDPay API version the adapter speaks, in both modes (`IDPAY_VERSION`: `v1.1`,
+    /// the default, which IDPay's document does not describe, or `v1`, the document's).
+    pub idpay_version: IdPayVersion,
     /// Where the sandbox runs (sandbox mode): `SHOP_SANDBOX_URL` or `SHOP_SANDBOX_ADDR`.
     pub sandbox: SandboxSetup,
     /// How long to wait for a gateway's answer (`SHOP_GATEWAY_TIMEOUT_SECS`, default 20).
@@ -267,6 +270,7 @@ impl Config {
             mode: Mode::Sandbox,
             signing_key: None,
             gateways: GatewaySettings::default(),
+            idpay_version: IdPayVersion::default(),
             sandbox: SandboxSetup::InProcess(SocketAddr::from(([127, 0, 0, 1], 8085))),
             gateway_timeout: DEFAULT_GATEWAY_TIMEOUT,
             gateway_attempts: DEFAULT_GATEWAY_ATTEMPTS,
@@ -401,6 +405,7 @@ impl Config {
                     .unwrap_or(DEFAULT_SANDBOX_ADDR),
             )?),
         };
+        let idpay_version = parse_idpay_version(var("IDPAY_VERSION").as_deref())?;
         let url = |name: &'static str| var(name).map(|u| check_url(name, u)).transpose();
         let gateways = GatewaySettings {
             idpay: match var("IDPAY_API_KEY") {
@@ -457,6 +462,7 @@ impl Config {
             mode,
             signing_key,
             gateways,
+            idpay_version,
             sandbox,
             gateway_timeout,
             gateway_attempts,
@@ -490,6 +496,18 @@ fn parse_bool(var: &'static str, value: Option<&str>) -> Result<bool, ConfigErro
         Some(other) => Err(ConfigError::Invalid {
             var,
             reason: format!("{other:?} is not true or false"),
+        }),
+    }
+}
+
+/// `IDPAY_VERSION`: `v1.1` (the default) or `v1`.
+fn parse_idpay_version(value: Option<&str>) -> Result<IdPayVersion, ConfigError> {
+    match value {
+        None | Some("v1.1") => Ok(IdPayVersion::V1_1),
+        Some("v1") => Ok(IdPayVersion::V1),
+        Some(other) => Err(ConfigError::Invalid {
+            var: "IDPAY_VERSION",
+            reason: format!("{other:?} is neither \"v1\" nor \"v1.1\""),
         }),
     }
 }

@@ -4,6 +4,7 @@
 use std::{collections::HashMap, process::Command};
 
 use base64::{Engine, engine::general_purpose::STANDARD};
+use payment_axum::payment_core::gateways::idpay::IdPayVersion;
 use shop::{Config, ConfigError, Mode, SandboxSetup};
 
 fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -180,6 +181,34 @@ fn live_mode_reads_every_gateway() {
 }
 
 #[test]
+fn idpay_version_is_v1_1_unless_v1_is_asked_for_in_either_mode() {
+    assert_eq!(config(&[]).unwrap().idpay_version, IdPayVersion::V1_1);
+    assert_eq!(
+        config(&[("IDPAY_VERSION", "v1.1")]).unwrap().idpay_version,
+        IdPayVersion::V1_1
+    );
+    assert_eq!(
+        config(&[("IDPAY_VERSION", " v1 ")]).unwrap().idpay_version,
+        IdPayVersion::V1,
+        "sandbox mode honours it too"
+    );
+    let strong = key(32);
+    let mut vars = LIVE.to_vec();
+    vars.push(("SHOP_SIGNING_KEY", &strong));
+    vars.push(("IDPAY_API_KEY", "idpay-secret"));
+    vars.push(("IDPAY_VERSION", "v1"));
+    assert_eq!(config(&vars).unwrap().idpay_version, IdPayVersion::V1);
+    for bad in ["1", "V1", "v1.0", "v2"] {
+        let err = config(&[("IDPAY_VERSION", bad)]).unwrap_err();
+        assert!(err.to_string().starts_with("IDPAY_VERSION"), "{bad}: {err}");
+        assert!(
+            err.to_string().contains("\"v1\" nor \"v1.1\""),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
 fn live_mode_needs_an_admin_password_of_some_length() {
     let strong = key(32);
     let mut vars: Vec<(&str, &str)> = LIVE[..3].to_vec();
@@ -208,6 +237,7 @@ fn bad_values_name_their_variable() {
         ("SHOP_REQUEST_TIMEOUT_SECS", "0"),
         ("SHOP_MAX_CONNECTIONS", "many"),
         ("SHOP_GATEWAY_ATTEMPTS", "0"),
+        ("IDPAY_VERSION", "v2"),
     ] {
         let mut vars = vec![(var, value)];
         if var == "IDPAY_SANDBOX_HEADER" {
