@@ -353,12 +353,15 @@ async fn repeated_verifies_all_say_success_and_never_already_verified() {
 async fn verify_refusal_and_malformed_answers() {
     let server = MockServer::start().await;
     let canpay = adapter(&server);
+    // The payment sandbox's answer, with the field that labels its invented code: a field
+    // the adapter does not know is ignored.
     mount(
         &server,
         VERIFY_PATH,
         400,
         json!({"status": false, "error": "not_paid", "code": 4,
-               "message": "Transaction is not paid.", "description": ""}),
+               "message": "Transaction is not paid.", "description": "",
+               "sandbox_note": "invented code: the document gives none"}),
     )
     .await;
     let refusal = gateway_error(verify(&canpay).await.unwrap_err());

@@ -391,11 +391,14 @@ async fn verify_without_amount_or_invoice_number_is_malformed() {
 #[tokio::test]
 async fn verify_refusals_are_typed() {
     let server = MockServer::start().await;
+    // The payment sandbox's answer, with the field that labels its invented code: a field
+    // the adapter does not know is ignored.
     mount_json(
         &server,
         VERIFY,
         400,
-        json!({"success": false, "code": 4, "message": "پرداخت ناموفق بوده است.", "errors": []}),
+        json!({"success": false, "code": 4, "message": "پرداخت ناموفق بوده است.", "errors": [],
+               "sandbox_note": "invented code: the document gives none"}),
     )
     .await;
     let refusal = gateway_error(verify(&adapter(&server)).await.unwrap_err());

@@ -516,6 +516,8 @@ async fn reverse_rejections_are_refusals_of_reverse() {
     for body in [
         DOC_VERIFY_REJECTED,
         r#"{"status":0,"errorCode":109,"errorDescription":"reverse window has passed"}"#,
+        // The payment sandbox's answer, with the field that labels its invented use of 109.
+        r#"{"status":0,"errorCode":109,"errorDescription":"reverse window has passed","sandbox_note":"invented code: the document gives none for a refused reverse; 109 (transaction failed) is borrowed from its table"}"#,
     ] {
         let server = MockServer::start().await;
         mount(&server, "/invoice/reverse", json_body(body)).await;

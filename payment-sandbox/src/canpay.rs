@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use crate::http::{Amount, App, Params, faulted, is_http_url, json, payment_page, public_base};
-use crate::json::{J, o, s};
+use crate::json::{INVENTED, J, NOTE_FIELD, o, s};
 use crate::model::{Call, SandboxGateway, TxnState};
 use crate::store::{fresh_key, mask_dashed, new_txn, random_upper};
 
@@ -23,7 +23,8 @@ pub(crate) fn routes() -> Router<App> {
         .route("/canpay/ipg/{token}", get(page))
 }
 
-/// Error codes (the document has no table; these are the sandbox's own).
+/// Error codes (the document has no table; these are the sandbox's own, and every error
+/// answer says so in `sandbox_note`).
 pub(crate) mod code {
     /// A required field is missing or invalid (HTTP 422).
     pub(crate) const VALIDATION: u64 = 1;
@@ -46,6 +47,7 @@ fn error(http: u16, code: u64, error: &str, message: &str) -> Response {
             ("code", J::U(code)),
             ("message", s(message)),
             ("description", s("")),
+            (NOTE_FIELD, s(INVENTED)),
         ]),
     )
 }

@@ -14,13 +14,14 @@ use time::PrimitiveDateTime;
 use time::macros::format_description;
 
 use crate::http::{Amount, App, Params, faulted, is_http_url, json, payment_page, public_base};
-use crate::json::{J, o, s};
+use crate::json::{INVENTED, J, NOTE_FIELD, o, s};
 use crate::model::{Call, SandboxGateway, TxnState};
 use crate::store::{fresh_key, mask_idpay, new_txn, random_hex};
 
 const GW: SandboxGateway = SandboxGateway::GardeshPay;
 
-/// Error codes (the document has no table; these are the sandbox's own).
+/// Error codes (the document has no table; these are the sandbox's own, and every error
+/// answer says so in `sandbox_note`).
 pub(crate) mod code {
     /// One or more fields are missing or invalid (HTTP 422); `errors` lists them.
     pub(crate) const VALIDATION: u64 = 1;
@@ -57,6 +58,7 @@ fn error(http: u16, code: u64, message: &str, errors: Vec<String>) -> Response {
             ("code", J::U(code)),
             ("message", s(message)),
             ("errors", J::A(errors.into_iter().map(J::S).collect())),
+            (NOTE_FIELD, s(INVENTED)),
         ]),
     )
 }

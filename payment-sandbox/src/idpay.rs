@@ -1,4 +1,6 @@
-//! IDPay: `/idpay/v1/payment`, `/idpay/v1/payment/inquiry`, `/idpay/v1.1/payment{,/verify,/inquiry}`.
+//! IDPay: `/idpay/v1/payment`, `/idpay/v1/payment/inquiry` (the document's API v1) and
+//! `/idpay/v1.1/payment{,/verify,/inquiry}` (IDPay's later v1.1). Each path answers with
+//! its own version's statuses; the callback speaks the version the payment was created on.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -10,21 +12,93 @@ use sha2::{Digest, Sha256};
 
 use crate::http::{Amount, App, Params, faulted, json, payment_page, public_base};
 use crate::json::{J, o, s};
-use crate::model::{Call, SandboxGateway, Transaction, TxnState};
+use crate::model::{Call, IdPayAnswer, IdPayApi, SandboxGateway, Transaction, TxnState};
 use crate::store::{fresh_key, mask_idpay, new_txn, random_digits, random_hex};
 
 const GW: SandboxGateway = SandboxGateway::IdPay;
 /// The verify window after the buyer's return, in seconds.
 pub(crate) const VERIFY_WINDOW_SECS: i64 = 10 * 60;
+/// How many verify and inquiry answers a payment keeps in `idpay_answers`.
+const KEPT_ANSWERS: usize = 100;
+
+const INQUIRY_V1: &str = "/idpay/v1/payment/inquiry";
+const INQUIRY_V11: &str = "/idpay/v1.1/payment/inquiry";
+const VERIFY_V11: &str = "/idpay/v1.1/payment/verify";
 
 pub(crate) fn routes() -> Router<App> {
+    let create_on =
+        |version| post(move |st: State<App>, h: HeaderMap, b: Bytes| create(st, h, b, version));
     Router::new()
-        .route("/idpay/v1/payment", post(create))
-        .route("/idpay/v1.1/payment", post(create))
-        .route("/idpay/v1/payment/inquiry", post(inquiry_v1))
-        .route("/idpay/v1.1/payment/inquiry", post(inquiry_v11))
-        .route("/idpay/v1.1/payment/verify", post(verify))
+        .route("/idpay/v1/payment", create_on(IdPayApi::V1))
+        .route("/idpay/v1.1/payment", create_on(IdPayApi::V1_1))
+        .route(INQUIRY_V1, post(inquiry_v1))
+        .route(INQUIRY_V11, post(inquiry_v11))
+        .route(VERIFY_V11, post(verify))
         .route("/idpay/p/ws-sandbox/{id}", get(page))
+}
+
+/// The document's (v1) status of a payment: `1` not paid (the buyer has not acted),
+/// `2` failed (cancelled, declined, failed at the bank), `100` confirmed (paid; v1 has no
+/// separate verify). `3` (error) is never produced.
+fn v1_status(txn: &Transaction) -> &'static str {
+    match txn.state {
+        TxnState::Created => "1",
+        TxnState::Paid | TxnState::Verified => "100",
+        TxnState::Cancelled | TxnState::Failed | TxnState::CardMismatch | TxnState::Reversed => "2",
+    }
+}
+
+/// The v1.1 inquiry status of a payment: `1` not paid, `10` paid and awaiting verify,
+/// `7` cancelled by the buyer, `2` failed, `100` verified, `6` reversed.
+fn v11_status(txn: &Transaction) -> &'static str {
+    match txn.state {
+        TxnState::Created => "1",
+        TxnState::Paid => "10",
+        TxnState::Cancelled => "7",
+        TxnState::Failed | TxnState::CardMismatch => "2",
+        TxnState::Verified => "100",
+        TxnState::Reversed => "6",
+    }
+}
+
+/// The `status` of the callback, in the version the payment was created on: v1 `100`
+/// paid, `2` otherwise; v1.1 `10` paid (awaiting verify), `7` cancelled, `2` otherwise.
+pub(crate) fn callback_status(txn: &Transaction) -> &'static str {
+    match txn.idpay_version {
+        Some(IdPayApi::V1) => v1_status(txn),
+        _ => v11_status(txn),
+    }
+}
+
+/// Keeps what the sandbox answers about `txn` on `path`.
+fn record(
+    txn: &mut Transaction,
+    path: &str,
+    http_status: u16,
+    status: Option<&str>,
+    code: Option<u64>,
+) {
+    if txn.idpay_answers.len() >= KEPT_ANSWERS {
+        txn.idpay_answers.remove(0);
+    }
+    txn.idpay_answers.push(IdPayAnswer {
+        path: path.to_owned(),
+        http_status,
+        status: status.map(str::to_owned),
+        error_code: code,
+    });
+}
+
+/// A `200` answer reporting `txn` with `status`, recorded.
+fn report(txn: &mut Transaction, path: &str, status: &str, body: J) -> Response {
+    record(txn, path, 200, Some(status), None);
+    json(200, body)
+}
+
+/// A refusal about `txn`, recorded.
+fn refuse(txn: &mut Transaction, path: &str, http: u16, code: u64, message: &str) -> Response {
+    record(txn, path, http, None, Some(code));
+    error(http, code, message)
 }
 
 fn error(status: u16, code: u64, message: &str) -> Response {
@@ -44,14 +118,19 @@ fn check_key(app: &App, headers: &HeaderMap) -> Result<(), Response> {
     }
 }
 
-async fn create(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+async fn create(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Bytes,
+    version: IdPayApi,
+) -> Response {
     faulted(&app, GW, Call::Create, || {
-        create_inner(&app, &headers, &body)
+        create_inner(&app, &headers, &body, version)
     })
     .await
 }
 
-fn create_inner(app: &App, headers: &HeaderMap, body: &Bytes) -> Response {
+fn create_inner(app: &App, headers: &HeaderMap, body: &Bytes, version: IdPayApi) -> Response {
     if let Err(res) = check_key(app, headers) {
         return res;
     }
@@ -102,6 +181,7 @@ fn create_inner(app: &App, headers: &HeaderMap, body: &Bytes) -> Response {
     txn.description = desc;
     txn.mobile = phone;
     txn.sandbox_header = sandbox;
+    txn.idpay_version = Some(version);
     db.insert(txn);
     drop(db);
     let link = format!("{base}/idpay/p/ws-sandbox/{id}");
@@ -135,32 +215,26 @@ async fn inquiry_v1(State(app): State<App>, headers: HeaderMap, body: Bytes) -> 
             Err(res) => return res,
         };
         txn.verify_calls += 1;
-        let status = match txn.state {
-            TxnState::Created => "1",
-            TxnState::Paid | TxnState::Verified => {
-                if txn.state == TxnState::Paid {
-                    txn.state = TxnState::Verified;
-                    txn.verified_at = Some(now);
-                }
-                txn.successful_verifies += 1;
-                "100"
+        let status = v1_status(txn);
+        if status == "100" {
+            if txn.state == TxnState::Paid {
+                txn.state = TxnState::Verified;
+                txn.verified_at = Some(now);
             }
-            _ => "2",
-        };
+            txn.successful_verifies += 1;
+        }
         let card = card_no(txn);
         let date = txn.paid_at.unwrap_or(txn.created_at);
-        json(
-            200,
-            o([
-                ("status", s(status)),
-                ("track_id", s(txn.reference.clone().unwrap_or_default())),
-                ("id", s(txn.key.clone())),
-                ("order_id", s(txn.order_id.clone())),
-                ("amount", s(txn.amount.to_string())),
-                ("card_no", s(card)),
-                ("date", s(date.to_string())),
-            ]),
-        )
+        let body = o([
+            ("status", s(status)),
+            ("track_id", s(txn.reference.clone().unwrap_or_default())),
+            ("id", s(txn.key.clone())),
+            ("order_id", s(txn.order_id.clone())),
+            ("amount", s(txn.amount.to_string())),
+            ("card_no", s(card)),
+            ("date", s(date.to_string())),
+        ]);
+        report(txn, INQUIRY_V1, status, body)
     })
     .await
 }
@@ -225,15 +299,9 @@ async fn inquiry_v11(State(app): State<App>, headers: HeaderMap, body: Bytes) ->
             Err(res) => return res,
         };
         txn.inquiry_calls += 1;
-        let status = match txn.state {
-            TxnState::Created => "1",
-            TxnState::Paid => "10",
-            TxnState::Cancelled => "7",
-            TxnState::Failed | TxnState::CardMismatch => "2",
-            TxnState::Verified => "100",
-            TxnState::Reversed => "6",
-        };
-        json(200, v11_body(txn, status))
+        let status = v11_status(txn);
+        let body = v11_body(txn, status);
+        report(txn, INQUIRY_V11, status, body)
     })
     .await
 }
@@ -255,18 +323,21 @@ async fn verify(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             TxnState::Paid => {
                 let returned = txn.returned_at.unwrap_or(txn.created_at);
                 if now - returned > VERIFY_WINDOW_SECS {
-                    return error(405, 54, "مدت زمان تایید پرداخت سپری شده است.");
+                    let message = "مدت زمان تایید پرداخت سپری شده است.";
+                    return refuse(txn, VERIFY_V11, 405, 54, message);
                 }
                 txn.state = TxnState::Verified;
                 txn.verified_at = Some(now);
                 txn.successful_verifies += 1;
-                json(200, v11_body(txn, "100"))
+                let body = v11_body(txn, "100");
+                report(txn, VERIFY_V11, "100", body)
             }
             TxnState::Verified => {
                 txn.repeat_verifies += 1;
-                json(200, v11_body(txn, "101"))
+                let body = v11_body(txn, "101");
+                report(txn, VERIFY_V11, "101", body)
             }
-            _ => error(405, 53, "تایید پرداخت امکان پذیر نیست."),
+            _ => refuse(txn, VERIFY_V11, 405, 53, "تایید پرداخت امکان پذیر نیست."),
         }
     })
     .await

@@ -38,6 +38,11 @@ pub(crate) fn o<const N: usize>(fields: [(&'static str, J); N]) -> J {
     J::O(fields.into())
 }
 
+/// The field that labels an answer whose code the sandbox made up.
+pub(crate) const NOTE_FIELD: &str = "sandbox_note";
+/// Its value where the gateway's document has no code table at all (CanPay, GardeshPay).
+pub(crate) const INVENTED: &str = "invented code: the document gives none";
+
 /// An empty array, the `data: []` of several gateways.
 pub(crate) fn empty_array() -> J {
     J::A(Vec::new())

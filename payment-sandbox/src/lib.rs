@@ -55,8 +55,8 @@ pub use config::{
     NOVINPAL_API_KEY, SandboxConfig, ZARINPAL_MERCHANT_ID, ZIBAL_MERCHANT,
 };
 pub use model::{
-    ActError, Action, Call, CallbackInstruction, CallbackMethod, Fault, FaultSpec, SandboxGateway,
-    Transaction, TxnState,
+    ActError, Action, Call, CallbackInstruction, CallbackMethod, Fault, FaultSpec, IdPayAnswer,
+    IdPayApi, SandboxGateway, Transaction, TxnState,
 };
 
 use crate::http::{ActForm, App, act_handler};

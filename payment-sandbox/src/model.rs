@@ -240,6 +240,13 @@ pub struct Transaction {
     pub invoice_date: Option<String>,
     /// Whether IDPay's create carried `X-SANDBOX: true`.
     pub sandbox_header: bool,
+    /// IDPay: the API version whose create path made the payment (`"v1"` or `"v1.1"`);
+    /// its callback carries that version's statuses. `None` at the other gateways.
+    pub idpay_version: Option<IdPayApi>,
+    /// IDPay: every verify and inquiry answer about this payment, oldest first, as the
+    /// sandbox made it (a fault may have replaced it on the wire). Empty at the other
+    /// gateways.
+    pub idpay_answers: Vec<IdPayAnswer>,
     /// The state.
     pub state: TxnState,
     /// What the buyer did on the payment page, once they acted.
@@ -273,6 +280,44 @@ pub struct Transaction {
     pub inquiry_calls: u32,
     /// Reverse calls that reached this payment: NovinPal, Zarinpal.
     pub reverse_calls: u32,
+}
+
+/// One of IDPay's API versions, as the sandbox serves them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum IdPayApi {
+    /// The document's API (`/idpay/v1/…`): create and inquiry; statuses 1 not paid,
+    /// 2 failed, 3 error, 100 confirmed.
+    #[serde(rename = "v1")]
+    V1,
+    /// IDPay's later API (`/idpay/v1.1/…`): create, verify and inquiry; statuses 1 … 8, 10,
+    /// 100, 101, 200.
+    #[serde(rename = "v1.1")]
+    V1_1,
+}
+
+impl IdPayApi {
+    /// `"v1"` or `"v1.1"`, as in the path.
+    pub fn name(self) -> &'static str {
+        match self {
+            IdPayApi::V1 => "v1",
+            IdPayApi::V1_1 => "v1.1",
+        }
+    }
+}
+
+/// One answer of IDPay's verify or inquiry about a payment, as the sandbox made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct IdPayAnswer {
+    /// The path that was called, e.g. `/idpay/v1/payment/inquiry`.
+    pub path: String,
+    /// The HTTP status of the answer.
+    pub http_status: u16,
+    /// The body's `status` (`"100"`, `"101"`, `"1"`, …) when the answer reports the
+    /// payment; `None` for a refusal.
+    pub status: Option<String>,
+    /// The body's `error_code` (53, 54) for a refusal; `None` otherwise.
+    pub error_code: Option<u64>,
 }
 
 /// How the browser goes back to the merchant.

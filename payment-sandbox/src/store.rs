@@ -189,11 +189,7 @@ fn callback_for(txn: &Transaction, action: Action, now: i64) -> CallbackInstruct
     };
     match txn.gateway {
         SandboxGateway::IdPay => {
-            let status = match txn.state {
-                TxnState::Paid => "10",
-                TxnState::Cancelled => "7",
-                _ => "2",
-            };
+            let status = crate::idpay::callback_status(txn);
             let card = match (&txn.card_number, action) {
                 (Some(card), a) if a != Action::Cancel => mask_idpay(card),
                 _ => String::new(),
@@ -444,6 +440,8 @@ pub(crate) fn new_txn(gateway: SandboxGateway, key: String, now: i64) -> Transac
         required_card: None,
         invoice_date: None,
         sandbox_header: false,
+        idpay_version: None,
+        idpay_answers: Vec::new(),
         state: TxnState::Created,
         buyer_action: None,
         card_number: None,

@@ -454,7 +454,7 @@ fn canpay_error(http: u16, error: &str, code: u32, message: &str) -> (u16, Strin
     (
         http,
         format!(
-            r#"{{"status":false,"error":"{error}","code":{code},"message":"{message}","description":""}}"#
+            r#"{{"status":false,"error":"{error}","code":{code},"message":"{message}","description":"","sandbox_note":"invented code: the document gives none"}}"#
         ),
     )
 }
@@ -522,7 +522,7 @@ async fn gardeshpay_errors() {
     };
     let token_error = (
         401,
-        r#"{"success":false,"code":2,"message":"توکن پذیرنده معتبر نیست.","errors":["token is invalid"]}"#
+        r#"{"success":false,"code":2,"message":"توکن پذیرنده معتبر نیست.","errors":["token is invalid"],"sandbox_note":"invented code: the document gives none"}"#
             .to_owned(),
     );
     let good = json!({"amount": 1000, "invoiceNumber": "i1",
@@ -539,7 +539,7 @@ async fn gardeshpay_errors() {
         post("getToken", json!({"token": "mt", "invoiceDate": "2026-01-02 03:04"})).await,
         (
             422,
-            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["amount is required","invoiceNumber is required","invoiceDate must be in format YYYY-MM-DDTHH:mm:ss","callback is required"]}"#
+            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["amount is required","invoiceNumber is required","invoiceDate must be in format YYYY-MM-DDTHH:mm:ss","callback is required"],"sandbox_note":"invented code: the document gives none"}"#
                 .to_owned()
         )
     );
@@ -547,14 +547,14 @@ async fn gardeshpay_errors() {
         post("verify", json!({"token": "mt", "trackingNumber": "1"})).await,
         (
             404,
-            r#"{"success":false,"code":3,"message":"تراکنش یافت نشد.","errors":[]}"#.to_owned()
+            r#"{"success":false,"code":3,"message":"تراکنش یافت نشد.","errors":[],"sandbox_note":"invented code: the document gives none"}"#.to_owned()
         )
     );
     assert_eq!(
         post("verify", json!({"token": "mt"})).await,
         (
             422,
-            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["trackingNumber is required"]}"#
+            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["trackingNumber is required"],"sandbox_note":"invented code: the document gives none"}"#
                 .to_owned()
         )
     );
@@ -569,7 +569,7 @@ async fn gardeshpay_errors_in_form_data_and_with_a_bearer_header() {
     let url = |path: &str| format!("{base}/provider/payment/{path}");
     let token_error = (
         401,
-        r#"{"success":false,"code":2,"message":"توکن پذیرنده معتبر نیست.","errors":["token is invalid"]}"#
+        r#"{"success":false,"code":2,"message":"توکن پذیرنده معتبر نیست.","errors":["token is invalid"],"sandbox_note":"invented code: the document gives none"}"#
             .to_owned(),
     );
     let good = [
@@ -657,7 +657,7 @@ async fn gardeshpay_errors_in_form_data_and_with_a_bearer_header() {
         .await,
         (
             422,
-            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["amount must be a positive integer","invoiceNumber is required","invoiceDate must be in format YYYY-MM-DDTHH:mm:ss","callback is required"]}"#
+            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["amount must be a positive integer","invoiceNumber is required","invoiceDate must be in format YYYY-MM-DDTHH:mm:ss","callback is required"],"sandbox_note":"invented code: the document gives none"}"#
                 .to_owned()
         )
     );
@@ -671,7 +671,7 @@ async fn gardeshpay_errors_in_form_data_and_with_a_bearer_header() {
         .await,
         (
             404,
-            r#"{"success":false,"code":3,"message":"تراکنش یافت نشد.","errors":[]}"#.to_owned()
+            r#"{"success":false,"code":3,"message":"تراکنش یافت نشد.","errors":[],"sandbox_note":"invented code: the document gives none"}"#.to_owned()
         )
     );
 }
@@ -693,7 +693,7 @@ async fn gardeshpay_in_toman_refuses_an_amount_too_large_for_rial() {
         text(res).await,
         (
             422,
-            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["amount is too large"]}"#
+            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["amount is too large"],"sandbox_note":"invented code: the document gives none"}"#
                 .to_owned()
         )
     );
@@ -1057,7 +1057,7 @@ async fn a_reused_order_id_is_refused_where_the_document_says_unique() {
         gardeshpay().await,
         (
             422,
-            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["invoiceNumber has been used before"]}"#
+            r#"{"success":false,"code":1,"message":"اطلاعات ارسالی معتبر نیست.","errors":["invoiceNumber has been used before"],"sandbox_note":"invented code: the document gives none"}"#
                 .to_owned()
         )
     );

@@ -7,8 +7,8 @@ mod common;
 
 use common::{act, client, counts, field, field_names, sandbox, text};
 use payment_sandbox::{
-    CANPAY_MERCHANT, GardeshPayAmountUnit, IDPAY_API_KEY, INOPAL_GATEWAY_ID, NOVINPAL_API_KEY,
-    Sandbox, SandboxConfig, SandboxGateway, ZARINPAL_MERCHANT_ID, ZIBAL_MERCHANT,
+    CANPAY_MERCHANT, GardeshPayAmountUnit, IDPAY_API_KEY, INOPAL_GATEWAY_ID, IdPayApi,
+    NOVINPAL_API_KEY, Sandbox, SandboxConfig, SandboxGateway, ZARINPAL_MERCHANT_ID, ZIBAL_MERCHANT,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -259,6 +259,235 @@ async fn idpay_bank_failure_callback_status_2() {
     assert_eq!(field(&cb, "status"), "2");
 }
 
+/// Creates an IDPay payment on `version`'s path (`"v1"` or `"v1.1"`) and returns its id.
+async fn idpay_create(
+    sb: &payment_sandbox::RunningSandbox,
+    version: &str,
+    order_id: &str,
+) -> String {
+    let created: Value = client()
+        .post(format!(
+            "{}/{version}/payment",
+            sb.base_url_for(SandboxGateway::IdPay)
+        ))
+        .header("X-API-KEY", IDPAY_API_KEY)
+        .json(&json!({"order_id": order_id, "amount": 20000, "callback": SHOP}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["id"].as_str().unwrap().to_owned()
+}
+
+/// Posts `{id, order_id}` to an IDPay path under `/idpay` and returns the status and body.
+async fn idpay_ask(
+    sb: &payment_sandbox::RunningSandbox,
+    path: &str,
+    id: &str,
+    order_id: &str,
+) -> (u16, Value) {
+    let res = client()
+        .post(format!("{}{path}", sb.base_url_for(SandboxGateway::IdPay)))
+        .header("X-API-KEY", IDPAY_API_KEY)
+        .json(&json!({"id": id, "order_id": order_id}))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap())
+}
+
+/// The document's v1: the callback and the inquiry speak only its statuses (1 not paid,
+/// 2 failed, 100 confirmed), never v1.1's (10, 7, 101).
+#[tokio::test]
+async fn idpay_v1_answers_with_the_documents_statuses() {
+    let sb = sandbox().await;
+    let inquiry = "/v1/payment/inquiry";
+
+    // Paid: the callback says 100, and so does every inquiry (v1 has no "verified before").
+    let id = idpay_create(&sb, "v1", "v1-paid").await;
+    let txn = sb.handle.transaction(SandboxGateway::IdPay, &id).unwrap();
+    assert_eq!(txn.idpay_version, Some(IdPayApi::V1));
+    let (status, body) = idpay_ask(&sb, inquiry, &id, "v1-paid").await;
+    assert_eq!((status, body["status"].clone()), (200, json!("1")));
+    let (_, cb) = act(&sb, SandboxGateway::IdPay, &id, "pay").await;
+    assert_eq!(cb["method"], "POST");
+    assert_eq!(field(&cb, "status"), "100");
+    let txn = sb.handle.transaction(SandboxGateway::IdPay, &id).unwrap();
+    let card = txn.card_number.clone().unwrap();
+    let expected = json!({
+        "status": "100",
+        "track_id": txn.reference.clone().unwrap(),
+        "id": id,
+        "order_id": "v1-paid",
+        "amount": "20000",
+        "card_no": format!("{}******{}", &card[..6], &card[12..]),
+        "date": txn.paid_at.unwrap().to_string(),
+    });
+    for _ in 0..2 {
+        assert_eq!(
+            idpay_ask(&sb, inquiry, &id, "v1-paid").await,
+            (200, expected.clone())
+        );
+    }
+    let txn = sb.handle.transaction(SandboxGateway::IdPay, &id).unwrap();
+    let seen: Vec<_> = txn
+        .idpay_answers
+        .iter()
+        .map(|a| {
+            (
+                a.path.as_str(),
+                a.http_status,
+                a.status.as_deref(),
+                a.error_code,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("/idpay/v1/payment/inquiry", 200, Some("1"), None),
+            ("/idpay/v1/payment/inquiry", 200, Some("100"), None),
+            ("/idpay/v1/payment/inquiry", 200, Some("100"), None),
+        ]
+    );
+    assert_eq!(counts(&sb, &id).await, (3, 2, 0, "verified".to_owned()));
+
+    // Cancelled and failed at the bank: 2 in the callback and in the inquiry.
+    for (order_id, action) in [("v1-cancel", "cancel"), ("v1-fail", "bank_fail")] {
+        let id = idpay_create(&sb, "v1", order_id).await;
+        let (_, cb) = act(&sb, SandboxGateway::IdPay, &id, action).await;
+        assert_eq!(field(&cb, "status"), "2", "{action}");
+        let (status, body) = idpay_ask(&sb, inquiry, &id, order_id).await;
+        assert_eq!(
+            (status, body["status"].clone()),
+            (200, json!("2")),
+            "{action}"
+        );
+        assert_eq!(counts(&sb, &id).await.1, 0, "{action}: never confirmed");
+    }
+
+    // v1's refusals are the document's codes; there is no v1 verify path.
+    assert_eq!(
+        idpay_ask(&sb, inquiry, "unknown", "v1-paid").await,
+        (
+            400,
+            json!({"error_code": 52, "error_message": "استعلام نتیجه ای نداشت."})
+        )
+    );
+    let (status, _) = text(
+        client()
+            .post(format!(
+                "{}/v1/payment/verify",
+                sb.base_url_for(SandboxGateway::IdPay)
+            ))
+            .header("X-API-KEY", IDPAY_API_KEY)
+            .json(&json!({"id": id, "order_id": "v1-paid"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+/// v1.1: the callback says 10 (paid, awaiting verify) or 7 (cancelled), verify 100 then
+/// 101, inquiry 1, 10, 7, 2 or 100; refusals 53 and 54.
+#[tokio::test]
+async fn idpay_v1_1_answers_with_its_own_statuses() {
+    let sb = sandbox().await;
+    let (verify, inquiry) = ("/v1.1/payment/verify", "/v1.1/payment/inquiry");
+    let status_of = |answer: (u16, Value)| (answer.0, answer.1["status"].clone());
+
+    let id = idpay_create(&sb, "v1.1", "v11-paid").await;
+    let txn = sb.handle.transaction(SandboxGateway::IdPay, &id).unwrap();
+    assert_eq!(txn.idpay_version, Some(IdPayApi::V1_1));
+    assert_eq!(
+        status_of(idpay_ask(&sb, inquiry, &id, "v11-paid").await),
+        (200, json!("1"))
+    );
+    assert_eq!(
+        idpay_ask(&sb, verify, &id, "v11-paid").await,
+        (
+            405,
+            json!({"error_code": 53, "error_message": "تایید پرداخت امکان پذیر نیست."})
+        )
+    );
+    let (_, cb) = act(&sb, SandboxGateway::IdPay, &id, "pay").await;
+    assert_eq!(field(&cb, "status"), "10");
+    assert_eq!(
+        status_of(idpay_ask(&sb, inquiry, &id, "v11-paid").await),
+        (200, json!("10"))
+    );
+    assert_eq!(
+        status_of(idpay_ask(&sb, verify, &id, "v11-paid").await),
+        (200, json!("100"))
+    );
+    assert_eq!(
+        status_of(idpay_ask(&sb, verify, &id, "v11-paid").await),
+        (200, json!("101"))
+    );
+    assert_eq!(
+        status_of(idpay_ask(&sb, inquiry, &id, "v11-paid").await),
+        (200, json!("100"))
+    );
+    let txn = sb.handle.transaction(SandboxGateway::IdPay, &id).unwrap();
+    let seen: Vec<_> = txn
+        .idpay_answers
+        .iter()
+        .map(|a| {
+            (
+                a.path.as_str(),
+                a.http_status,
+                a.status.as_deref(),
+                a.error_code,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("/idpay/v1.1/payment/inquiry", 200, Some("1"), None),
+            ("/idpay/v1.1/payment/verify", 405, None, Some(53)),
+            ("/idpay/v1.1/payment/inquiry", 200, Some("10"), None),
+            ("/idpay/v1.1/payment/verify", 200, Some("100"), None),
+            ("/idpay/v1.1/payment/verify", 200, Some("101"), None),
+            ("/idpay/v1.1/payment/inquiry", 200, Some("100"), None),
+        ]
+    );
+
+    for (order_id, action, status) in [
+        ("v11-cancel", "cancel", "7"),
+        ("v11-fail", "bank_fail", "2"),
+    ] {
+        let id = idpay_create(&sb, "v1.1", order_id).await;
+        let (_, cb) = act(&sb, SandboxGateway::IdPay, &id, action).await;
+        assert_eq!(field(&cb, "status"), status, "{action}");
+        assert_eq!(
+            status_of(idpay_ask(&sb, inquiry, &id, order_id).await),
+            (200, json!(status)),
+            "{action}"
+        );
+    }
+
+    // Verified too late: 54, recorded like every answer.
+    let id = idpay_create(&sb, "v1.1", "v11-late").await;
+    act(&sb, SandboxGateway::IdPay, &id, "pay").await;
+    sb.handle
+        .advance_clock(std::time::Duration::from_secs(11 * 60));
+    assert_eq!(
+        idpay_ask(&sb, verify, &id, "v11-late").await,
+        (
+            405,
+            json!({"error_code": 54, "error_message": "مدت زمان تایید پرداخت سپری شده است."})
+        )
+    );
+    let txn = sb.handle.transaction(SandboxGateway::IdPay, &id).unwrap();
+    assert_eq!(txn.idpay_answers.last().unwrap().error_code, Some(54));
+}
+
 async fn novinpal_create(sb: &payment_sandbox::RunningSandbox, form: &[(&str, &str)]) -> String {
     let created: Value = client()
         .post(format!(
@@ -390,7 +619,7 @@ async fn novinpal_whole_flow() {
         novinpal_call(&sb, "reverse", &ref_id).await,
         (
             200,
-            r#"{"status":0,"errorCode":109,"errorDescription":"transaction already reversed"}"#
+            r#"{"status":0,"errorCode":109,"errorDescription":"transaction already reversed","sandbox_note":"invented code: the document gives none for a refused reverse; 109 (transaction failed) is borrowed from its table"}"#
                 .to_owned()
         )
     );
@@ -471,7 +700,7 @@ async fn novinpal_cancel_bank_failure_and_wrong_card() {
             novinpal_call(&sb, "reverse", &ref_id).await,
             (
                 200,
-                r#"{"status":0,"errorCode":109,"errorDescription":"transaction is not verified"}"#
+                r#"{"status":0,"errorCode":109,"errorDescription":"transaction is not verified","sandbox_note":"invented code: the document gives none for a refused reverse; 109 (transaction failed) is borrowed from its table"}"#
                     .to_owned()
             )
         );
@@ -499,7 +728,7 @@ async fn novinpal_reverse_after_120_minutes_fails() {
         novinpal_call(&sb, "reverse", &ref_id).await,
         (
             200,
-            r#"{"status":0,"errorCode":109,"errorDescription":"reverse window has passed"}"#
+            r#"{"status":0,"errorCode":109,"errorDescription":"reverse window has passed","sandbox_note":"invented code: the document gives none for a refused reverse; 109 (transaction failed) is borrowed from its table"}"#
                 .to_owned()
         )
     );
@@ -734,7 +963,7 @@ async fn canpay_cancel_never_verifies() {
         .as_str()
         .unwrap()
         .to_owned();
-    let not_paid = r#"{"status":false,"error":"not_paid","code":4,"message":"Transaction is not paid.","description":""}"#;
+    let not_paid = r#"{"status":false,"error":"not_paid","code":4,"message":"Transaction is not paid.","description":"","sandbox_note":"invented code: the document gives none"}"#;
     assert_eq!(canpay_verify(&sb, &token).await, (400, not_paid.to_owned()));
     let (_, cb) = act(&sb, SandboxGateway::CanPay, &token, "cancel").await;
     assert_eq!(field(&cb, "success"), "0");
@@ -1048,7 +1277,7 @@ async fn gardeshpay_cancel_sends_the_same_callback_and_never_verifies() {
     assert_eq!(status, 400);
     assert_eq!(
         body,
-        r#"{"success":false,"code":4,"message":"پرداخت ناموفق بوده است.","errors":[]}"#
+        r#"{"success":false,"code":4,"message":"پرداخت ناموفق بوده است.","errors":[],"sandbox_note":"invented code: the document gives none"}"#
     );
 }
 

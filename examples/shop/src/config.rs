@@ -9,6 +9,7 @@ use std::{fmt, net::SocketAddr, time::Duration};
 
 use payment_axum::payment_core::{
     GardeshPayAmountUnit, GardeshPayEncoding, GardeshPayTokenPlacement, SigningKey,
+    gateways::idpay::IdPayVersion,
 };
 
 use crate::server::ServerLimits;
@@ -207,6 +208,9 @@ pub struct Config {
     pub signing_key: Option<SigningKey>,
     /// The real gateways (live mode).
     pub gateways: GatewaySettings,
+    /// The IDPay API version the adapter speaks, in both modes (`IDPAY_VERSION`: `v1.1`,
+    /// the default, which IDPay's document does not describe, or `v1`, the document's).
+    pub idpay_version: IdPayVersion,
     /// Where the sandbox runs (sandbox mode): `SHOP_SANDBOX_URL` or `SHOP_SANDBOX_ADDR`.
     pub sandbox: SandboxSetup,
     /// How long to wait for a gateway's answer (`SHOP_GATEWAY_TIMEOUT_SECS`, default 20).
@@ -282,6 +286,7 @@ impl Config {
             mode: Mode::Sandbox,
             signing_key: None,
             gateways: GatewaySettings::default(),
+            idpay_version: IdPayVersion::default(),
             sandbox: SandboxSetup::InProcess(SocketAddr::from(([127, 0, 0, 1], 8085))),
             gateway_timeout: DEFAULT_GATEWAY_TIMEOUT,
             gateway_attempts: DEFAULT_GATEWAY_ATTEMPTS,
@@ -416,6 +421,7 @@ impl Config {
                     .unwrap_or(DEFAULT_SANDBOX_ADDR),
             )?),
         };
+        let idpay_version = parse_idpay_version(var("IDPAY_VERSION").as_deref())?;
         let url = |name: &'static str| var(name).map(|u| check_url(name, u)).transpose();
         let gateways = GatewaySettings {
             idpay: match var("IDPAY_API_KEY") {
@@ -505,6 +511,7 @@ impl Config {
             mode,
             signing_key,
             gateways,
+            idpay_version,
             sandbox,
             gateway_timeout,
             gateway_attempts,
@@ -555,6 +562,18 @@ fn parse_either<T: Copy + Default>(
         Some(other) => Err(ConfigError::Invalid {
             var,
             reason: format!("{other:?} is neither {a:?} nor {b:?}"),
+        }),
+    }
+}
+
+/// `IDPAY_VERSION`: `v1.1` (the default) or `v1`.
+fn parse_idpay_version(value: Option<&str>) -> Result<IdPayVersion, ConfigError> {
+    match value {
+        None | Some("v1.1") => Ok(IdPayVersion::V1_1),
+        Some("v1") => Ok(IdPayVersion::V1),
+        Some(other) => Err(ConfigError::Invalid {
+            var: "IDPAY_VERSION",
+            reason: format!("{other:?} is neither \"v1\" nor \"v1.1\""),
         }),
     }
 }

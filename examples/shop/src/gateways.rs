@@ -21,7 +21,8 @@ pub const MOUNT_PATH: &str = "/pay";
 
 /// The payment service's gateways, signing key and callback URLs. In sandbox mode every
 /// gateway points at the sandbox at `sandbox_url` with the sandbox's default credentials;
-/// in live mode the gateways set in the configuration are used.
+/// in live mode the gateways set in the configuration are used. IDPay speaks
+/// `config.idpay_version` in both modes.
 pub fn builder(
     config: &Config,
     key: SigningKey,
@@ -38,6 +39,7 @@ pub fn builder(
                 .gateway(
                     IdPay::new(payment_sandbox::IDPAY_API_KEY)
                         .with_base_url(&base(GatewayId::IdPay))?
+                        .with_version(config.idpay_version)
                         .with_http(http.clone()),
                 )
                 .gateway(
@@ -76,6 +78,7 @@ pub fn builder(
             if let Some(s) = &g.idpay {
                 let mut idpay = IdPay::new(s.api_key.expose())
                     .with_sandbox(s.sandbox_header)
+                    .with_version(config.idpay_version)
                     .with_http(http.clone());
                 if let Some(url) = &s.base_url {
                     idpay = idpay.with_base_url(url)?;

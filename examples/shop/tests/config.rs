@@ -15,7 +15,7 @@ use axum::{Router, http::HeaderMap, routing::post};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use payment_axum::payment_core::{
     Error, GardeshPayAmountUnit, GardeshPayEncoding, GardeshPayTokenPlacement, GatewayId,
-    HttpClient, Order, Rial,
+    HttpClient, Order, Rial, gateways::idpay::IdPayVersion,
 };
 use shop::{Config, ConfigError, Mode, SandboxSetup};
 
@@ -199,6 +199,34 @@ fn live_mode_reads_every_gateway() {
     let debug = format!("{c:?}");
     for secret in ["secret", &strong] {
         assert!(!debug.contains(secret), "{debug}");
+    }
+}
+
+#[test]
+fn idpay_version_is_v1_1_unless_v1_is_asked_for_in_either_mode() {
+    assert_eq!(config(&[]).unwrap().idpay_version, IdPayVersion::V1_1);
+    assert_eq!(
+        config(&[("IDPAY_VERSION", "v1.1")]).unwrap().idpay_version,
+        IdPayVersion::V1_1
+    );
+    assert_eq!(
+        config(&[("IDPAY_VERSION", " v1 ")]).unwrap().idpay_version,
+        IdPayVersion::V1,
+        "sandbox mode honours it too"
+    );
+    let strong = key(32);
+    let mut vars = LIVE.to_vec();
+    vars.push(("SHOP_SIGNING_KEY", &strong));
+    vars.push(("IDPAY_API_KEY", "idpay-secret"));
+    vars.push(("IDPAY_VERSION", "v1"));
+    assert_eq!(config(&vars).unwrap().idpay_version, IdPayVersion::V1);
+    for bad in ["1", "V1", "v1.0", "v2"] {
+        let err = config(&[("IDPAY_VERSION", bad)]).unwrap_err();
+        assert!(err.to_string().starts_with("IDPAY_VERSION"), "{bad}: {err}");
+        assert!(
+            err.to_string().contains("\"v1\" nor \"v1.1\""),
+            "{bad}: {err}"
+        );
     }
 }
 
@@ -420,6 +448,7 @@ fn bad_values_name_their_variable() {
         ("GARDESHPAY_ENCODING", "xml"),
         ("GARDESHPAY_TOKEN_IN", "query"),
         ("GARDESHPAY_AMOUNT_UNIT", "dinar"),
+        ("IDPAY_VERSION", "v2"),
     ] {
         let mut vars = vec![(var, value)];
         if var == "IDPAY_SANDBOX_HEADER" {

@@ -10,8 +10,8 @@ mod common;
 use std::time::Duration;
 
 use common::{Buyer, Options, TempDb, TestShop, buy, orders_page_rows, simulated};
-use payment_axum::payment_core::GatewayId;
-use payment_sandbox::{Action, Call, Fault, FaultSpec};
+use payment_axum::payment_core::{GatewayId, gateways::idpay::IdPayVersion};
+use payment_sandbox::{Action, Call, Fault, FaultSpec, IdPayApi, SandboxGateway};
 use shop::db::Status;
 
 fn slow_verify() -> FaultSpec {
@@ -318,4 +318,82 @@ async fn a_buyer_who_never_returns_is_settled_by_the_reconciler() {
         .find_by_order_id(simulated(GatewayId::CanPay), &order.id)
         .unwrap();
     assert_eq!(txn.successful_verifies, 1);
+}
+
+/// IDPay's v1, the API its document describes (`IDPAY_VERSION=v1`): the shop creates on
+/// `v1/payment`, the buyer comes back with v1's status 100, and the shop confirms with
+/// v1's inquiry, which answers 100. The order is paid once; a replayed return changes
+/// nothing.
+#[tokio::test]
+async fn idpay_v1_buy_pay_return_and_the_order_is_paid_once() {
+    let file = TempDb::new("http-idpay-v1");
+    let shop = TestShop::start_with(
+        &file.url(),
+        Options {
+            idpay_version: IdPayVersion::V1,
+            ..Options::default()
+        },
+    )
+    .await;
+    let mut buyer = Buyer::new(&shop);
+    let started = buyer.checkout("tea", GatewayId::IdPay).await;
+    assert!(matches!(started.status, 200 | 302), "{}", started.body);
+    let order = shop.newest_order().await;
+    let txn = shop
+        .sandbox
+        .find_by_order_id(SandboxGateway::IdPay, &order.id)
+        .unwrap();
+    assert_eq!(
+        txn.idpay_version,
+        Some(IdPayApi::V1),
+        "created on v1/payment"
+    );
+    let kept_cookies = buyer.jar.clone();
+
+    let cb = shop.act(GatewayId::IdPay, &order.id, Action::Pay);
+    assert_eq!(cb.field("status"), Some("100"), "v1's paid status");
+    let back = buyer.return_to_shop(&cb).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    assert_eq!(
+        back.location(),
+        Some(format!("/orders/{}", order.id).as_str())
+    );
+    let row = shop.order(&order.id).await;
+    assert_eq!(row.status, Status::Paid);
+    assert_eq!(row.gateway_ref.as_deref(), Some(txn.key.as_str()));
+    let page = buyer.get(&format!("/orders/{}", order.id)).await;
+    assert!(page.body.contains("data-status=\"paid\""), "{}", page.body);
+
+    let txn = shop
+        .sandbox
+        .find_by_order_id(SandboxGateway::IdPay, &order.id)
+        .unwrap();
+    let seen: Vec<_> = txn
+        .idpay_answers
+        .iter()
+        .map(|a| (a.path.as_str(), a.http_status, a.status.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [("/idpay/v1/payment/inquiry", 200, Some("100"))],
+        "one v1 verify, answered 100"
+    );
+    assert_eq!(txn.successful_verifies, 1);
+
+    // The same return again, with the state cookie an attacker kept: refused, and the
+    // gateway is not asked again.
+    buyer.jar = kept_cookies;
+    let replay = buyer.return_to_shop(&cb).await;
+    assert_eq!(replay.status, 409, "{}", replay.body);
+    assert_eq!(shop.order(&order.id).await.status, Status::Paid);
+    let list = buyer.get("/orders").await;
+    assert_eq!(orders_page_rows(&list.body, &order.id, "paid"), 1);
+    let txn = shop
+        .sandbox
+        .find_by_order_id(SandboxGateway::IdPay, &order.id)
+        .unwrap();
+    assert_eq!(txn.idpay_answers.len(), 1, "{:?}", txn.idpay_answers);
+    assert_eq!(txn.successful_verifies, 1);
+    let orders = shop.db.orders().await.unwrap();
+    assert_eq!(orders.len(), 1);
 }

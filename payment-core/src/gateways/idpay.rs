@@ -1,7 +1,11 @@
 //! IDPay (idpay.ir): the adapter and its code table.
 //!
-//! Follows `idpay-api-fa.txt` (API v1) and, for verify, IDPay's later v1.1 API, which the
-//! document does not describe: see [`IdPayVersion`].
+//! **The default API version is v1.1, which the document does not describe.** The
+//! document, `idpay-api-fa.txt`, describes API v1 (create and inquiry, no verify call);
+//! v1.1 (with `v1.1/payment/verify` and its statuses `10`, `101`, …) is what the live
+//! service spoke and what most public client code uses, so it is the default.
+//! [`IdPay::with_version`]`(`[`IdPayVersion::V1`]`)` speaks the document's v1 instead. See
+//! [`IdPayVersion`].
 
 use reqwest::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -39,7 +43,8 @@ const PAID_OUT: i64 = 200;
 /// Transaction status (v1.1): paid, awaiting verify — what a good callback carries.
 const AWAITING_VERIFY: i64 = 10;
 
-/// Which IDPay API version the adapter speaks.
+/// Which IDPay API version the adapter speaks. The default, [`IdPayVersion::V1_1`], is
+/// **not described by the document**: it is what the live service spoke.
 ///
 /// The document (`idpay-api-fa.txt`) describes v1, which has no verify call: a payment is
 /// confirmed when `v1/payment/inquiry` answers status `100` for the same `id`, `order_id`
@@ -53,7 +58,8 @@ pub enum IdPayVersion {
     /// [`Verified::already_verified`] is always `false`; the replay guard makes sure the
     /// payment is fulfilled once.
     V1,
-    /// IDPay's v1.1 (the default): create `v1.1/payment`, verify `v1.1/payment/verify`,
+    /// IDPay's v1.1 (the default; not in the document, which describes v1 only — it is
+    /// what the live service spoke): create `v1.1/payment`, verify `v1.1/payment/verify`,
     /// inquiry `v1.1/payment/inquiry`.
     #[default]
     V1_1,
@@ -108,6 +114,10 @@ const PHONE_LEN: usize = 11;
 
 /// The IDPay adapter (`api.idpay.ir`).
 ///
+/// It speaks API **v1.1 by default, a version the document does not describe** (the
+/// document, `idpay-api-fa.txt`, is about v1; v1.1 is what the live service spoke). Choose
+/// the document's v1 with [`IdPay::with_version`]`(`[`IdPayVersion::V1`]`)`.
+///
 /// Every call is `POST` with a JSON body and the API key in the `X-API-KEY` header (plus
 /// `X-SANDBOX: true` with [`IdPay::with_sandbox`], IDPay's own test mode).
 ///
@@ -161,8 +171,8 @@ pub struct IdPay {
 
 impl IdPay {
     /// An adapter with the web service's API key, IDPay's base URL
-    /// (`https://api.idpay.ir/`), API v1.1, IDPay's test mode off and a default
-    /// [`HttpClient`](crate::HttpClient).
+    /// (`https://api.idpay.ir/`), API v1.1 (not the document's v1: see [`IdPayVersion`]),
+    /// IDPay's test mode off and a default [`HttpClient`](crate::HttpClient).
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
             api: Api::new(GW, "IDPay base URL", "https://api.idpay.ir/").with_credential(api_key),
@@ -178,7 +188,8 @@ impl IdPay {
         self
     }
 
-    /// Chooses the API version (default [`IdPayVersion::V1_1`]).
+    /// Chooses the API version: [`IdPayVersion::V1_1`] (the default, which the document
+    /// does not describe) or [`IdPayVersion::V1`] (the document's).
     pub fn with_version(mut self, version: IdPayVersion) -> Self {
         self.version = version;
         self

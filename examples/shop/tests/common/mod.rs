@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use payment_axum::payment_core::{GatewayId, Payments};
+use payment_axum::payment_core::{GatewayId, Payments, gateways::idpay::IdPayVersion};
 
 /// The form field that marks the library's own re-post of a cross-site `POST` callback.
 const RESUBMIT_FIELD: &str = "_payment_resubmit";
@@ -63,6 +63,8 @@ pub struct Options {
     pub reconcile: Option<(Duration, Duration)>,
     /// The server's patience with slow clients; `None`: the shop's defaults.
     pub limits: Option<shop::ServerLimits>,
+    /// The IDPay API version the shop speaks (`IDPAY_VERSION`); default v1.1.
+    pub idpay_version: IdPayVersion,
 }
 
 impl Default for Options {
@@ -73,6 +75,7 @@ impl Default for Options {
             timeout: GATEWAY_TIMEOUT,
             reconcile: None,
             limits: None,
+            idpay_version: IdPayVersion::default(),
         }
     }
 }
@@ -93,6 +96,7 @@ impl TestShop {
         config.addr = addr;
         config.public_url = Some(base.clone());
         config.gateway_timeout = options.timeout;
+        config.idpay_version = options.idpay_version;
         if let Some((every, grace)) = options.reconcile {
             config.reconcile_every = every;
             config.reconcile_grace = grace;
