@@ -123,12 +123,21 @@ async fn a_shop_killed_during_verify_settles_the_payment_after_a_restart() {
 
         // Restarted on the same database; the buyer never comes back.
         let mut second = spawn_shop(&db, &sandbox.base_url, port);
+        let ledger = payment_sqlx::SqlStore::from_pool(orders.pool().clone());
+        let order_id = order.id.parse().unwrap();
+        // The order is marked paid by the fulfilment hook, then the ledger records the
+        // payment paid: wait for both before stopping the shop.
         wait_until("the reconciler to settle the order", async || {
-            orders
+            let paid = orders
                 .order(&order.id)
                 .await
                 .unwrap()
-                .is_some_and(|o| o.status == Status::Paid)
+                .is_some_and(|o| o.status == Status::Paid);
+            let records =
+                payment_axum::payment_core::ledger::PaymentStore::for_order(&ledger, &order_id)
+                    .await
+                    .unwrap();
+            paid && records.iter().any(|r| r.status == PaymentStatus::Paid)
         })
         .await;
         second.kill();
@@ -137,13 +146,10 @@ async fn a_shop_killed_during_verify_settles_the_payment_after_a_restart() {
             .find_by_order_id(simulated(gateway), &order.id)
             .unwrap();
         assert_eq!(txn.successful_verifies, 1, "{gateway}: {txn:?}");
-        let ledger = payment_sqlx::SqlStore::from_pool(orders.pool().clone());
-        let records = payment_axum::payment_core::ledger::PaymentStore::for_order(
-            &ledger,
-            &order.id.parse().unwrap(),
-        )
-        .await
-        .unwrap();
+        let records =
+            payment_axum::payment_core::ledger::PaymentStore::for_order(&ledger, &order_id)
+                .await
+                .unwrap();
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].status, PaymentStatus::Paid);
         orders.close().await;
