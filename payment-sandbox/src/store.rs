@@ -1,6 +1,6 @@
 //! In-memory state: transactions, faults, the movable clock, random ids, buyer actions.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,6 +17,8 @@ pub(crate) struct Db {
     pub(crate) txns: Vec<Transaction>,
     /// Index: (gateway, key) → position in `txns`.
     by_key: HashMap<(SandboxGateway, String), usize>,
+    /// The order ids each gateway has seen.
+    order_ids: HashSet<(SandboxGateway, String)>,
     /// Faults per gateway and call.
     pub(crate) faults: HashMap<(SandboxGateway, Call), FaultSpec>,
     /// Seconds added to the wall clock.
@@ -47,6 +49,7 @@ impl Db {
 
     /// Adds a transaction.
     pub(crate) fn insert(&mut self, txn: Transaction) {
+        self.order_ids.insert((txn.gateway, txn.order_id.clone()));
         self.by_key
             .insert((txn.gateway, txn.key.clone()), self.txns.len());
         self.txns.push(txn);
@@ -55,9 +58,7 @@ impl Db {
     /// Whether a transaction of `gateway` was created with `order_id` before: CanPay,
     /// NovinPal and GardeshPay require a new order id for every transaction.
     pub(crate) fn order_id_used(&self, gateway: SandboxGateway, order_id: &str) -> bool {
-        self.txns
-            .iter()
-            .any(|t| t.gateway == gateway && t.order_id == order_id)
+        self.order_ids.contains(&(gateway, order_id.to_owned()))
     }
 
     /// Whether a key is taken.
