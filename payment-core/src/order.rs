@@ -154,7 +154,7 @@ pub struct Order {
     email: Option<String>,
     payer_name: Option<String>,
     card_number: Option<CardNumber>,
-    attempt: u8,
+    attempt: Option<u8>,
 }
 
 impl Order {
@@ -168,7 +168,7 @@ impl Order {
             email: None,
             payer_name: None,
             card_number: None,
-            attempt: 1,
+            attempt: None,
         }
     }
 
@@ -202,26 +202,28 @@ impl Order {
         self
     }
 
-    /// Marks this as the `attempt`-th payment of the order (1, the default, for the
-    /// first; 0 is taken as 1). A later attempt is sent to the gateway under its own id
-    /// (see [`OrderState::invoice_id`](crate::state::OrderState::invoice_id)), since
-    /// several gateways refuse an order id they have seen. With a ledger
-    /// ([`PaymentsBuilder::ledger`](crate::PaymentsBuilder::ledger)) the attempt is counted
-    /// from the order's payments there and this is a lower bound; without one, the app
-    /// says which attempt this is.
+    /// Says which payment of the order this is: 1 for the first (0 is taken as 1). A
+    /// later attempt is sent to the gateway under its own id (see
+    /// [`OrderState::invoice_id`](crate::state::OrderState::invoice_id)), since several
+    /// gateways refuse an order id they have seen. Without it, a
+    /// [ledger](crate::PaymentsBuilder::ledger) counts the order's earlier payments (one
+    /// read per start), and without a ledger the payment is a first attempt. An app that
+    /// knows (an order made just now is a first attempt) saves the ledger that read.
     ///
     /// ```
     /// use payment_core::{Order, Rial};
-    /// let again = Order::new("A-1001".parse().unwrap(), Rial::new(120_000)).with_attempt(2);
-    /// assert_eq!(again.attempt(), 2);
+    /// let order = Order::new("A-1001".parse().unwrap(), Rial::new(120_000));
+    /// assert_eq!(order.attempt(), None);
+    /// assert_eq!(order.with_attempt(2).attempt(), Some(2));
     /// ```
     pub fn with_attempt(mut self, attempt: u8) -> Self {
-        self.attempt = attempt.max(1);
+        self.attempt = Some(attempt.max(1));
         self
     }
 
-    /// Which payment of the order this is (1 for the first).
-    pub fn attempt(&self) -> u8 {
+    /// Which payment of the order this is, if the app said
+    /// ([`with_attempt`](Self::with_attempt)).
+    pub fn attempt(&self) -> Option<u8> {
         self.attempt
     }
 

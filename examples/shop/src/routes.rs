@@ -236,8 +236,11 @@ async fn checkout(
         return state.db_error(&e);
     }
     // The amount comes from the catalogue on the server, never from the form.
+    // Every checkout makes a new order, so this is its first payment: said, it spares the
+    // ledger a read.
     let order = Order::new(order_id, product.price)
-        .with_description(format!("{} / {}", product.name_fa, product.name_en));
+        .with_description(format!("{} / {}", product.name_fa, product.name_en))
+        .with_attempt(1);
     match start(&state.payments, gateway, &order).await {
         Ok(started) => match state.db.mark_awaiting(&id, started.gateway_ref()).await {
             Ok(true) => (jar, started.into_response()).into_response(),

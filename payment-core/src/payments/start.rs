@@ -198,11 +198,14 @@ impl Payments {
         })
     }
 
-    /// Which payment of the order this is: the app's count, or one more than the
-    /// payments of the order that the ledger has at this account, whichever is more.
+    /// Which payment of the order this is: what the app said, or one more than the
+    /// payments of the order that the ledger has at this account, or the first.
     async fn attempt(&self, account: &AccountId, order: &Order) -> Result<u8, Error> {
+        if let Some(attempt) = order.attempt() {
+            return Ok(attempt);
+        }
         let Some(ledger) = &self.inner.ledger else {
-            return Ok(order.attempt());
+            return Ok(1);
         };
         let earlier = ledger
             .for_order(order.id())
@@ -210,8 +213,7 @@ impl Payments {
             .iter()
             .filter(|record| record.account == *account)
             .count();
-        let counted = u8::try_from(earlier.saturating_add(1)).unwrap_or(u8::MAX);
-        Ok(counted.max(order.attempt()))
+        Ok(u8::try_from(earlier.saturating_add(1)).unwrap_or(u8::MAX))
     }
 
     /// The prefix of `account`'s state cookie names.

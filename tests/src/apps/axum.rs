@@ -42,7 +42,9 @@ async fn buy(
     match start(
         &payments,
         gateway,
-        &Order::new(id, Rial::new(q.amount)).with_attempt(q.attempt.unwrap_or(1)),
+        &q.attempt
+            .into_iter()
+            .fold(Order::new(id, Rial::new(q.amount)), Order::with_attempt),
     )
     .await
     {
