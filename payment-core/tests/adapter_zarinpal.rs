@@ -872,10 +872,9 @@ fn codes_have_both_meanings_and_base_urls_must_be_http() {
 /// `Payments` with this adapter at `server`; order A-101 of 50,000 rial started, and the
 /// buyer's paid return with its state cookie.
 async fn started(server: &MockServer) -> (payment_core::Payments, CallbackRequest) {
-    use payment_core::{KeyRing, Payments, SigningKey};
+    use payment_core::Payments;
     mount_json(server, REQUEST, 200, doc_created()).await;
-    let keys = KeyRing::new(SigningKey::new(1, vec![9; 32]).unwrap());
-    let payments = Payments::builder("https://shop.example", keys)
+    let payments = Payments::builder("https://shop.example", common::scripted::keys(9))
         .gateway(adapter(server))
         .build()
         .unwrap();

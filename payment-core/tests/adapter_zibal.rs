@@ -614,10 +614,9 @@ fn codes_have_both_meanings_and_the_two_tables_do_not_overlap() {
 /// `Payments` with this adapter at `server`; order 2211 of 1,600 rial started, and the
 /// buyer's paid return with its state cookie.
 async fn started(server: &MockServer) -> (payment_core::Payments, CallbackRequest) {
-    use payment_core::{KeyRing, Payments, SigningKey};
+    use payment_core::Payments;
     mount_json(server, REQUEST, 200, doc_created()).await;
-    let keys = KeyRing::new(SigningKey::new(1, vec![9; 32]).unwrap());
-    let payments = Payments::builder("https://shop.example", keys)
+    let payments = Payments::builder("https://shop.example", common::scripted::keys(9))
         .gateway(adapter(server))
         .build()
         .unwrap();
