@@ -30,10 +30,14 @@
 //! (a claim is taken only when no live claim holds the row), and each claim of the guard
 //! alone one `INSERT … ON CONFLICT DO UPDATE … WHERE` that only a lapsed claim lets
 //! through, so of several concurrent callers exactly one wins, on either database. A paid
-//! return writes twice: the claim with the return, and the paid step that ends it. SQLite runs in WAL
-//! mode on one connection ([`pool_options`]), and the writes that arrive together are
-//! committed in one transaction (a commit costs there several statements' time); each
-//! caller hears of its write only once it is committed.
+//! return writes twice: the claim with the return, and the paid step that ends it.
+//!
+//! On SQLite (in WAL mode, [`pool_options`]) the store reads through the pool and writes
+//! from a thread of its own, on its own connection to the same file, where the writes
+//! that arrive together are committed in one transaction: a commit costs there several
+//! statements' time, and a statement handed to sqlx's SQLite connection thread and back
+//! costs several times what it costs run in place. Each caller hears of its write only
+//! once it is committed.
 
 use std::{
     fmt,
@@ -50,6 +54,7 @@ use payment_core::{
 use sqlx::{
     AnyPool, Row,
     any::{AnyPoolOptions, AnyRow},
+    sqlite::SqliteConnectOptions,
 };
 
 mod writes;
@@ -96,7 +101,8 @@ const SWEEP_EVERY_MS: i64 = 60_000;
 ///
 /// SQLite gets one connection and runs in WAL mode with `synchronous = NORMAL`:
 /// - one connection, because SQLite takes one writer at a time, and writers on several
-///   connections wait on each other's locks in sleeps of milliseconds;
+///   connections wait on each other's locks in sleeps of milliseconds (the store's own
+///   writes have a connection of their own beside it, [`SqlStore::from_pool`]);
 /// - WAL with `NORMAL`, because a commit is then durable when the process dies (a
 ///   `kill -9` loses nothing) without a disk sync per commit; the log is synced at
 ///   checkpoints, so a power loss can lose the last commits. With sqlx's defaults (a
@@ -171,10 +177,25 @@ impl SqlStore {
     /// A store on an app's existing pool (the shop's own database, say). Make the pool
     /// with [`pool_options`], or at least call [`sqlx::any::install_default_drivers`]
     /// first.
+    ///
+    /// On SQLite the store's writes go to the pool's database file through a connection
+    /// of the store's own, so the database must be a file: an in-memory one cannot hold
+    /// a ledger (and would not outlive the process anyway), and every write then fails.
     pub fn from_pool(pool: AnyPool) -> SqlStore {
-        let sqlite = pool.connect_options().database_url.scheme() == "sqlite";
+        let url = &pool.connect_options().database_url;
+        let writer = if url.scheme() == "sqlite" {
+            // sqlx's own reading of the URL, so that both connections open the same file.
+            let file = url
+                .as_str()
+                .parse::<SqliteConnectOptions>()
+                .map(|options| options.get_filename().to_owned())
+                .unwrap_or_default();
+            Writer::sqlite(file)
+        } else {
+            Writer::pool(pool.clone())
+        };
         SqlStore {
-            writer: Writer::new(pool.clone(), sqlite),
+            writer,
             pool,
             next_sweep_ms: AtomicI64::new(0),
         }
