@@ -224,7 +224,10 @@ async fn a_record_reads_back_as_written(store: &Arc<dyn PaymentStore>, namespace
     // References are unique within an account.
     let mut again = record(namespace, "read-2", "ref-read", 1);
     again.order_id = format!("{namespace}-other").parse().expect("order id");
+    again.state = "v2.another-signed-state".to_owned();
     assert!(store.insert(&again).await.is_err());
+    // The refused one changed nothing of the first, its signed state included.
+    assert_eq!(only(store, &written).await, written);
     let unknown = record(namespace, "none", "ref-none", 0);
     assert!(!move_to(store, &unknown, PaymentStatus::Paid, 5, None).await);
     assert!(
