@@ -18,7 +18,9 @@ struct TempFile(PathBuf);
 
 impl TempFile {
     fn new(name: &str) -> TempFile {
-        TempFile(std::env::temp_dir().join(format!("payment-sqlx-{name}-{}.db", std::process::id())))
+        TempFile(
+            std::env::temp_dir().join(format!("payment-sqlx-{name}-{}.db", std::process::id())),
+        )
     }
 
     fn url(&self) -> String {
@@ -75,7 +77,8 @@ async fn an_in_memory_database_refuses_the_ledger_with_a_reason() {
     store.migrate().await.unwrap();
     let err = store.insert(&payment("R-1")).await.unwrap_err();
     assert!(
-        err.to_string().contains("an in-memory database cannot hold a ledger"),
+        err.to_string()
+            .contains("an in-memory database cannot hold a ledger"),
         "{err}"
     );
 }
