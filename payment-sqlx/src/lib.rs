@@ -184,7 +184,8 @@ impl SqlStore {
     pub fn from_pool(pool: AnyPool) -> SqlStore {
         let url = &pool.connect_options().database_url;
         let writer = if url.scheme() == "sqlite" {
-            // sqlx's own reading of the URL, so that both connections open the same file.
+            // sqlx's own reading of the URL, so that both connections open the same file
+            // (one it could not read again leaves no file, which every write reports).
             let file = url
                 .as_str()
                 .parse::<SqliteConnectOptions>()
@@ -202,7 +203,8 @@ impl SqlStore {
     }
 
     /// Creates the store's two tables (`payment_ledger`, `payment_claims`) and their
-    /// indexes where they are missing. Safe to run at every start, from every instance.
+    /// indexes where they are missing, and deletes lapsed claims. Safe to run at every
+    /// start, from every instance.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         for statement in SCHEMA {
             sqlx::query(statement)
@@ -225,6 +227,11 @@ impl SqlStore {
                 .map_err(store_error)?;
             }
         }
+        // Through the store's writer, so that a database it cannot write (an in-memory
+        // SQLite one) is an error here, at start, rather than at the first payment.
+        self.remove_lapsed_claims()
+            .await
+            .map_err(|e| StoreError(e.0))?;
         Ok(())
     }
 

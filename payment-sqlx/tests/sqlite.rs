@@ -74,7 +74,13 @@ async fn sqlite_runs_in_wal_with_synchronous_normal() {
 #[tokio::test]
 async fn an_in_memory_database_refuses_the_ledger_with_a_reason() {
     let store = SqlStore::connect("sqlite::memory:").await.unwrap();
-    store.migrate().await.unwrap();
+    // At start, and again at any write.
+    let err = store.migrate().await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("an in-memory database cannot hold a ledger"),
+        "{err}"
+    );
     let err = store.insert(&payment("R-1")).await.unwrap_err();
     assert!(
         err.to_string()
