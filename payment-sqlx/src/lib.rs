@@ -59,7 +59,7 @@ use sqlx::{
 
 mod writes;
 
-use writes::{Answer, Arg, Write, Writer};
+use writes::{Answer, Arg, Lookup, Write, Writer};
 
 /// The tables, created by [`SqlStore::migrate`] if they are missing. Times are Unix
 /// microseconds (the ledger) and milliseconds (claim deadlines).
@@ -166,11 +166,12 @@ impl SqlStore {
                 sql,
                 args,
                 returning: false,
+                otherwise: None,
             })
             .await?
         {
             Answer::Rows(rows) => Ok(rows),
-            Answer::Returned(_) => Err("a write answered a row".to_owned()),
+            other => Err(format!("a write answered {other:?}")),
         }
     }
 
@@ -279,30 +280,25 @@ impl SqlStore {
                     Arg::Int(now),
                 ],
                 returning: true,
+                // Refused: a completion has no token, a live claim has one.
+                otherwise: Some(Lookup {
+                    sql: "SELECT CASE WHEN token IS NULL THEN 'completed' ELSE 'held' END \
+                          FROM payment_claims WHERE claim_key = $1"
+                        .to_owned(),
+                    args: vec![Arg::Text(key.to_owned())],
+                }),
             })
             .await
             .map_err(GuardError)?;
-        if won == Answer::Returned(true) {
-            return Ok(Claim::Acquired(ClaimTicket::new(key, from_db_token(token))));
+        match won {
+            Answer::Returned(true) => {
+                Ok(Claim::Acquired(ClaimTicket::new(key, from_db_token(token))))
+            }
+            Answer::Found(Some(holder)) if holder == "completed" => Ok(Claim::Completed),
+            // Held, or deleted in between: someone holds or held it a moment ago.
+            Answer::Found(_) => Ok(Claim::InProgress),
+            other => Err(GuardError(format!("a claim answered {other:?}"))),
         }
-        let holder = sqlx::query("SELECT token FROM payment_claims WHERE claim_key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(guard_error)?;
-        let completed = match holder {
-            Some(row) => row
-                .try_get::<Option<i64>, _>("token")
-                .map_err(guard_error)?
-                .is_none(),
-            // Deleted in between: someone holds or held it a moment ago.
-            None => false,
-        };
-        Ok(if completed {
-            Claim::Completed
-        } else {
-            Claim::InProgress
-        })
     }
 }
 
@@ -549,11 +545,21 @@ impl SqlStore {
             ))
         };
         let open = status_list(&PaymentStatus::OPEN);
+        // Why a claim changed nothing: the payment's status, if the ledger holds it.
+        let status_of = || Lookup {
+            sql: "SELECT status FROM payment_ledger WHERE account = $1 AND gateway_ref = $2"
+                .to_owned(),
+            args: vec![
+                Arg::Text(record.account.to_string()),
+                Arg::Text(record.gateway_ref.clone()),
+            ],
+        };
         // One write claims the payment and records the return: only an open payment that
         // no live claim holds is taken, so of concurrent claims one changes the row.
         let claimed = self
-            .write(
-                format!(
+            .writer
+            .run(Write {
+                sql: format!(
                     "UPDATE payment_ledger SET claim_token = $1, claim_until = $2, \
                      updated_at = $3, \
                      status = CASE WHEN $4 = 'returned' AND status = 'started' \
@@ -562,7 +568,7 @@ impl SqlStore {
                      WHERE account = $6 AND gateway_ref = $7 AND status IN ({open}) \
                      AND (claim_until IS NULL OR claim_until <= $3)"
                 ),
-                vec![
+                args: vec![
                     Arg::Int(token),
                     Arg::Int(until),
                     Arg::Int(at),
@@ -571,24 +577,27 @@ impl SqlStore {
                     Arg::Text(record.account.to_string()),
                     Arg::Text(record.gateway_ref.clone()),
                 ],
-            )
+                returning: false,
+                otherwise: Some(status_of()),
+            })
             .await
             .map_err(StoreError)?;
-        if claimed == 1 {
-            return Ok(ticket());
+        match claimed {
+            Answer::Rows(1) => return Ok(ticket()),
+            Answer::Found(Some(status)) => return refused(&status),
+            // Not in the ledger: a payment started before the app kept one.
+            Answer::Found(None) => {}
+            other => return Err(StoreError(format!("a claim answered {other:?}"))),
         }
-        if let Some(claim) = self.claim_refused(record).await? {
-            return Ok(claim);
-        }
-        // Not in the ledger: a payment started before the app kept one.
         let inserted = self
-            .write(
-                format!(
+            .writer
+            .run(Write {
+                sql: format!(
                     "INSERT INTO payment_ledger ({COLUMNS}, claim_token, claim_until) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                      ON CONFLICT (account, gateway_ref) DO NOTHING"
                 ),
-                vec![
+                args: vec![
                     Arg::Text(record.account.to_string()),
                     Arg::Text(record.gateway_ref.clone()),
                     Arg::Text(record.order_id.as_str().to_owned()),
@@ -602,42 +611,31 @@ impl SqlStore {
                     Arg::Int(token),
                     Arg::Int(until),
                 ],
-            )
+                returning: false,
+                otherwise: Some(status_of()),
+            })
             .await
             .map_err(StoreError)?;
-        if inserted == 1 {
-            return Ok(ticket());
+        match inserted {
+            Answer::Rows(1) => Ok(ticket()),
+            // Inserted by another claim a moment ago, which holds it.
+            Answer::Found(Some(status)) => refused(&status),
+            Answer::Found(None) => Ok(Claim::InProgress),
+            other => Err(StoreError(format!("a claim answered {other:?}"))),
         }
-        // Inserted by another claim a moment ago, which holds it.
-        Ok(self
-            .claim_refused(record)
-            .await?
-            .unwrap_or(Claim::InProgress))
     }
+}
 
-    /// Why a claim of a payment the ledger holds was refused (`None`: not in the ledger).
-    async fn claim_refused(&self, record: &PaymentRecord) -> Result<Option<Claim>, StoreError> {
-        let row = sqlx::query(
-            "SELECT status FROM payment_ledger WHERE account = $1 AND gateway_ref = $2",
-        )
-        .bind(record.account.to_string())
-        .bind(&record.gateway_ref)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(store_error)?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let status = row.try_get::<String, _>("status").map_err(store_error)?;
-        let status = PaymentStatus::from_name(&status)
-            .ok_or_else(|| StoreError("a ledger row holds an invalid status".to_owned()))?;
-        // Open, and refused: a live claim holds it (or held it a moment ago).
-        Ok(Some(if status.is_final() {
-            Claim::Completed
-        } else {
-            Claim::InProgress
-        }))
-    }
+/// Why a claim of a payment the ledger holds, now in `status`, was refused.
+fn refused(status: &str) -> Result<Claim, StoreError> {
+    let status = PaymentStatus::from_name(status)
+        .ok_or_else(|| StoreError("a ledger row holds an invalid status".to_owned()))?;
+    // Open, and refused: a live claim holds it (or held it a moment ago).
+    Ok(if status.is_final() {
+        Claim::Completed
+    } else {
+        Claim::InProgress
+    })
 }
 
 /// `'started', 'returned'`: a SQL list of status names.
@@ -710,8 +708,4 @@ fn random_token() -> Result<i64, GuardError> {
 // sqlx's errors name the failing statement's kind, never the connection URL.
 fn store_error(e: sqlx::Error) -> StoreError {
     StoreError(e.to_string())
-}
-
-fn guard_error(e: sqlx::Error) -> GuardError {
-    GuardError(e.to_string())
 }

@@ -28,12 +28,14 @@ pub(crate) enum Arg {
 }
 
 /// What a write answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Answer {
     /// The number of rows it changed.
     Rows(u64),
     /// For a `… RETURNING token`: whether a row came back.
     Returned(bool),
+    /// It changed nothing, and its [`Write::otherwise`] found this (`None`: no row).
+    Found(Option<String>),
 }
 
 /// One statement, with `$1`, `$2`… bound to `args` in order, and whether its caller wants
@@ -43,6 +45,23 @@ pub(crate) struct Write {
     pub(crate) sql: String,
     pub(crate) args: Vec<Arg>,
     pub(crate) returning: bool,
+    /// A query of one text column, run right after the write when it changed nothing,
+    /// to say why (a claim refused: by whom); in the same transaction on SQLite, so a
+    /// refused claim costs one trip to the writer.
+    pub(crate) otherwise: Option<Lookup>,
+}
+
+/// A query whose first row's first column, text, is the answer.
+#[derive(Debug)]
+pub(crate) struct Lookup {
+    pub(crate) sql: String,
+    pub(crate) args: Vec<Arg>,
+}
+
+impl Answer {
+    fn changed_nothing(&self) -> bool {
+        matches!(self, Answer::Rows(0) | Answer::Returned(false))
+    }
 }
 
 type Reply = oneshot::Sender<Result<Answer, String>>;
@@ -201,7 +220,38 @@ fn answer_all(batch: Vec<(Write, Reply)>, error: &str) {
 
 fn execute(connection: &Connection, write: &Write) -> rusqlite::Result<Answer> {
     let mut statement = connection.prepare_cached(&write.sql)?;
-    for (position, arg) in write.args.iter().enumerate() {
+    bind(&mut statement, &write.args)?;
+    let answer = if write.returning {
+        let mut rows = statement.raw_query();
+        // Read the column, so that a row of the wrong shape is an error, not a win.
+        match rows.next()? {
+            Some(row) => {
+                row.get::<_, Option<i64>>(0)?;
+                Answer::Returned(true)
+            }
+            None => Answer::Returned(false),
+        }
+    } else {
+        let changed = statement.raw_execute()?;
+        Answer::Rows(u64::try_from(changed).unwrap_or(u64::MAX))
+    };
+    match &write.otherwise {
+        Some(lookup) if answer.changed_nothing() => {
+            let mut statement = connection.prepare_cached(&lookup.sql)?;
+            bind(&mut statement, &lookup.args)?;
+            let mut rows = statement.raw_query();
+            let found = match rows.next()? {
+                Some(row) => Some(row.get::<_, String>(0)?),
+                None => None,
+            };
+            Ok(Answer::Found(found))
+        }
+        _ => Ok(answer),
+    }
+}
+
+fn bind(statement: &mut rusqlite::CachedStatement<'_>, args: &[Arg]) -> rusqlite::Result<()> {
+    for (position, arg) in args.iter().enumerate() {
         let name = format!("${}", position + 1);
         let index = statement
             .parameter_index(&name)?
@@ -212,43 +262,50 @@ fn execute(connection: &Connection, write: &Write) -> rusqlite::Result<Answer> {
             Arg::Int(int) => statement.raw_bind_parameter(index, int)?,
         }
     }
-    if write.returning {
-        let mut rows = statement.raw_query();
-        let row = rows.next()?;
-        // Read the column, so that a row of the wrong shape is an error, not a win.
-        if let Some(row) = row {
-            row.get::<_, Option<i64>>(0)?;
-            return Ok(Answer::Returned(true));
-        }
-        Ok(Answer::Returned(false))
-    } else {
-        let changed = statement.raw_execute()?;
-        Ok(Answer::Rows(u64::try_from(changed).unwrap_or(u64::MAX)))
-    }
+    Ok(())
 }
 
 async fn execute_on_pool(
     conn: &mut sqlx::AnyConnection,
     write: &Write,
 ) -> Result<Answer, sqlx::Error> {
-    let mut query = sqlx::query(&write.sql);
-    for arg in &write.args {
+    let query = bound(&write.sql, &write.args);
+    let answer = if write.returning {
+        let row = query.fetch_optional(&mut *conn).await?;
+        // Read the column, so that a row of the wrong shape is an error, not a win.
+        if let Some(row) = &row {
+            sqlx::Row::try_get::<Option<i64>, _>(row, 0)?;
+        }
+        Answer::Returned(row.is_some())
+    } else {
+        Answer::Rows(query.execute(&mut *conn).await?.rows_affected())
+    };
+    match &write.otherwise {
+        Some(lookup) if answer.changed_nothing() => {
+            let row = bound(&lookup.sql, &lookup.args)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let found = match &row {
+                Some(row) => Some(sqlx::Row::try_get::<String, _>(row, 0)?),
+                None => None,
+            };
+            Ok(Answer::Found(found))
+        }
+        _ => Ok(answer),
+    }
+}
+
+fn bound<'q>(
+    sql: &'q str,
+    args: &[Arg],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut query = sqlx::query(sql);
+    for arg in args {
         query = match arg {
             Arg::Text(text) => query.bind(text.clone()),
             Arg::OptText(text) => query.bind(text.clone()),
             Arg::Int(int) => query.bind(*int),
         };
     }
-    if write.returning {
-        let row = query.fetch_optional(&mut *conn).await?;
-        // Read the column, so that a row of the wrong shape is an error, not a win.
-        if let Some(row) = &row {
-            sqlx::Row::try_get::<Option<i64>, _>(row, 0)?;
-        }
-        Ok(Answer::Returned(row.is_some()))
-    } else {
-        Ok(Answer::Rows(
-            query.execute(&mut *conn).await?.rows_affected(),
-        ))
-    }
+    query
 }
