@@ -4,7 +4,12 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use clap::Parser;
-use hyper_util::rt::TokioTimer;
+use hyper::server::conn::http1;
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+    service::TowerToHyperService,
+};
 use payment_sandbox::{
     Call, Fault, FaultSpec, GardeshPayAmountUnit, Sandbox, SandboxConfig, SandboxGateway,
 };
@@ -78,10 +83,22 @@ fn parse_fault(s: &str) -> Result<(SandboxGateway, Call, Fault), String> {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    let listener = match tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "payment-sandbox: cannot bind {}:{}: {e}",
+                args.host, args.port
+            );
+            std::process::exit(1);
+        }
+    };
+    // The port bound, which `--port 0` leaves to the system.
+    let port = listener.local_addr().map_or(args.port, |a| a.port());
     let public_url = args
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}:{}", args.host, args.port));
+        .unwrap_or_else(|| format!("http://{}:{port}", args.host));
     let config = SandboxConfig::default()
         .idpay_api_key(args.idpay_api_key)
         .novinpal_api_key(args.novinpal_api_key)
@@ -107,56 +124,60 @@ async fn main() {
             }
         }
     }
-    let listener = match tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!(
-                "payment-sandbox: cannot bind {}:{}: {e}",
-                args.host, args.port
-            );
-            std::process::exit(1);
-        }
-    };
     let public_url = public_url.trim_end_matches('/');
-    println!(
-        "payment-sandbox listening on http://{}:{}",
-        args.host, args.port
-    );
+    println!("payment-sandbox listening on http://{}:{port}", args.host);
     for gateway in SandboxGateway::ALL {
         println!("  {:<11} {public_url}{}", gateway.name(), gateway.prefix());
     }
     println!("  {:<11} {public_url}/_admin", "admin");
-    // A client slow to send its headers is dropped, a request taking longer than the
-    // longest delay fault anyone sets is answered 408.
+    // A request taking longer than the longest delay fault anyone sets is answered 408.
     let router = sandbox.router().layer(TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
         Duration::from_secs(args.request_timeout_secs),
     ));
-    let served = listener.into_std().map(axum_server::from_tcp);
-    let mut server = match served {
-        Ok(server) => server,
-        Err(e) => {
-            eprintln!("payment-sandbox: {e}");
-            std::process::exit(1);
-        }
-    };
-    server
-        .http_builder()
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(args.header_timeout_secs));
-    let handle = axum_server::Handle::new();
-    let stopping = handle.clone();
-    tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        stopping.graceful_shutdown(Some(Duration::from_secs(10)));
-    });
-    if let Err(e) = server
-        .handle(handle)
-        .serve(router.into_make_service())
-        .await
-    {
-        eprintln!("payment-sandbox: {e}");
-        std::process::exit(1);
+    serve(
+        listener,
+        router,
+        Duration::from_secs(args.header_timeout_secs),
+    )
+    .await;
+}
+
+/// Serves `router` until Ctrl-C, then gives the requests in flight 10 s to finish.
+///
+/// hyper's HTTP/1 server directly, for its header-read timeout: it runs from the moment a
+/// connection opens, so a client that is slow to send its headers, or that sends nothing
+/// at all, is dropped after `header_timeout`. (`axum::serve` has no such timeout, and
+/// axum-server first reads the opening bytes to tell HTTP/1 from HTTP/2 without one.)
+async fn serve(listener: tokio::net::TcpListener, router: axum::Router, header_timeout: Duration) {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = GracefulShutdown::new();
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // A client gone before accept, or no descriptors left: wait, not spin.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(router.clone()),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that hangs up or times out ends its connection: nothing to report.
+            let _ = connection.await;
+        });
     }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
 }

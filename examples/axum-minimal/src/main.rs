@@ -6,7 +6,11 @@ use std::{
 };
 
 use axum::{Router, extract::State, http::StatusCode, response::Html, routing::get};
-use hyper_util::rt::TokioTimer;
+use hyper::server::conn::http1;
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    service::TowerToHyperService,
+};
 use payment_axum::{PaymentRouter, StartError, StartResponse, payment_core::*, start};
 use payment_sandbox::{NOVINPAL_API_KEY, Sandbox, SandboxConfig, SandboxGateway};
 use tower_http::timeout::TimeoutLayer;
@@ -63,16 +67,22 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "http://localhost:3000 (sandbox: {}/_admin)",
         sandbox.base_url
     );
-    // A client that does not finish its headers within 10 s is dropped (axum::serve has
-    // no such timeout, hence axum-server).
-    let mut server = axum_server::from_tcp(listener.into_std()?);
-    server
-        .http_builder()
-        .http1()
-        .timer(TokioTimer::new())
+    // hyper's HTTP/1 server, for its header-read timeout: a client that has not sent its
+    // headers 10 s after connecting, or has sent nothing, is dropped. (`axum::serve` has
+    // no such timeout.)
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(10));
-    server.serve(app.into_make_service()).await?;
-    Ok(())
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            // No descriptors left, say: wait rather than spin.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        tokio::spawn(connection);
+    }
 }
 
 /// The server decides the order and its amount, then sends the buyer to the gateway.
