@@ -9,12 +9,9 @@ use std::time::{Duration, Instant};
 
 use common::{Answer, Buyer, Options, TempDb, TestShop, buy, simulated};
 use payment_axum::payment_core::GatewayId;
+use payment_e2e::slow_clients::StalledClients;
 use payment_sandbox::{Action, CallbackMethod};
 use shop::{ServerLimits, db::Status};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
 
 const HEADER_TIMEOUT: Duration = Duration::from_secs(1);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
@@ -35,40 +32,20 @@ async fn shop_with_short_limits(db: &TempDb) -> TestShop {
     .await
 }
 
-/// Sends `start` on a new connection, then nothing more; returns what the server sent
-/// before it closed the connection, and when it closed it.
-async fn stall(port: u16, start: &str) -> (String, Duration) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    stream.write_all(start.as_bytes()).await.unwrap();
-    let began = Instant::now();
-    let mut received = Vec::new();
-    // The server must close it; the outer bound only keeps a broken server from hanging
-    // the test.
-    let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut received));
-    match read.await {
-        Ok(_) => (
-            String::from_utf8_lossy(&received).into_owned(),
-            began.elapsed(),
-        ),
-        Err(_) => panic!("the server held a stalled connection open for 20 s"),
-    }
-}
-
 #[tokio::test]
 async fn slow_clients_are_disconnected_while_others_are_served() {
     let db = TempDb::new("hardening-slow");
     let shop = shop_with_short_limits(&db).await;
     let port = shop.port;
 
-    // A connection that never says a word, and half the headers, then silence.
-    let silent = tokio::spawn(stall(port, ""));
-    let slow_headers = tokio::spawn(stall(port, "GET / HTTP/1.1\r\nHost: localhost\r\nAccept: "));
-    // All the headers, a tenth of the promised body, then silence.
-    let slow_body = tokio::spawn(stall(
+    // A connection that never says a word, half the headers, and all the headers with a
+    // tenth of the promised body; then silence.
+    let stalled = StalledClients::connect(
         port,
+        "/",
         "POST /checkout HTTP/1.1\r\nHost: localhost\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nproduct=te",
-    ));
+    );
 
     // Meanwhile the shop answers everyone else at once.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -78,27 +55,9 @@ async fn slow_clients_are_disconnected_while_others_are_served() {
     assert_eq!(home.status, 200);
     assert!(served.elapsed() < HEADER_TIMEOUT, "{:?}", served.elapsed());
 
-    let (answer, after) = silent.await.unwrap();
-    assert!(
-        after < HEADER_TIMEOUT * 3 && answer.is_empty(),
-        "a silent client was dropped after {after:?}: {answer}"
-    );
-    let (answer, after) = slow_headers.await.unwrap();
-    assert!(
-        after >= HEADER_TIMEOUT - Duration::from_millis(100) && after < HEADER_TIMEOUT * 3,
-        "a slow-header client was dropped after {after:?}"
-    );
-    assert!(!answer.contains("200 OK"), "{answer}");
-
-    let (answer, after) = slow_body.await.unwrap();
-    assert!(
-        answer.starts_with("HTTP/1.1 408"),
-        "a slow body is answered 408: {answer}"
-    );
-    assert!(
-        after >= REQUEST_TIMEOUT - Duration::from_millis(100) && after < REQUEST_TIMEOUT * 3,
-        "a slow-body client was dropped after {after:?}"
-    );
+    stalled
+        .assert_dropped(HEADER_TIMEOUT, REQUEST_TIMEOUT)
+        .await;
     // Nothing was created from the half-sent checkout.
     assert!(shop.db.orders().await.unwrap().is_empty());
 }
